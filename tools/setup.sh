@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything stagegate needs to build, test and run on Debian 12 (bookworm).
+# Idempotent: packages already present are left alone. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config git ca-certificates
+  libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers glslc spirv-tools
+  libvkfft-dev libboost-program-options-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
+  libsqlite3-dev sqlite3 libssl-dev libzstd-dev zstd libgtest-dev libgmock-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
