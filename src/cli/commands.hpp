@@ -1,0 +1,18 @@
+// One function per subcommand; each parses its own options (Boost.Program_options) and
+// returns the process exit code. Errors are thrown as sg::Error and mapped by main().
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sg::cli {
+
+using Args = std::vector<std::string>;  // the arguments after the subcommand name
+
+int cmd_devices(const Args& args);
+int cmd_score(const Args& args);
+int cmd_generate(const Args& args);
+int cmd_bench(const Args& args);
+int cmd_tokenize(const Args& args);
+
+}  // namespace sg::cli
