@@ -1,0 +1,97 @@
+#version 450
+// y[t, o] = act(x[t, :] . W[o, :] + b[o]) (+ r[t, o])       x: [T, Kp]  W: [rows, Kp]  y: [T, Np]
+// W is stored transposed from Hugging Face's Conv1D ([in, out]) to [out, in], padded with
+// zeros to Kp = a multiple of 16 columns and to a multiple of 64 rows.
+// Each invocation owns ROWS consecutive output rows and walks the tokens in blocks of TB,
+// so a block of W is read once per TB tokens. Every output is one fma chain over k in
+// order: its bits do not depend on how many tokens share the dispatch (batch invariance).
+#include "common.glsl"
+#include "activation.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint ROWS = 8;
+layout(constant_id = 2) const uint TB = 8;
+
+layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
+#ifdef WEIGHT_F16
+layout(std430, binding = 1) readonly buffer W { u64vec4 w16[]; };  // 16 halves each
+#else
+layout(std430, binding = 1) readonly buffer W { vec4 w4[]; };
+#endif
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 3) readonly buffer Res { float res[]; };
+layout(std430, binding = 4) writeonly buffer Y { float y[]; };
+
+layout(push_constant) uniform Push {
+  uint tokens;
+  uint k16;        // Kp / 16
+  uint rows;       // rows of W in this chunk (real, not padded)
+  uint row_begin;  // first output column of this chunk
+  uint y_stride;   // padded row length of y and r
+  uint flags;      // bit 0: bias, bit 1: residual, bits 2-3: activation code
+} p;
+
+void load_w(uint row, uint kk, out vec4 w[4]) {
+#ifdef WEIGHT_F16
+  u64vec4 v = w16[row * p.k16 + kk];
+  w[0] = unpack_half4(unpackUint2x32(v.x));
+  w[1] = unpack_half4(unpackUint2x32(v.y));
+  w[2] = unpack_half4(unpackUint2x32(v.z));
+  w[3] = unpack_half4(unpackUint2x32(v.w));
+#else
+  uint base = (row * p.k16 + kk) * 4u;
+  w[0] = w4[base];
+  w[1] = w4[base + 1u];
+  w[2] = w4[base + 2u];
+  w[3] = w4[base + 3u];
+#endif
+}
+
+float dot16(vec4 w[4], vec4 a, vec4 b, vec4 c, vec4 d, float acc) {
+  acc = fma(w[0].x, a.x, acc); acc = fma(w[0].y, a.y, acc);
+  acc = fma(w[0].z, a.z, acc); acc = fma(w[0].w, a.w, acc);
+  acc = fma(w[1].x, b.x, acc); acc = fma(w[1].y, b.y, acc);
+  acc = fma(w[1].z, b.z, acc); acc = fma(w[1].w, b.w, acc);
+  acc = fma(w[2].x, c.x, acc); acc = fma(w[2].y, c.y, acc);
+  acc = fma(w[2].z, c.z, acc); acc = fma(w[2].w, c.w, acc);
+  acc = fma(w[3].x, d.x, acc); acc = fma(w[3].y, d.y, acc);
+  acc = fma(w[3].z, d.z, acc); acc = fma(w[3].w, d.w, acc);
+  return acc;
+}
+
+void main() {
+  uint r0 = gl_GlobalInvocationID.x * ROWS;
+  if (r0 >= p.rows) return;
+  uint act = (p.flags >> 2) & 3u;
+  for (uint t0 = 0u; t0 < p.tokens; t0 += TB) {
+    float acc[ROWS][TB];
+    for (uint r = 0u; r < ROWS; ++r)
+      for (uint tt = 0u; tt < TB; ++tt) acc[r][tt] = 0.0;
+    for (uint kk = 0u; kk < p.k16; ++kk) {
+      vec4 w[ROWS][4];
+      for (uint r = 0u; r < ROWS; ++r) load_w(r0 + r, kk, w[r]);
+      for (uint tt = 0u; tt < TB; ++tt) {
+        uint t = t0 + tt;
+        if (t >= p.tokens) break;
+        uint xb = (t * p.k16 + kk) * 4u;
+        vec4 a = x4[xb], b = x4[xb + 1u], c = x4[xb + 2u], d = x4[xb + 3u];
+        for (uint r = 0u; r < ROWS; ++r) acc[r][tt] = dot16(w[r], a, b, c, d, acc[r][tt]);
+      }
+    }
+    for (uint tt = 0u; tt < TB; ++tt) {
+      uint t = t0 + tt;
+      if (t >= p.tokens) break;
+      for (uint r = 0u; r < ROWS; ++r) {
+        uint row = r0 + r;
+        if (row >= p.rows) break;
+        uint o = p.row_begin + row;
+        float v = acc[r][tt];
+        if ((p.flags & 1u) != 0u) v += bias[o];
+        v = activate(v, act);
+        uint yi = t * p.y_stride + o;
+        if ((p.flags & 2u) != 0u) v = res[yi] + v;
+        y[yi] = v;
+      }
+    }
+  }
+}

@@ -1,0 +1,149 @@
+// `stagegate bench`: prefill and decode throughput, per-token latency and memory, per batch
+// size, on random prompts (the weights decide the speed, not the text).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/model_setup.hpp"
+#include "common/errors.hpp"
+#include "engine/generator.hpp"
+
+namespace sg::cli {
+
+namespace {
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+std::vector<int> parse_batches(const std::string& text) {
+  std::vector<int> out;
+  for (auto id : parse_ids(text, "--batch")) {
+    if (id < 1) throw UsageError("--batch sizes must be >= 1");
+    out.push_back(id);
+  }
+  if (out.empty()) throw UsageError("--batch needs at least one size");
+  return out;
+}
+
+}  // namespace
+
+int cmd_bench(const Args& args) {
+  po::options_description desc("stagegate bench");
+  add_model_options(desc);
+  desc.add_options()("help,h", "show this help")(
+      "prompt-tokens", po::value<int>()->default_value(128), "prompt length per sequence")(
+      "gen-tokens", po::value<int>()->default_value(128), "tokens generated per sequence")(
+      "batch", po::value<std::string>()->default_value("1,8"), "batch sizes, e.g. 1,8")(
+      "profile", "per-operation times of one decode step (timestamp queries)")(
+      "json", "print a JSON array, one object per batch size");
+  po::variables_map vm;
+  if (parse_or_help(args, desc, vm,
+                    "usage: stagegate bench --model DIR [--prompt-tokens 128] [--gen-tokens 128] "
+                    "[--batch 1,8] [--profile] [--json]"))
+    return 0;
+  const int prompt_tokens = vm["prompt-tokens"].as<int>();
+  const int gen_tokens = vm["gen-tokens"].as<int>();
+  if (prompt_tokens < 1 || gen_tokens < 1)
+    throw UsageError("--prompt-tokens and --gen-tokens must be >= 1");
+  auto batches = parse_batches(vm["batch"].as<std::string>());
+
+  engine::EngineOptions size;
+  size.max_sequences = *std::max_element(batches.begin(), batches.end());
+  size.context = prompt_tokens + gen_tokens;
+  auto m = load_model(vm, size);
+  const auto& cfg = m.checkpoint->config();
+  if (size.context > cfg.n_positions)
+    throw UsageError("--prompt-tokens + --gen-tokens exceed the context of " +
+                     std::to_string(cfg.n_positions));
+
+  engine::Rng rng(1234);
+  engine::Generator generator(*m.engine, std::nullopt);
+  nlohmann::json rows = nlohmann::json::array();
+  const char* dtype = m.engine->dtype() == engine::WeightType::kF16 ? "f16" : "f32";
+  for (int batch : batches) {
+    std::vector<engine::GenerationRequest> requests;
+    for (int b = 0; b < batch; ++b) {
+      engine::GenerationRequest r;
+      for (int i = 0; i < prompt_tokens; ++i)
+        r.prompt.push_back(static_cast<std::int32_t>(rng.next() % static_cast<std::uint64_t>(cfg.vocab_size)));
+      r.params.temperature = 0;
+      r.params.max_tokens = gen_tokens;
+      r.params.ignore_eos = true;
+      requests.push_back(std::move(r));
+    }
+    generator.run(requests);
+    const auto& t = generator.timings();
+    double decode_seconds = 0;
+    for (double s : t.step_seconds) decode_seconds += s;
+    std::vector<double> step_ms;
+    for (double s : t.step_seconds) step_ms.push_back(s * 1e3);
+    rows.push_back({{"batch", batch},
+                    {"dtype", dtype},
+                    {"prefill_tok_s", static_cast<double>(t.prefill_tokens) / t.prefill_seconds},
+                    {"decode_tok_s", static_cast<double>(t.decode_tokens) / decode_seconds},
+                    {"ms_per_token_p50", percentile(step_ms, 0.5)},
+                    {"ms_per_token_p99", percentile(step_ms, 0.99)},
+                    {"peak_rss_mb", peak_rss_mb()},
+                    {"peak_device_mb", static_cast<double>(m.gpu->peak_allocated_bytes()) / 1048576.0}});
+  }
+
+  nlohmann::json profile = nlohmann::json::array();
+  if (vm.count("profile")) {
+    m.engine->set_profiling(true);
+    std::vector<engine::GenerationRequest> one(1);
+    one[0].prompt.assign(static_cast<std::size_t>(prompt_tokens), 0);
+    one[0].params.temperature = 0;
+    one[0].params.max_tokens = 2;
+    one[0].params.ignore_eos = true;
+    generator.run(one);
+    std::map<std::string, std::pair<double, int>> by_op;
+    for (const auto& op : m.engine->profile()) {
+      by_op[op.label].first += op.ms;
+      by_op[op.label].second += 1;
+    }
+    for (const auto& [label, v] : by_op)
+      profile.push_back({{"op", label}, {"ms", v.first}, {"dispatches", v.second}});
+    m.engine->set_profiling(false);
+  }
+
+  if (vm.count("json")) {
+    if (vm.count("profile"))
+      for (auto& r : rows) r["profile_decode_step"] = profile;
+    std::cout << rows.dump() << "\n";
+    return 0;
+  }
+  std::printf("device: %s   model: %s   prompt %d + gen %d tokens\n", m.gpu->info().name.c_str(),
+              vm["model"].as<std::string>().c_str(), prompt_tokens, gen_tokens);
+  std::printf("%5s %5s %12s %12s %9s %9s %9s %10s\n", "batch", "dtype", "prefill t/s",
+              "decode t/s", "p50 ms", "p99 ms", "RSS MB", "device MB");
+  for (const auto& r : rows)
+    std::printf("%5d %5s %12.1f %12.1f %9.2f %9.2f %9.0f %10.0f\n", r["batch"].get<int>(),
+                r["dtype"].get<std::string>().c_str(), r["prefill_tok_s"].get<double>(),
+                r["decode_tok_s"].get<double>(), r["ms_per_token_p50"].get<double>(),
+                r["ms_per_token_p99"].get<double>(), r["peak_rss_mb"].get<double>(),
+                r["peak_device_mb"].get<double>());
+  if (!profile.empty()) {
+    std::printf("\ndecode step profile (batch 1, timestamps around each dispatch):\n");
+    for (const auto& p : profile)
+      std::printf("  %-12s %8.3f ms  (%d dispatches)\n", p["op"].get<std::string>().c_str(),
+                  p["ms"].get<double>(), p["dispatches"].get<int>());
+  }
+  return 0;
+}
+
+}  // namespace sg::cli

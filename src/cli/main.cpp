@@ -1,0 +1,74 @@
+// stagegate: audit, decide on and serve staged GPT-1/GPT-2 releases.
+// main() only dispatches to a subcommand and maps errors to the documented exit codes.
+#include <exception>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "common/errors.hpp"
+#include "common/version.hpp"
+
+namespace {
+
+struct Command {
+  int (*run)(const sg::cli::Args&);
+  const char* summary;
+};
+
+const std::map<std::string, Command>& commands() {
+  static const std::map<std::string, Command> table = {
+      {"devices", {sg::cli::cmd_devices, "list the Vulkan devices"}},
+      {"score", {sg::cli::cmd_score, "log-probabilities and perplexity of a text"}},
+      {"generate", {sg::cli::cmd_generate, "generate a continuation of a prompt"}},
+      {"tokenize", {sg::cli::cmd_tokenize, "encode text to token ids, or decode ids"}},
+      {"bench", {sg::cli::cmd_bench, "measure prefill and decode speed"}},
+  };
+  return table;
+}
+
+void print_usage(std::ostream& out) {
+  out << "usage: stagegate <command> [options]   (stagegate <command> --help for details)\n\n"
+         "commands:\n";
+  for (const auto& [name, cmd] : commands()) {
+    out << "  " << name << std::string(12 - name.size(), ' ') << cmd.summary << "\n";
+  }
+  out << "\noptions:\n  --version   print the version and the commit it was built from\n"
+         "  --help      this message\n\n"
+         "exit codes: 0 success, 1 runtime failure, 2 usage error, 3 bad input data\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    print_usage(std::cerr);
+    return static_cast<int>(sg::ExitCode::kUsage);
+  }
+  const std::string name = args.front();
+  if (name == "--version" || name == "version") {
+    std::cout << "stagegate " << sg::version() << " (commit " << sg::git_commit() << ")\n";
+    return 0;
+  }
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(std::cout);
+    return 0;
+  }
+  auto it = commands().find(name);
+  if (it == commands().end()) {
+    std::cerr << "stagegate: unknown command '" << name << "'\n\n";
+    print_usage(std::cerr);
+    return static_cast<int>(sg::ExitCode::kUsage);
+  }
+  try {
+    return it->second.run(sg::cli::Args(args.begin() + 1, args.end()));
+  } catch (const sg::Error& e) {
+    std::cerr << "stagegate " << name << ": " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "stagegate " << name << ": " << e.what() << "\n";
+    return static_cast<int>(sg::ExitCode::kRuntime);
+  }
+}

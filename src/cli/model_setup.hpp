@@ -1,0 +1,41 @@
+// The options every model command shares (--model, --device, --dtype, --strict) and the
+// loading they imply: checkpoint, device, engine and, when present, the tokenizer.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/options.hpp"
+#include "engine/model.hpp"
+#include "model/checkpoint.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "vk/context.hpp"
+
+namespace sg::cli {
+
+void add_model_options(po::options_description& desc);
+
+struct LoadedModel {
+  std::unique_ptr<gpu::Context> gpu;
+  std::unique_ptr<model::Checkpoint> checkpoint;
+  std::unique_ptr<engine::Model> engine;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;  // null when the directory has none
+
+  // Throws InputError when there is no tokenizer ("use --ids").
+  const tokenizer::Tokenizer& require_tokenizer(const std::string& option) const;
+};
+
+// Opens the checkpoint named by --model and uploads it. `size` sets the engine's sequence
+// slots and context; its dtype is overridden by --dtype.
+LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size);
+
+// Opens only the checkpoint (for commands that first need its config to size the engine).
+std::unique_ptr<model::Checkpoint> open_checkpoint(const po::variables_map& vm);
+
+// Token ids from --ids, or from text options encoded with the tokenizer.
+std::vector<std::int32_t> ids_from(const po::variables_map& vm, const LoadedModel& m,
+                                   const std::string& text_option,
+                                   const std::string& file_option = "");
+
+}  // namespace sg::cli

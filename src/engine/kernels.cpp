@@ -1,0 +1,133 @@
+#include "engine/kernels.hpp"
+
+#include <array>
+
+#include "common/errors.hpp"
+
+namespace sg::engine {
+
+namespace {
+
+std::uint32_t groups(int n, int per_group) {
+  return static_cast<std::uint32_t>((n + per_group - 1) / per_group);
+}
+std::uint32_t u(int v) { return static_cast<std::uint32_t>(v); }
+
+struct EmbedPush {
+  std::uint32_t tokens, width, stride, row_begin, rows;
+};
+struct LayerNormPush {
+  std::uint32_t rows, width, stride;
+  float eps;
+};
+struct MatmulPush {
+  std::uint32_t tokens, k16, rows, row_begin, y_stride, flags;
+};
+struct KvPush {
+  std::uint32_t tokens, width, qkv_stride, context;
+};
+struct AttentionPush {
+  std::uint32_t tokens, width, head_dim, qkv_stride, out_stride, context;
+  float scale;
+};
+struct GatherPush {
+  std::uint32_t count, stride;
+};
+
+// Shapes per device kind, measured (DESIGN.md): on lavapipe a workgroup of one SIMD vector
+// (8 lanes) each owning 8 output rows reads weights fastest; GPUs want wider groups.
+struct MatmulShape {
+  std::uint32_t group, rows, token_block;
+};
+MatmulShape matmul_shape(const gpu::Context& context) {
+  if (context.is_cpu()) return {8, 8, 8};
+  return {64, 2, 8};
+}
+
+}  // namespace
+
+Kernels::Kernels(gpu::Context& context, int max_context)
+    : context_(&context),
+      dummy_(context, 64, gpu::Memory::kDevice),
+      embed_f16_(context, {"embed_f16", 5, sizeof(EmbedPush), {}}),
+      embed_f32_(context, {"embed_f32", 5, sizeof(EmbedPush), {}}),
+      layer_norm_(context, {"layer_norm", 4, sizeof(LayerNormPush), {}}),
+      matmul_f16_(context, {"matmul_f16", 5, sizeof(MatmulPush),
+                            {matmul_shape(context).group, matmul_shape(context).rows,
+                             matmul_shape(context).token_block}}),
+      matmul_f32_(context, {"matmul_f32", 5, sizeof(MatmulPush),
+                            {matmul_shape(context).group, matmul_shape(context).rows,
+                             matmul_shape(context).token_block}}),
+      kv_append_(context, {"kv_append", 4, sizeof(KvPush), {}}),
+      attention_(context, {"attention", 5, sizeof(AttentionPush), {u(max_context)}}),
+      gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
+      matmul_group_(matmul_shape(context).group),
+      matmul_rows_(matmul_shape(context).rows) {}
+
+void Kernels::embed(gpu::CommandStream& cs, const Matrix& tok, const Matrix& pos,
+                    const gpu::Buffer& ids, const gpu::Buffer& meta, const Activation& x,
+                    int tokens) const {
+  for (const auto& chunk : tok.chunks) {
+    EmbedPush push{u(tokens), u(tok.cols), u(x.stride), u(chunk.row_begin), u(chunk.rows)};
+    std::array bindings{gpu::in(ids), gpu::in(meta), gpu::in(chunk.buffer),
+                        gpu::in(pos.chunks.at(0).buffer), gpu::out(x.buffer)};
+    cs.dispatch(tok.f16 ? embed_f16_ : embed_f32_, bindings, push,
+                {groups(tok.cols, 64), u(tokens), 1}, "embed");
+  }
+}
+
+void Kernels::layer_norm(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& w,
+                         const gpu::Buffer& b, const Activation& y, int rows, float eps) const {
+  LayerNormPush push{u(rows), u(x.cols), u(x.stride), eps};
+  std::array bindings{gpu::in(x.buffer), gpu::in(w), gpu::in(b), gpu::out(y.buffer)};
+  cs.dispatch(layer_norm_, bindings, push, {u(rows), 1, 1}, "layer_norm");
+}
+
+void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& w,
+                     const gpu::Buffer* bias, const Activation* residual, const Activation& y,
+                     int tokens, Act act) const {
+  if (x.stride != w.stride)
+    throw RuntimeError("matmul: activation stride " + std::to_string(x.stride) +
+                       " != weight stride " + std::to_string(w.stride));
+  std::uint32_t flags = (bias ? 1u : 0u) | (residual ? 2u : 0u) |
+                        (static_cast<std::uint32_t>(act) << 2);
+  const int rows_per_group = static_cast<int>(matmul_group_ * matmul_rows_);
+  for (const auto& chunk : w.chunks) {
+    MatmulPush push{u(tokens), u(w.stride / 16), u(chunk.rows), u(chunk.row_begin),
+                    u(y.stride), flags};
+    std::array bindings{gpu::in(x.buffer), gpu::in(chunk.buffer),
+                        gpu::in(bias ? *bias : dummy_),
+                        gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
+    cs.dispatch(w.f16 ? matmul_f16_ : matmul_f32_, bindings, push,
+                {groups(chunk.rows, rows_per_group), 1, 1}, "matmul");
+  }
+}
+
+void Kernels::kv_append(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
+                        const gpu::Buffer& k_cache, const gpu::Buffer& v_cache, int tokens,
+                        int width, int context) const {
+  KvPush push{u(tokens), u(width), u(qkv.stride), u(context)};
+  std::array bindings{gpu::in(qkv.buffer), gpu::in(meta), gpu::out(k_cache), gpu::out(v_cache)};
+  cs.dispatch(kv_append_, bindings, push, {groups(width, 64), u(tokens), 1}, "kv_append");
+}
+
+void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
+                        const gpu::Buffer& k_cache, const gpu::Buffer& v_cache,
+                        const Activation& out, int tokens, int n_head, int head_dim, int context,
+                        float scale) const {
+  if (head_dim > 256) throw RuntimeError("attention: head_dim > 256 is not supported");
+  AttentionPush push{u(tokens), u(n_head * head_dim), u(head_dim), u(qkv.stride),
+                     u(out.stride), u(context), scale};
+  std::array bindings{gpu::in(qkv.buffer), gpu::in(meta), gpu::in(k_cache), gpu::in(v_cache),
+                      gpu::out(out.buffer)};
+  cs.dispatch(attention_, bindings, push, {u(tokens), u(n_head), 1}, "attention");
+}
+
+void Kernels::gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& rows,
+                          const Activation& y, int count) const {
+  GatherPush push{u(count), u(x.stride)};
+  std::array bindings{gpu::in(x.buffer), gpu::in(rows), gpu::out(y.buffer)};
+  cs.dispatch(gather_rows_, bindings, push, {groups(x.stride, 64), u(count), 1}, "gather_rows");
+}
+
+}  // namespace sg::engine

@@ -1,0 +1,61 @@
+// One function per shader: each records one operation into a command stream. The forward
+// pass (forward.cpp) calls them in the order of the architecture; the shader tests call
+// them against CPU references.
+#pragma once
+
+#include <memory>
+
+#include "engine/device_tensors.hpp"
+#include "vk/command_stream.hpp"
+#include "vk/context.hpp"
+#include "vk/pipeline.hpp"
+
+namespace sg::engine {
+
+enum class Act : std::uint32_t { kNone = 0, kGeluTanh = 1, kGeluErf = 2, kRelu = 3 };
+
+class Kernels {
+ public:
+  // `max_context`: the longest sequence attention must handle (sizes shared memory).
+  Kernels(gpu::Context& context, int max_context);
+
+  // x[t, :] = tok[ids[t], :] + pos[meta[t].position, :]
+  //   ids: int[T]   meta: (slot, position)[T]   tok: [V, E]   pos: [P, E] F32   x: [T, E]
+  void embed(gpu::CommandStream& cs, const Matrix& tok, const Matrix& pos, const gpu::Buffer& ids,
+             const gpu::Buffer& meta, const Activation& x, int tokens) const;
+
+  // y[t, :] = layer_norm(x[t, :]) * w + b     x, y: [T, E]   w, b: F32 [E]
+  void layer_norm(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& w,
+                  const gpu::Buffer& b, const Activation& y, int rows, float eps) const;
+
+  // y[t, o] = act(x[t, :] . W[o, :] + bias[o]) (+ residual[t, o])
+  //   x: [T, K]   W: [N, K]   bias: F32 [N] or null   residual, y: [T, N] (may alias)
+  void matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& w,
+              const gpu::Buffer* bias, const Activation* residual, const Activation& y,
+              int tokens, Act act = Act::kNone) const;
+
+  // K/V cache[slot, position, :] = qkv[t, E:2E] / qkv[t, 2E:3E]    cache: F32 [S, C, E]
+  void kv_append(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
+                 const gpu::Buffer& k_cache, const gpu::Buffer& v_cache, int tokens, int width,
+                 int context) const;
+
+  // out[t, h] = softmax(q[t, h] . K[slot, 0..pos, h] * scale) . V[slot, 0..pos, h]
+  //   qkv: [T, 3E]   out: [T, E]   heads of head_dim columns
+  void attention(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
+                 const gpu::Buffer& k_cache, const gpu::Buffer& v_cache, const Activation& out,
+                 int tokens, int n_head, int head_dim, int context, float scale) const;
+
+  // y[i, :] = x[rows[i], :]     rows: int[count]
+  void gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& rows,
+                   const Activation& y, int count) const;
+
+ private:
+  gpu::Context* context_;
+  gpu::Buffer dummy_;
+  gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, matmul_f16_, matmul_f32_, kv_append_,
+      attention_, gather_rows_;
+  std::uint32_t matmul_group_ = 8;
+  std::uint32_t matmul_rows_ = 8;
+};
+
+}  // namespace sg::engine

@@ -1,0 +1,83 @@
+#include "engine/logits_processor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <unordered_set>
+
+namespace sg::engine {
+
+namespace {
+constexpr float kMasked = -std::numeric_limits<float>::infinity();
+
+template <typename F>
+void for_each_token(const GenerationState& s, F f) {
+  for (auto id : s.prompt) f(id);
+  for (auto id : s.generated) f(id);
+}
+}  // namespace
+
+void RepetitionPenalty::apply(const GenerationState& state, std::span<float> logits) {
+  std::unordered_set<std::int32_t> seen;
+  for_each_token(state, [&](std::int32_t id) {
+    if (id < 0 || static_cast<std::size_t>(id) >= logits.size() || !seen.insert(id).second)
+      return;
+    float& l = logits[static_cast<std::size_t>(id)];
+    l = l < 0 ? l * penalty_ : l / penalty_;
+  });
+}
+
+void NoRepeatNgram::apply(const GenerationState& state, std::span<float> logits) {
+  std::vector<std::int32_t> seq(state.prompt.begin(), state.prompt.end());
+  seq.insert(seq.end(), state.generated.begin(), state.generated.end());
+  const auto n = static_cast<std::size_t>(n_);
+  if (n == 0 || seq.size() + 1 < n) return;
+  // The last n-1 tokens followed by t must not equal any earlier n-gram.
+  const std::size_t tail = seq.size() - (n - 1);
+  for (std::size_t start = 0; start + n <= seq.size(); ++start) {
+    if (std::equal(seq.begin() + static_cast<std::ptrdiff_t>(start),
+                   seq.begin() + static_cast<std::ptrdiff_t>(start + n - 1),
+                   seq.begin() + static_cast<std::ptrdiff_t>(tail))) {
+      auto banned = seq[start + n - 1];
+      if (banned >= 0 && static_cast<std::size_t>(banned) < logits.size())
+        logits[static_cast<std::size_t>(banned)] = kMasked;
+    }
+  }
+}
+
+void Temperature::apply(const GenerationState&, std::span<float> logits) {
+  for (auto& l : logits) l /= t_;
+}
+
+void TopK::apply(const GenerationState&, std::span<float> logits) {
+  auto k = static_cast<std::size_t>(k_);
+  if (k == 0 || k >= logits.size()) return;
+  std::vector<float> sorted(logits.begin(), logits.end());
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                   sorted.end(), std::greater<float>());
+  float kth = sorted[k - 1];
+  for (auto& l : logits)
+    if (l < kth) l = kMasked;
+}
+
+void TopP::apply(const GenerationState&, std::span<float> logits) {
+  if (p_ >= 1.0f) return;
+  std::vector<std::uint32_t> order(logits.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return logits[a] > logits[b]; });
+  double max = logits[order[0]];
+  double total = 0;
+  for (auto l : logits) total += std::exp(static_cast<double>(l) - max);
+  double cumulative = 0;
+  std::size_t keep = 0;
+  while (keep < order.size()) {
+    cumulative += std::exp(static_cast<double>(logits[order[keep]]) - max) / total;
+    ++keep;
+    if (cumulative >= p_) break;
+  }
+  for (std::size_t i = keep; i < order.size(); ++i) logits[order[i]] = kMasked;
+}
+
+}  // namespace sg::engine

@@ -1,0 +1,86 @@
+// Logits processors: each rewrites the next-token logits of one sequence in place. They run
+// in one ordered chain, in Hugging Face's order: penalties, then temperature, top-k, top-p.
+// Policy filters that act during generation (later issues) are processors too.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace sg::engine {
+
+struct GenerationState {
+  std::span<const std::int32_t> prompt;
+  std::span<const std::int32_t> generated;
+};
+
+class LogitsProcessor {
+ public:
+  virtual ~LogitsProcessor() = default;
+  virtual void apply(const GenerationState& state, std::span<float> logits) = 0;
+};
+
+// CTRL's repetition penalty as Hugging Face applies it: every token already in the prompt or
+// the output has its logit divided by `penalty` when positive, multiplied when negative.
+class RepetitionPenalty : public LogitsProcessor {
+ public:
+  explicit RepetitionPenalty(float penalty) : penalty_(penalty) {}
+  void apply(const GenerationState& state, std::span<float> logits) override;
+
+ private:
+  float penalty_;
+};
+
+// Bans any token that would repeat an n-gram already present in prompt + output.
+class NoRepeatNgram : public LogitsProcessor {
+ public:
+  explicit NoRepeatNgram(int n) : n_(n) {}
+  void apply(const GenerationState& state, std::span<float> logits) override;
+
+ private:
+  int n_;
+};
+
+class Temperature : public LogitsProcessor {
+ public:
+  explicit Temperature(float t) : t_(t) {}
+  void apply(const GenerationState& state, std::span<float> logits) override;
+
+ private:
+  float t_;
+};
+
+// Keeps the k largest logits (ties with the k-th kept, as Hugging Face does).
+class TopK : public LogitsProcessor {
+ public:
+  explicit TopK(int k) : k_(k) {}
+  void apply(const GenerationState& state, std::span<float> logits) override;
+
+ private:
+  int k_;
+};
+
+// Nucleus sampling: keeps the smallest set of most likely tokens whose probability reaches p.
+class TopP : public LogitsProcessor {
+ public:
+  explicit TopP(float p) : p_(p) {}
+  void apply(const GenerationState& state, std::span<float> logits) override;
+
+ private:
+  float p_;
+};
+
+class ProcessorChain {
+ public:
+  void add(std::unique_ptr<LogitsProcessor> p) { chain_.push_back(std::move(p)); }
+  void apply(const GenerationState& state, std::span<float> logits) const {
+    for (const auto& p : chain_) p->apply(state, logits);
+  }
+  bool empty() const { return chain_.empty(); }
+
+ private:
+  std::vector<std::unique_ptr<LogitsProcessor>> chain_;
+};
+
+}  // namespace sg::engine

@@ -1,0 +1,216 @@
+#include "engine/model.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "common/errors.hpp"
+
+namespace sg::engine {
+
+namespace {
+
+Activation activation(gpu::Context& context, int rows, int cols,
+                      gpu::Memory memory = gpu::Memory::kDevice) {
+  int stride = round_up(cols, kColumnAlign);
+  return Activation{gpu::Buffer(context,
+                                static_cast<std::size_t>(rows) * static_cast<std::size_t>(stride) *
+                                    sizeof(float),
+                                memory),
+                    rows, cols, stride};
+}
+
+Act act_of(model::Activation a) {
+  switch (a) {
+    case model::Activation::kGeluTanh: return Act::kGeluTanh;
+    case model::Activation::kGeluErf: return Act::kGeluErf;
+    case model::Activation::kRelu: return Act::kRelu;
+  }
+  return Act::kNone;
+}
+
+std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
+
+WeightType choose_dtype(const gpu::Context& context, const EngineOptions& options) {
+  if (options.dtype) {
+    if (*options.dtype == WeightType::kF16 && !context.info().int64)
+      throw UsageError("--dtype f16: device '" + context.info().name +
+                       "' lacks 64-bit integers, which the F16 kernels read weights with");
+    return *options.dtype;
+  }
+  return context.info().storage_16bit && context.info().int64 ? WeightType::kF16
+                                                              : WeightType::kF32;
+}
+
+std::uint64_t kv_bytes(const model::Config& c, int slots, int context) {
+  return 2ull * static_cast<std::uint64_t>(c.n_layer) * static_cast<std::uint64_t>(slots) *
+         static_cast<std::uint64_t>(context) * static_cast<std::uint64_t>(c.n_embd) * 4u;
+}
+
+gpu::Buffer int_buffer(gpu::Context& context, int count, int ints_per_item) {
+  return gpu::Buffer(context,
+                     static_cast<std::size_t>(count) * static_cast<std::size_t>(ints_per_item) * 4,
+                     gpu::Memory::kHostUpload);
+}
+
+// Refuses, before anything is uploaded, a model that the device cannot hold.
+void check_fits(const gpu::Context& context, std::uint64_t needed) {
+  auto available = context.available_device_memory();
+  if (needed > available)
+    throw RuntimeError("the model needs " + mib(needed) + " of device memory but device '" +
+                       context.info().name + "' has " + mib(available) +
+                       " available (try --dtype f16, a shorter context or fewer sequences)");
+}
+
+int checked_context(const model::Config& c, const EngineOptions& o) {
+  int ctx = o.context > 0 ? std::min(o.context, c.n_positions) : c.n_positions;
+  if (o.max_sequences < 1) throw UsageError("the engine needs at least one sequence slot");
+  return ctx;
+}
+
+}  // namespace
+
+Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
+             const EngineOptions& options)
+    : gpu_(&context),
+      config_(checkpoint.config()),
+      dtype_(choose_dtype(context, options)),
+      slots_(options.max_sequences),
+      context_len_(checked_context(config_, options)),
+      max_tokens_(std::max(1, options.max_step_tokens)),
+      kernels_(context, round_up(context_len_, 64)),
+      weights_((check_fits(context,
+                           planned_weight_bytes(checkpoint, dtype_) +
+                               kv_bytes(config_, slots_, context_len_)),
+                upload_weights(context, checkpoint, dtype_))),
+      ids_(int_buffer(context, max_tokens_, 1)),
+      meta_(int_buffer(context, max_tokens_, 2)),
+      logit_rows_(int_buffer(context, max_tokens_, 1)),
+      x_(activation(context, max_tokens_, config_.n_embd)),
+      xn_(activation(context, max_tokens_, config_.n_embd)),
+      tmp_(activation(context, max_tokens_, config_.n_embd)),
+      qkv_(activation(context, max_tokens_, 3 * config_.n_embd)),
+      att_(activation(context, max_tokens_, config_.n_embd)),
+      hidden_(activation(context, max_tokens_, config_.n_inner)),
+      picked_(activation(context, max_tokens_, config_.n_embd)),
+      picked_norm_(activation(context, max_tokens_, config_.n_embd)),
+      logits_(activation(context, max_tokens_, config_.vocab_size, gpu::Memory::kHostReadback)),
+      stream_(context),
+      profiling_(options.profile) {
+  std::size_t cache_bytes = static_cast<std::size_t>(slots_) *
+                            static_cast<std::size_t>(context_len_) *
+                            static_cast<std::size_t>(config_.n_embd) * sizeof(float);
+  if (cache_bytes > context.max_storage_buffer_range())
+    throw RuntimeError("KV cache of " + mib(cache_bytes) + " per layer exceeds the device's " +
+                       mib(context.max_storage_buffer_range()) +
+                       " buffer limit: use fewer sequences or a shorter context");
+  for (int l = 0; l < config_.n_layer; ++l) {
+    k_cache_.emplace_back(context, cache_bytes, gpu::Memory::kDevice);
+    v_cache_.emplace_back(context, cache_bytes, gpu::Memory::kDevice);
+  }
+}
+
+void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink) {
+  std::vector<Token> tokens;
+  for (std::size_t c = 0; c < batch.size(); ++c) {
+    const auto& chunk = batch[c];
+    if (chunk.slot < 0 || chunk.slot >= slots_)
+      throw RuntimeError("sequence slot " + std::to_string(chunk.slot) + " out of range");
+    int n = static_cast<int>(chunk.tokens.size());
+    if (chunk.start_pos < 0 || chunk.start_pos + n > context_len_)
+      throw InputError("sequence of " + std::to_string(chunk.start_pos + n) +
+                       " tokens exceeds the context of " + std::to_string(context_len_));
+    for (int i = 0; i < n; ++i) {
+      std::int32_t id = chunk.tokens[static_cast<std::size_t>(i)];
+      if (id < 0 || id >= config_.vocab_size)
+        throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (size " +
+                         std::to_string(config_.vocab_size) + ")");
+      tokens.push_back({c, i, id, chunk.slot, chunk.start_pos + i, chunk.all_logits || i == n - 1});
+    }
+  }
+  profile_.clear();
+  for (std::size_t begin = 0; begin < tokens.size(); begin += static_cast<std::size_t>(max_tokens_)) {
+    std::size_t n = std::min(tokens.size() - begin, static_cast<std::size_t>(max_tokens_));
+    run_pass(std::span(tokens).subspan(begin, n), sink);
+  }
+}
+
+void Model::record_layers(int n) {
+  const auto& c = config_;
+  const bool pre_ln = c.norm_placement() == model::NormPlacement::kPre;
+  const Act act = act_of(c.activation);
+  const int hd = c.head_dim();
+  for (int l = 0; l < c.n_layer; ++l) {
+    const auto& w = weights_.layers[static_cast<std::size_t>(l)];
+    float scale = 1.0f;
+    if (c.arch == model::Arch::kOpenAiGpt || c.scale_attn_weights)
+      scale /= std::sqrt(static_cast<float>(hd));
+    if (c.arch == model::Arch::kGpt2 && c.scale_attn_by_inverse_layer_idx)
+      scale /= static_cast<float>(l + 1);
+    const auto& k = k_cache_[static_cast<std::size_t>(l)];
+    const auto& v = v_cache_[static_cast<std::size_t>(l)];
+    if (pre_ln) {
+      // GPT-2: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))
+      kernels_.layer_norm(stream_, x_, w.ln_1_w, w.ln_1_b, xn_, n, c.layer_norm_epsilon);
+      kernels_.matmul(stream_, xn_, w.c_attn, &w.c_attn_b, nullptr, qkv_, n);
+      kernels_.kv_append(stream_, qkv_, meta_, k, v, n, c.n_embd, context_len_);
+      kernels_.attention(stream_, qkv_, meta_, k, v, att_, n, c.n_head, hd, context_len_, scale);
+      kernels_.matmul(stream_, att_, w.c_proj, &w.c_proj_b, &x_, x_, n);
+      kernels_.layer_norm(stream_, x_, w.ln_2_w, w.ln_2_b, xn_, n, c.layer_norm_epsilon);
+      kernels_.matmul(stream_, xn_, w.c_fc, &w.c_fc_b, nullptr, hidden_, n, act);
+      kernels_.matmul(stream_, hidden_, w.mlp_proj, &w.mlp_proj_b, &x_, x_, n);
+    } else {
+      // GPT-1: n = ln_1(x + attn(x)); x = ln_2(n + mlp(n))
+      kernels_.matmul(stream_, x_, w.c_attn, &w.c_attn_b, nullptr, qkv_, n);
+      kernels_.kv_append(stream_, qkv_, meta_, k, v, n, c.n_embd, context_len_);
+      kernels_.attention(stream_, qkv_, meta_, k, v, att_, n, c.n_head, hd, context_len_, scale);
+      kernels_.matmul(stream_, att_, w.c_proj, &w.c_proj_b, &x_, tmp_, n);
+      kernels_.layer_norm(stream_, tmp_, w.ln_1_w, w.ln_1_b, x_, n, c.layer_norm_epsilon);
+      kernels_.matmul(stream_, x_, w.c_fc, &w.c_fc_b, nullptr, hidden_, n, act);
+      kernels_.matmul(stream_, hidden_, w.mlp_proj, &w.mlp_proj_b, &x_, tmp_, n);
+      kernels_.layer_norm(stream_, tmp_, w.ln_2_w, w.ln_2_b, x_, n, c.layer_norm_epsilon);
+    }
+  }
+}
+
+void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
+  const int n = static_cast<int>(tokens.size());
+  auto* ids = reinterpret_cast<std::int32_t*>(ids_.host_data());
+  auto* meta = reinterpret_cast<std::int32_t*>(meta_.host_data());
+  auto* rows = reinterpret_cast<std::int32_t*>(logit_rows_.host_data());
+  int picked = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto& t = tokens[static_cast<std::size_t>(i)];
+    ids[i] = t.id;
+    meta[2 * i] = t.slot;
+    meta[2 * i + 1] = t.pos;
+    if (t.logits) rows[picked++] = i;
+  }
+
+  stream_.begin(profiling_);
+  kernels_.embed(stream_, weights_.tok_embed, weights_.pos_embed, ids_, meta_, x_, n);
+  record_layers(n);
+  if (picked > 0) {
+    kernels_.gather_rows(stream_, x_, logit_rows_, picked_, picked);
+    const Activation* head_in = &picked_;
+    if (config_.norm_placement() == model::NormPlacement::kPre) {
+      kernels_.layer_norm(stream_, picked_, *weights_.ln_f_w, *weights_.ln_f_b, picked_norm_,
+                          picked, config_.layer_norm_epsilon);
+      head_in = &picked_norm_;
+    }
+    kernels_.matmul(stream_, *head_in, weights_.head(), nullptr, nullptr, logits_, picked);
+  }
+  stream_.submit_and_wait();
+  if (profiling_) {
+    for (const auto& op : stream_.op_times()) profile_.push_back(op);
+  }
+
+  const auto* logits = reinterpret_cast<const float*>(logits_.buffer.host_data());
+  for (int r = 0; r < picked; ++r) {
+    const auto& t = tokens[static_cast<std::size_t>(rows[r])];
+    sink(t.chunk, t.index,
+         std::span(logits + static_cast<std::size_t>(r) * static_cast<std::size_t>(logits_.stride),
+                   static_cast<std::size_t>(config_.vocab_size)));
+  }
+}
+
+}  // namespace sg::engine

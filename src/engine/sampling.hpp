@@ -1,0 +1,40 @@
+// Decoding settings of one sequence and the sampler that picks its next token.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "engine/logits_processor.hpp"
+#include "engine/rng.hpp"
+
+namespace sg::engine {
+
+// Defaults follow the OpenAI API: temperature 1, top-p 1, top-k off.
+struct SamplingParams {
+  float temperature = 1.0f;  // 0: greedy
+  int top_k = 0;             // 0: off
+  float top_p = 1.0f;
+  float repetition_penalty = 1.0f;
+  int no_repeat_ngram = 0;
+  std::uint64_t seed = 0;
+  int max_tokens = 64;
+  bool ignore_eos = false;
+};
+
+// The processors the settings ask for, in Hugging Face's order.
+ProcessorChain make_chain(const SamplingParams& params);
+
+// Index of the largest logit (the lowest index among ties).
+std::int32_t argmax(std::span<const float> logits);
+
+// Draws from softmax(logits) by inverse CDF over the token ids in order; masked (-inf)
+// logits are never drawn.
+std::int32_t sample(std::span<const float> logits, Rng& rng);
+
+// log softmax(logits)[id], in double precision.
+double log_prob(std::span<const float> logits, std::int32_t id);
+
+// A fresh seed from the operating system, for runs that did not give one.
+std::uint64_t random_seed();
+
+}  // namespace sg::engine

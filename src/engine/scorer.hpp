@@ -1,0 +1,24 @@
+// Log-probabilities of a token sequence under the model. Sequences longer than the context
+// are scored with a sliding window, as in Hugging Face's perplexity guide: windows of the
+// full context start every `stride` tokens, and each scores only the tokens that no earlier
+// window scored, with the rest of the window as context. The first token is context only.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/model.hpp"
+
+namespace sg::engine {
+
+struct ScoreResult {
+  std::vector<double> logprobs;  // logprobs[i] = log p(tokens[i+1] | tokens[..i])
+  double total_logprob = 0;
+  double perplexity = 0;  // exp(-mean logprob)
+};
+
+// `stride` 0 means half the context. Needs at least two tokens.
+ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride = 0);
+
+}  // namespace sg::engine

@@ -1,0 +1,169 @@
+#include "engine/weights.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "common/errors.hpp"
+#include "common/progress.hpp"
+
+namespace sg::engine {
+
+namespace {
+
+using model::TensorView;
+
+bool store_f16(const TensorView& t, WeightType type) {
+  if (type != WeightType::kF16) return false;
+  // BF16 has F32's range: such a tensor becomes F16 only when every value fits.
+  if (t.dtype == model::DType::kBF16) return model::fits_f16(t);
+  return true;
+}
+
+int rows_per_chunk(const gpu::Context& context, int stride, bool f16) {
+  std::uint64_t row_bytes = static_cast<std::uint64_t>(stride) * (f16 ? 2 : 4);
+  auto rows = static_cast<int>(context.max_storage_buffer_range() / row_bytes);
+  rows = rows / kRowAlign * kRowAlign;
+  if (rows < kRowAlign) throw RuntimeError("weight rows too long for the device's buffers");
+  return rows;
+}
+
+// Builds a Matrix from values laid out [rows, cols] (already output-major).
+Matrix make_matrix(gpu::Context& context, const std::vector<float>& values, int rows, int cols,
+                   bool f16) {
+  Matrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.stride = round_up(cols, kColumnAlign);
+  m.f16 = f16;
+  int per_chunk = rows_per_chunk(context, m.stride, f16);
+  for (int begin = 0; begin < rows; begin += per_chunk) {
+    int n = std::min(per_chunk, rows - begin);
+    int padded_rows = round_up(n, kRowAlign);
+    std::size_t elems = static_cast<std::size_t>(padded_rows) * static_cast<std::size_t>(m.stride);
+    gpu::Buffer buffer(context, elems * (f16 ? 2 : 4), gpu::Memory::kDevice);
+    if (f16) {
+      std::vector<std::uint16_t> host(elems, 0);
+      for (int r = 0; r < n; ++r) {
+        const float* src = values.data() + static_cast<std::size_t>(begin + r) * cols;
+        std::uint16_t* dst = host.data() + static_cast<std::size_t>(r) * m.stride;
+        for (int c = 0; c < cols; ++c) dst[c] = model::float_to_half(src[c]);
+      }
+      buffer.write(0, std::as_bytes(std::span(host)));
+    } else {
+      std::vector<float> host(elems, 0.0f);
+      for (int r = 0; r < n; ++r)
+        std::memcpy(host.data() + static_cast<std::size_t>(r) * m.stride,
+                    values.data() + static_cast<std::size_t>(begin + r) * cols,
+                    static_cast<std::size_t>(cols) * sizeof(float));
+      buffer.write(0, std::as_bytes(std::span(host)));
+    }
+    m.chunks.push_back({std::move(buffer), begin, n});
+  }
+  return m;
+}
+
+// Hugging Face's Conv1D keeps [in, out]; the matmul wants [out, in].
+std::vector<float> transposed(const std::vector<float>& v, int in, int out) {
+  std::vector<float> t(v.size());
+  constexpr int kBlock = 64;
+  for (int i0 = 0; i0 < in; i0 += kBlock)
+    for (int o0 = 0; o0 < out; o0 += kBlock)
+      for (int i = i0; i < std::min(in, i0 + kBlock); ++i)
+        for (int o = o0; o < std::min(out, o0 + kBlock); ++o)
+          t[static_cast<std::size_t>(o) * in + i] = v[static_cast<std::size_t>(i) * out + o];
+  return t;
+}
+
+Matrix conv1d(gpu::Context& context, const TensorView& t, WeightType type) {
+  int in = static_cast<int>(t.shape.at(0));
+  int out = static_cast<int>(t.shape.at(1));
+  return make_matrix(context, transposed(model::to_f32(t), in, out), out, in, store_f16(t, type));
+}
+
+Matrix embedding(gpu::Context& context, const TensorView& t, bool f16) {
+  return make_matrix(context, model::to_f32(t), static_cast<int>(t.shape.at(0)),
+                     static_cast<int>(t.shape.at(1)), f16);
+}
+
+gpu::Buffer vector(gpu::Context& context, const TensorView& t) {
+  auto v = model::to_f32(t);
+  gpu::Buffer b(context, v.size() * sizeof(float), gpu::Memory::kDevice);
+  b.write(0, std::as_bytes(std::span(v)));
+  return b;
+}
+
+std::uint64_t matrix_bytes(int rows, int cols, bool f16) {
+  return static_cast<std::uint64_t>(round_up(rows, kRowAlign)) *
+         static_cast<std::uint64_t>(round_up(cols, kColumnAlign)) * (f16 ? 2u : 4u);
+}
+
+}  // namespace
+
+std::uint64_t Matrix::bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& c : chunks) total += c.buffer.size();
+  return total;
+}
+
+std::uint64_t planned_weight_bytes(const model::Checkpoint& checkpoint, WeightType type) {
+  const auto& c = checkpoint.config();
+  bool f16 = type == WeightType::kF16;
+  std::uint64_t per_layer = matrix_bytes(3 * c.n_embd, c.n_embd, f16) +
+                            matrix_bytes(c.n_embd, c.n_embd, f16) +
+                            matrix_bytes(c.n_inner, c.n_embd, f16) +
+                            matrix_bytes(c.n_embd, c.n_inner, f16) +
+                            4ull * (9ull * c.n_embd + c.n_inner);
+  std::uint64_t total = per_layer * static_cast<std::uint64_t>(c.n_layer);
+  total += matrix_bytes(c.vocab_size, c.n_embd, f16) * (checkpoint.lm_head_tied() ? 1 : 2);
+  total += matrix_bytes(c.n_positions, c.n_embd, false);
+  return total;
+}
+
+DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& checkpoint,
+                             WeightType type) {
+  const auto& cfg = checkpoint.config();
+  auto get = [&](const std::string& name) -> const TensorView& { return checkpoint.tensor(name); };
+  DeviceWeights w;
+  ProgressBar bar("uploading weights", static_cast<std::uint64_t>(cfg.n_layer) + 2, "layers");
+  const auto& tok = get("tok_embed");
+  w.tok_embed = embedding(context, tok, store_f16(tok, type));
+  w.pos_embed = embedding(context, get("pos_embed"), false);
+  w.tied = checkpoint.lm_head_tied();
+  if (!w.tied) {
+    const auto& head = get("lm_head");
+    w.lm_head = embedding(context, head, store_f16(head, type));
+  }
+  bar.advance();
+  for (int i = 0; i < cfg.n_layer; ++i) {
+    std::string p = "h." + std::to_string(i) + ".";
+    w.layers.push_back(LayerWeights{
+        .ln_1_w = vector(context, get(p + "ln_1.weight")),
+        .ln_1_b = vector(context, get(p + "ln_1.bias")),
+        .ln_2_w = vector(context, get(p + "ln_2.weight")),
+        .ln_2_b = vector(context, get(p + "ln_2.bias")),
+        .c_attn = conv1d(context, get(p + "attn.c_attn.weight"), type),
+        .c_proj = conv1d(context, get(p + "attn.c_proj.weight"), type),
+        .c_fc = conv1d(context, get(p + "mlp.c_fc.weight"), type),
+        .mlp_proj = conv1d(context, get(p + "mlp.c_proj.weight"), type),
+        .c_attn_b = vector(context, get(p + "attn.c_attn.bias")),
+        .c_proj_b = vector(context, get(p + "attn.c_proj.bias")),
+        .c_fc_b = vector(context, get(p + "mlp.c_fc.bias")),
+        .mlp_proj_b = vector(context, get(p + "mlp.c_proj.bias")),
+    });
+    bar.advance();
+  }
+  if (cfg.norm_placement() == model::NormPlacement::kPre) {
+    w.ln_f_w = vector(context, get("ln_f.weight"));
+    w.ln_f_b = vector(context, get("ln_f.bias"));
+  }
+  bar.advance();
+  bar.finish();
+  w.device_bytes = w.tok_embed.bytes() + w.pos_embed.bytes() + (w.tied ? 0 : w.lm_head.bytes());
+  for (const auto& l : w.layers)
+    w.device_bytes += l.c_attn.bytes() + l.c_proj.bytes() + l.c_fc.bytes() + l.mlp_proj.bytes();
+  checkpoint.release_pages();
+  return w;
+}
+
+}  // namespace sg::engine

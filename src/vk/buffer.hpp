@@ -1,0 +1,56 @@
+// A storage buffer and its memory. Device buffers live where the device computes fastest;
+// host buffers are mapped so that the CPU writes inputs and reads results directly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "vk/context.hpp"
+
+namespace sg::gpu {
+
+enum class Memory {
+  kDevice,        // weights, activations, KV cache
+  kHostUpload,    // written by the CPU every step (token ids, positions)
+  kHostReadback,  // read by the CPU after a step (logits)
+};
+
+class Buffer {
+ public:
+  // Zero-filled on creation (padding lanes of activations rely on it).
+  Buffer(Context& context, std::size_t bytes, Memory memory);
+  Buffer(Buffer&&) noexcept;
+  Buffer& operator=(Buffer&&) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer();
+
+  std::size_t size() const { return size_; }
+  bool mapped() const { return mapped_ != nullptr; }
+
+  // Copies into / out of the buffer; through a staging buffer when it is not host-visible.
+  void write(std::size_t offset, std::span<const std::byte> data);
+  void read(std::size_t offset, std::span<std::byte> out) const;
+  void fill_zero();
+
+  // Direct pointer to host-visible memory (host buffers always; device buffers on
+  // unified-memory devices such as lavapipe). Null otherwise.
+  std::byte* host_data() const { return static_cast<std::byte*>(mapped_); }
+
+  const vk::raii::Buffer& handle() const { return buffer_; }
+
+ private:
+  Context* context_;
+  std::size_t size_;
+  std::size_t allocation_ = 0;  // bytes of device memory, for the peak-memory figures
+  vk::raii::DeviceMemory memory_{nullptr};
+  vk::raii::Buffer buffer_{nullptr};
+  void* mapped_ = nullptr;
+};
+
+// Runs a one-off transfer (buffer copy) on the queue and waits for it.
+void copy_buffer(Context& context, const Buffer& from, std::size_t from_offset, const Buffer& to,
+                 std::size_t to_offset, std::size_t bytes);
+
+}  // namespace sg::gpu

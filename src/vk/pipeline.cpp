@@ -1,0 +1,54 @@
+#include "vk/pipeline.hpp"
+
+#include "common/errors.hpp"
+#include "embedded_shaders.hpp"
+
+namespace sg::gpu {
+
+Pipeline::Pipeline(const Context& context, PipelineDesc desc) : desc_(std::move(desc)) {
+  const auto& device = context.device();
+  auto words = shaders::spirv(desc_.shader);
+  if (words.empty()) throw RuntimeError("no embedded shader named '" + desc_.shader + "'");
+  module_ = vk::raii::ShaderModule(
+      device, vk::ShaderModuleCreateInfo{.codeSize = words.size_bytes(), .pCode = words.data()});
+
+  std::vector<vk::DescriptorSetLayoutBinding> bindings;
+  for (std::uint32_t i = 0; i < desc_.buffers; ++i)
+    bindings.push_back({.binding = i,
+                        .descriptorType = vk::DescriptorType::eStorageBuffer,
+                        .descriptorCount = 1,
+                        .stageFlags = vk::ShaderStageFlagBits::eCompute});
+  set_layout_ = vk::raii::DescriptorSetLayout(
+      device, vk::DescriptorSetLayoutCreateInfo{
+                  .bindingCount = static_cast<std::uint32_t>(bindings.size()),
+                  .pBindings = bindings.data()});
+
+  vk::PushConstantRange push{.stageFlags = vk::ShaderStageFlagBits::eCompute,
+                             .offset = 0,
+                             .size = desc_.push_bytes};
+  vk::DescriptorSetLayout raw_set = *set_layout_;
+  layout_ = vk::raii::PipelineLayout(
+      device, vk::PipelineLayoutCreateInfo{.setLayoutCount = 1,
+                                           .pSetLayouts = &raw_set,
+                                           .pushConstantRangeCount = desc_.push_bytes ? 1u : 0u,
+                                           .pPushConstantRanges = &push});
+
+  std::vector<vk::SpecializationMapEntry> entries;
+  for (std::uint32_t i = 0; i < desc_.constants.size(); ++i)
+    entries.push_back({.constantID = i,
+                       .offset = static_cast<std::uint32_t>(i * sizeof(std::uint32_t)),
+                       .size = sizeof(std::uint32_t)});
+  vk::SpecializationInfo spec{.mapEntryCount = static_cast<std::uint32_t>(entries.size()),
+                              .pMapEntries = entries.data(),
+                              .dataSize = desc_.constants.size() * sizeof(std::uint32_t),
+                              .pData = desc_.constants.data()};
+  vk::ComputePipelineCreateInfo info{
+      .stage = {.stage = vk::ShaderStageFlagBits::eCompute,
+                .module = *module_,
+                .pName = "main",
+                .pSpecializationInfo = entries.empty() ? nullptr : &spec},
+      .layout = *layout_};
+  pipeline_ = vk::raii::Pipeline(device, nullptr, info);
+}
+
+}  // namespace sg::gpu
