@@ -28,15 +28,17 @@ int rows_per_chunk(const gpu::Context& context, int stride, bool f16) {
   return rows;
 }
 
-// Builds a Matrix from values laid out [rows, cols] (already output-major).
-Matrix make_matrix(gpu::Context& context, const std::vector<float>& values, int rows, int cols,
-                   bool f16) {
+}  // namespace
+
+Matrix upload_matrix(gpu::Context& context, const std::vector<float>& values, int rows, int cols,
+                     bool f16, int max_chunk_rows) {
   Matrix m;
   m.rows = rows;
   m.cols = cols;
   m.stride = round_up(cols, kColumnAlign);
   m.f16 = f16;
   int per_chunk = rows_per_chunk(context, m.stride, f16);
+  if (max_chunk_rows > 0) per_chunk = std::min(per_chunk, max_chunk_rows);
   for (int begin = 0; begin < rows; begin += per_chunk) {
     int n = std::min(per_chunk, rows - begin);
     int padded_rows = round_up(n, kRowAlign);
@@ -63,6 +65,8 @@ Matrix make_matrix(gpu::Context& context, const std::vector<float>& values, int 
   return m;
 }
 
+namespace {
+
 // Hugging Face's Conv1D keeps [in, out]; the matmul wants [out, in].
 std::vector<float> transposed(const std::vector<float>& v, int in, int out) {
   std::vector<float> t(v.size());
@@ -78,11 +82,11 @@ std::vector<float> transposed(const std::vector<float>& v, int in, int out) {
 Matrix conv1d(gpu::Context& context, const TensorView& t, WeightType type) {
   int in = static_cast<int>(t.shape.at(0));
   int out = static_cast<int>(t.shape.at(1));
-  return make_matrix(context, transposed(model::to_f32(t), in, out), out, in, store_f16(t, type));
+  return upload_matrix(context, transposed(model::to_f32(t), in, out), out, in, store_f16(t, type));
 }
 
 Matrix embedding(gpu::Context& context, const TensorView& t, bool f16) {
-  return make_matrix(context, model::to_f32(t), static_cast<int>(t.shape.at(0)),
+  return upload_matrix(context, model::to_f32(t), static_cast<int>(t.shape.at(0)),
                      static_cast<int>(t.shape.at(1)), f16);
 }
 

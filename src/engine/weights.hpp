@@ -31,6 +31,11 @@ struct DeviceWeights {
   const Matrix& head() const { return tied ? tok_embed : lm_head; }
 };
 
+// Uploads values laid out [rows, cols] (output-major) as a device matrix. `max_chunk_rows`
+// (0: as many as a buffer may hold) lets tests exercise the chunked layout on small data.
+Matrix upload_matrix(gpu::Context& context, const std::vector<float>& values, int rows, int cols,
+                     bool f16, int max_chunk_rows = 0);
+
 // Bytes the weights will take on the device with `type` (for the fits-in-memory check).
 std::uint64_t planned_weight_bytes(const model::Checkpoint& checkpoint, WeightType type);
 

@@ -1,0 +1,338 @@
+// Every shader against a CPU reference, at sizes that are not multiples of the workgroup.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "engine/gpu_fixture.hpp"
+#include "engine/kernels.hpp"
+#include "engine/weights.hpp"
+#include "model/tensor.hpp"
+
+namespace sg::engine {
+namespace {
+
+using testing::GpuTest;
+
+std::vector<float> random_values(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
+
+float round_f16(float v) { return model::half_to_float(model::float_to_half(v)); }
+
+class KernelTest : public GpuTest {
+ protected:
+  Activation make_activation(int rows, int cols, const std::vector<float>& values = {}) {
+    int stride = round_up(cols, kColumnAlign);
+    Activation a{gpu::Buffer(gpu(), static_cast<std::size_t>(rows * stride) * 4,
+                             gpu::Memory::kDevice),
+                 rows, cols, stride};
+    if (!values.empty()) {
+      std::vector<float> padded(static_cast<std::size_t>(rows * stride), 0.0f);
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c)
+          padded[static_cast<std::size_t>(r * stride + c)] = values[static_cast<std::size_t>(r * cols + c)];
+      a.buffer.write(0, std::as_bytes(std::span(padded)));
+    }
+    return a;
+  }
+  std::vector<float> read(const Activation& a) {
+    std::vector<float> padded(static_cast<std::size_t>(a.rows * a.stride));
+    a.buffer.read(0, std::as_writable_bytes(std::span(padded)));
+    std::vector<float> out(static_cast<std::size_t>(a.rows * a.cols));
+    for (int r = 0; r < a.rows; ++r)
+      for (int c = 0; c < a.cols; ++c)
+        out[static_cast<std::size_t>(r * a.cols + c)] = padded[static_cast<std::size_t>(r * a.stride + c)];
+    return out;
+  }
+  gpu::Buffer floats(const std::vector<float>& v) {
+    gpu::Buffer b(gpu(), v.size() * 4, gpu::Memory::kDevice);
+    b.write(0, std::as_bytes(std::span(v)));
+    return b;
+  }
+  gpu::Buffer ints(const std::vector<std::int32_t>& v) {
+    gpu::Buffer b(gpu(), v.size() * 4, gpu::Memory::kHostUpload);
+    b.write(0, std::as_bytes(std::span(v)));
+    return b;
+  }
+};
+
+struct MatmulCase {
+  int tokens, k, n;
+  bool f16, bias, residual;
+  Act act;
+  int chunk_rows;
+};
+
+double activate(double x, Act act) {
+  switch (act) {
+    case Act::kGeluTanh:
+      return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case Act::kGeluErf: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case Act::kRelu: return x > 0 ? x : 0;
+    case Act::kNone: return x;
+  }
+  return x;
+}
+
+class MatmulTest : public KernelTest, public ::testing::WithParamInterface<MatmulCase> {};
+
+TEST_P(MatmulTest, MatchesCpuReference) {
+  const auto c = GetParam();
+  auto x = random_values(static_cast<std::size_t>(c.tokens * c.k), 1);
+  auto w = random_values(static_cast<std::size_t>(c.n * c.k), 2, 0.2f);
+  auto b = random_values(static_cast<std::size_t>(c.n), 3);
+  auto r = random_values(static_cast<std::size_t>(c.tokens * c.n), 4);
+  Kernels kernels(gpu(), 64);
+  auto xa = make_activation(c.tokens, c.k, x);
+  auto wm = upload_matrix(gpu(), w, c.n, c.k, c.f16, c.chunk_rows);
+  auto bb = floats(b);
+  auto ya = make_activation(c.tokens, c.n, c.residual ? r : std::vector<float>{});
+  gpu::CommandStream cs(gpu());
+  cs.begin();
+  kernels.matmul(cs, xa, wm, c.bias ? &bb : nullptr, c.residual ? &ya : nullptr, ya, c.tokens, c.act);
+  cs.submit_and_wait();
+  auto y = read(ya);
+  for (int t = 0; t < c.tokens; ++t) {
+    for (int o = 0; o < c.n; ++o) {
+      double acc = 0;
+      for (int i = 0; i < c.k; ++i) {
+        float wv = w[static_cast<std::size_t>(o * c.k + i)];
+        acc += static_cast<double>(c.f16 ? round_f16(wv) : wv) * x[static_cast<std::size_t>(t * c.k + i)];
+      }
+      if (c.bias) acc += b[static_cast<std::size_t>(o)];
+      acc = activate(acc, c.act);
+      if (c.residual) acc += r[static_cast<std::size_t>(t * c.n + o)];
+      float got = y[static_cast<std::size_t>(t * c.n + o)];
+      ASSERT_NEAR(got, acc, 1e-4 * (1 + std::abs(acc))) << "token " << t << " row " << o;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, MatmulTest,
+    ::testing::Values(MatmulCase{1, 16, 8, false, false, false, Act::kNone, 0},
+                      MatmulCase{1, 80, 100, true, true, false, Act::kNone, 0},
+                      MatmulCase{3, 131, 257, false, true, true, Act::kNone, 0},
+                      MatmulCase{13, 96, 65, true, true, false, Act::kGeluTanh, 0},
+                      MatmulCase{9, 64, 70, false, true, false, Act::kGeluErf, 0},
+                      MatmulCase{17, 48, 33, true, false, true, Act::kRelu, 0},
+                      MatmulCase{5, 40, 300, true, true, false, Act::kNone, 64},
+                      MatmulCase{2, 200, 129, false, false, false, Act::kNone, 64}));
+
+// The activations on their own: an identity weight makes y = act(x + b).
+TEST_F(KernelTest, ActivationsMatchLibm) {
+  const int n = 32;
+  std::vector<float> eye(static_cast<std::size_t>(n * n), 0.0f);
+  for (int i = 0; i < n; ++i) eye[static_cast<std::size_t>(i * n + i)] = 1.0f;
+  std::vector<float> x(static_cast<std::size_t>(4 * n));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = -12.0f + 24.0f * static_cast<float>(i) / static_cast<float>(x.size());
+  Kernels kernels(gpu(), 64);
+  auto w = upload_matrix(gpu(), eye, n, n, false);
+  auto xa = make_activation(4, n, x);
+  for (Act act : {Act::kGeluTanh, Act::kGeluErf, Act::kRelu}) {
+    auto ya = make_activation(4, n);
+    gpu::CommandStream cs(gpu());
+    cs.begin();
+    kernels.matmul(cs, xa, w, nullptr, nullptr, ya, 4, act);
+    cs.submit_and_wait();
+    auto y = read(ya);
+    for (std::size_t i = 0; i < x.size(); ++i)
+      ASSERT_NEAR(y[i], activate(x[i], act), 2e-6 * (1 + std::abs(x[i]))) << "x=" << x[i];
+  }
+}
+
+TEST_F(KernelTest, MatmulIsBatchInvariant) {
+  const int k = 96, n = 77, tokens = 11;
+  auto x = random_values(static_cast<std::size_t>(tokens * k), 5);
+  auto w = random_values(static_cast<std::size_t>(n * k), 6, 0.1f);
+  Kernels kernels(gpu(), 64);
+  auto wm = upload_matrix(gpu(), w, n, k, true);
+  auto all_x = make_activation(tokens, k, x);
+  auto all_y = make_activation(tokens, n);
+  gpu::CommandStream cs(gpu());
+  cs.begin();
+  kernels.matmul(cs, all_x, wm, nullptr, nullptr, all_y, tokens, Act::kGeluTanh);
+  cs.submit_and_wait();
+  auto batched = read(all_y);
+  for (int t = 0; t < tokens; ++t) {
+    std::vector<float> one(x.begin() + t * k, x.begin() + (t + 1) * k);
+    auto xa = make_activation(1, k, one);
+    auto ya = make_activation(1, n);
+    cs.begin();
+    kernels.matmul(cs, xa, wm, nullptr, nullptr, ya, 1, Act::kGeluTanh);
+    cs.submit_and_wait();
+    auto alone = read(ya);
+    ASSERT_EQ(0, std::memcmp(alone.data(), batched.data() + t * n, static_cast<std::size_t>(n) * 4))
+        << "token " << t << " differs alone vs in a batch of " << tokens;
+  }
+}
+
+TEST_F(KernelTest, LayerNormMatchesCpuReference) {
+  for (int width : {7, 50, 768, 1600}) {
+    const int rows = 3;
+    auto x = random_values(static_cast<std::size_t>(rows * width), 7, 3.0f);
+    for (auto& v : x) v += 5.0f;  // a large mean tests the two-pass variance
+    auto w = random_values(static_cast<std::size_t>(width), 8);
+    auto b = random_values(static_cast<std::size_t>(width), 9);
+    Kernels kernels(gpu(), 64);
+    auto xa = make_activation(rows, width, x);
+    auto ya = make_activation(rows, width);
+    auto wb = floats(w), bb = floats(b);
+    gpu::CommandStream cs(gpu());
+    cs.begin();
+    kernels.layer_norm(cs, xa, wb, bb, ya, rows, 1e-5f);
+    cs.submit_and_wait();
+    auto y = read(ya);
+    for (int r = 0; r < rows; ++r) {
+      double mean = 0, var = 0;
+      for (int c = 0; c < width; ++c) mean += x[static_cast<std::size_t>(r * width + c)];
+      mean /= width;
+      for (int c = 0; c < width; ++c) {
+        double d = x[static_cast<std::size_t>(r * width + c)] - mean;
+        var += d * d;
+      }
+      var /= width;
+      for (int c = 0; c < width; ++c) {
+        double want = (x[static_cast<std::size_t>(r * width + c)] - mean) / std::sqrt(var + 1e-5) *
+                          w[static_cast<std::size_t>(c)] + b[static_cast<std::size_t>(c)];
+        ASSERT_NEAR(y[static_cast<std::size_t>(r * width + c)], want, 1e-4 * (1 + std::abs(want)))
+            << "width " << width << " row " << r << " col " << c;
+      }
+    }
+  }
+}
+
+TEST_F(KernelTest, EmbedMatchesCpuReferenceAcrossChunks) {
+  const int vocab = 200, width = 40, positions = 20;
+  auto tok = random_values(static_cast<std::size_t>(vocab * width), 10);
+  auto pos = random_values(static_cast<std::size_t>(positions * width), 11);
+  std::vector<std::int32_t> ids{0, 199, 64, 63, 128, 5, 130};
+  std::vector<std::int32_t> meta;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    meta.push_back(static_cast<std::int32_t>(i % 2));
+    meta.push_back(static_cast<std::int32_t>(3 * i % positions));
+  }
+  for (bool f16 : {false, true}) {
+    Kernels kernels(gpu(), 64);
+    auto tm = upload_matrix(gpu(), tok, vocab, width, f16, 64);  // 4 chunks
+    auto pm = upload_matrix(gpu(), pos, positions, width, false);
+    ASSERT_EQ(tm.chunks.size(), 4u);
+    auto ib = ints(ids), mb = ints(meta);
+    auto xa = make_activation(static_cast<int>(ids.size()), width);
+    gpu::CommandStream cs(gpu());
+    cs.begin();
+    kernels.embed(cs, tm, pm, ib, mb, xa, static_cast<int>(ids.size()));
+    cs.submit_and_wait();
+    auto x = read(xa);
+    for (std::size_t t = 0; t < ids.size(); ++t)
+      for (int e = 0; e < width; ++e) {
+        float tv = tok[static_cast<std::size_t>(ids[t] * width + e)];
+        float want = (f16 ? round_f16(tv) : tv) +
+                     pos[static_cast<std::size_t>(meta[2 * t + 1] * width + e)];
+        ASSERT_FLOAT_EQ(x[t * width + static_cast<std::size_t>(e)], want) << "token " << t;
+      }
+  }
+}
+
+TEST_F(KernelTest, GatherRowsPicksRows) {
+  const int rows = 9, width = 33;
+  auto x = random_values(static_cast<std::size_t>(rows * width), 12);
+  std::vector<std::int32_t> pick{8, 0, 3};
+  Kernels kernels(gpu(), 64);
+  auto xa = make_activation(rows, width, x);
+  auto ya = make_activation(3, width);
+  auto pb = ints(pick);
+  gpu::CommandStream cs(gpu());
+  cs.begin();
+  kernels.gather_rows(cs, xa, pb, ya, 3);
+  cs.submit_and_wait();
+  auto y = read(ya);
+  for (int i = 0; i < 3; ++i)
+    for (int e = 0; e < width; ++e)
+      ASSERT_EQ(y[static_cast<std::size_t>(i * width + e)],
+                x[static_cast<std::size_t>(pick[static_cast<std::size_t>(i)] * width + e)]);
+}
+
+// KV-cache append and causal attention, two sequences interleaved in one batch, the second
+// continuing after positions already in its cache.
+TEST_F(KernelTest, KvAppendAndAttentionMatchCpuReference) {
+  const int heads = 3, hd = 24, width = heads * hd, context = 70, slots = 2;
+  // Sequence 0: positions 0..4 (new). Sequence 1: positions 0..59 already cached, 60..66 new.
+  struct Tok {
+    int slot, pos;
+  };
+  std::vector<Tok> toks;
+  for (int p = 0; p < 5; ++p) toks.push_back({0, p});
+  for (int p = 60; p < 67; ++p) toks.push_back({1, p});
+  const int n = static_cast<int>(toks.size());
+  auto qkv = random_values(static_cast<std::size_t>(n * 3 * width), 13);
+  std::vector<float> kc(static_cast<std::size_t>(slots * context * width)), vc(kc.size());
+  auto old_k = random_values(kc.size(), 14), old_v = random_values(kc.size(), 15);
+  for (int p = 0; p < 60; ++p)
+    for (int e = 0; e < width; ++e) {
+      std::size_t i = static_cast<std::size_t>((1 * context + p) * width + e);
+      kc[i] = old_k[i];
+      vc[i] = old_v[i];
+    }
+  std::vector<std::int32_t> meta;
+  for (const auto& t : toks) {
+    meta.push_back(t.slot);
+    meta.push_back(t.pos);
+  }
+  Kernels kernels(gpu(), 128);
+  auto qa = make_activation(n, 3 * width, qkv);
+  auto kb = floats(kc), vb = floats(vc), mb = ints(meta);
+  auto oa = make_activation(n, width);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  gpu::CommandStream cs(gpu());
+  cs.begin();
+  kernels.kv_append(cs, qa, mb, kb, vb, n, width, context);
+  kernels.attention(cs, qa, mb, kb, vb, oa, n, heads, hd, context, scale);
+  cs.submit_and_wait();
+  auto out = read(oa);
+  // CPU: append, then attend.
+  for (int t = 0; t < n; ++t)
+    for (int e = 0; e < width; ++e) {
+      std::size_t dst = static_cast<std::size_t>((toks[static_cast<std::size_t>(t)].slot * context +
+                                                  toks[static_cast<std::size_t>(t)].pos) * width + e);
+      kc[dst] = qkv[static_cast<std::size_t>(t * 3 * width + width + e)];
+      vc[dst] = qkv[static_cast<std::size_t>(t * 3 * width + 2 * width + e)];
+    }
+  std::vector<float> kcheck(kc.size());
+  kb.read(0, std::as_writable_bytes(std::span(kcheck)));
+  ASSERT_EQ(kcheck, kc);
+  for (int t = 0; t < n; ++t) {
+    const auto& tk = toks[static_cast<std::size_t>(t)];
+    for (int h = 0; h < heads; ++h) {
+      std::vector<double> s(static_cast<std::size_t>(tk.pos + 1));
+      double mx = -1e300;
+      for (int j = 0; j <= tk.pos; ++j) {
+        double d = 0;
+        for (int i = 0; i < hd; ++i)
+          d += static_cast<double>(qkv[static_cast<std::size_t>(t * 3 * width + h * hd + i)]) *
+               kc[static_cast<std::size_t>((tk.slot * context + j) * width + h * hd + i)];
+        s[static_cast<std::size_t>(j)] = d * scale;
+        mx = std::max(mx, d * scale);
+      }
+      double total = 0;
+      for (auto& v : s) total += (v = std::exp(v - mx));
+      for (int i = 0; i < hd; ++i) {
+        double acc = 0;
+        for (int j = 0; j <= tk.pos; ++j)
+          acc += s[static_cast<std::size_t>(j)] *
+                 vc[static_cast<std::size_t>((tk.slot * context + j) * width + h * hd + i)];
+        ASSERT_NEAR(out[static_cast<std::size_t>(t * width + h * hd + i)], acc / total, 2e-5)
+            << "token " << t << " head " << h << " dim " << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sg::engine
