@@ -34,14 +34,25 @@ struct GatherPush {
   std::uint32_t count, stride;
 };
 
-// Shapes per device kind, measured (DESIGN.md): on lavapipe a workgroup of one SIMD vector
-// (8 lanes) each owning 8 output rows reads weights fastest; GPUs want wider groups.
+// Shapes per device kind, measured with bench/ on lavapipe (DESIGN.md): a workgroup of one
+// SIMD vector (8 lanes), each lane owning 8 output rows, reads weights fastest; one token at
+// a time is fastest for a single token (decode), blocks of 4 for more. GPUs want wider
+// groups. Every variant computes each output with the same fma chain, so the choice never
+// changes a bit of the result (batch invariance).
 struct MatmulShape {
-  std::uint32_t group, rows, token_block;
+  std::uint32_t group, rows;
 };
 MatmulShape matmul_shape(const gpu::Context& context) {
-  if (context.is_cpu()) return {8, 8, 8};
-  return {64, 2, 8};
+  if (context.is_cpu()) return {8, 8};
+  return {64, 2};
+}
+constexpr std::uint32_t kSingleTokenBlock = 1;
+constexpr std::uint32_t kMultiTokenBlock = 4;
+
+gpu::Pipeline matmul_pipeline(const gpu::Context& context, bool f16, std::uint32_t token_block) {
+  auto shape = matmul_shape(context);
+  return gpu::Pipeline(context, {f16 ? "matmul_f16" : "matmul_f32", 5, sizeof(MatmulPush),
+                                 {shape.group, shape.rows, token_block}});
 }
 
 }  // namespace
@@ -52,12 +63,10 @@ Kernels::Kernels(gpu::Context& context, int max_context)
       embed_f16_(context, {"embed_f16", 5, sizeof(EmbedPush), {}}),
       embed_f32_(context, {"embed_f32", 5, sizeof(EmbedPush), {}}),
       layer_norm_(context, {"layer_norm", 4, sizeof(LayerNormPush), {}}),
-      matmul_f16_(context, {"matmul_f16", 5, sizeof(MatmulPush),
-                            {matmul_shape(context).group, matmul_shape(context).rows,
-                             matmul_shape(context).token_block}}),
-      matmul_f32_(context, {"matmul_f32", 5, sizeof(MatmulPush),
-                            {matmul_shape(context).group, matmul_shape(context).rows,
-                             matmul_shape(context).token_block}}),
+      matmul_f16_1_(matmul_pipeline(context, true, kSingleTokenBlock)),
+      matmul_f16_n_(matmul_pipeline(context, true, kMultiTokenBlock)),
+      matmul_f32_1_(matmul_pipeline(context, false, kSingleTokenBlock)),
+      matmul_f32_n_(matmul_pipeline(context, false, kMultiTokenBlock)),
       kv_append_(context, {"kv_append", 4, sizeof(KvPush), {}}),
       attention_(context, {"attention", 5, sizeof(AttentionPush), {u(max_context)}}),
       gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
@@ -98,7 +107,9 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
     std::array bindings{gpu::in(x.buffer), gpu::in(chunk.buffer),
                         gpu::in(bias ? *bias : dummy_),
                         gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
-    cs.dispatch(w.f16 ? matmul_f16_ : matmul_f32_, bindings, push,
+    const auto& pipeline = tokens == 1 ? (w.f16 ? matmul_f16_1_ : matmul_f32_1_)
+                                       : (w.f16 ? matmul_f16_n_ : matmul_f32_n_);
+    cs.dispatch(pipeline, bindings, push,
                 {groups(chunk.rows, rows_per_group), 1, 1}, "matmul");
   }
 }

@@ -52,8 +52,8 @@ class Kernels {
  private:
   gpu::Context* context_;
   gpu::Buffer dummy_;
-  gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, matmul_f16_, matmul_f32_, kv_append_,
-      attention_, gather_rows_;
+  gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, matmul_f16_1_, matmul_f16_n_, matmul_f32_1_,
+      matmul_f32_n_, kv_append_, attention_, gather_rows_;
   std::uint32_t matmul_group_ = 8;
   std::uint32_t matmul_rows_ = 8;
 };
