@@ -1,6 +1,9 @@
 #include "engine/kernels.hpp"
 
+#include <algorithm>
 #include <array>
+#include <numeric>
+#include <string>
 
 #include "common/errors.hpp"
 
@@ -21,7 +24,7 @@ struct LayerNormPush {
   float eps;
 };
 struct MatmulPush {
-  std::uint32_t tokens, k16, rows, row_begin, y_stride, flags;
+  std::uint32_t tokens, token_base, k16, rows, row_begin, y_stride, flags;
 };
 struct KvPush {
   std::uint32_t tokens, width, qkv_stride, context;
@@ -34,25 +37,45 @@ struct GatherPush {
   std::uint32_t count, stride;
 };
 
-// Shapes per device kind, measured with bench/ on lavapipe (DESIGN.md): a workgroup of one
-// SIMD vector (8 lanes), each lane owning 8 output rows, reads weights fastest; one token at
-// a time is fastest for a single token (decode), blocks of 4 for more. GPUs want wider
-// groups. Every variant computes each output with the same fma chain, so the choice never
+// Shapes per device kind, measured on lavapipe (2 cores; a GPT-2 124M step of 49 matmuls):
+// a workgroup of one SIMD vector (8 lanes), each lane owning 16 output rows and reading x
+// from a uniform buffer: 26.5 ms (7.7 GB/s of F16 weights), against 34 ms for 8 rows from a
+// storage buffer. One token at a time is fastest for a single token (decode), blocks of 4
+// for more (blocks of 8 spill). GPUs want wider groups. Every variant computes each output with the same fma chain, so the choice never
 // changes a bit of the result (batch invariance).
 struct MatmulShape {
   std::uint32_t group, rows;
 };
 MatmulShape matmul_shape(const gpu::Context& context) {
-  if (context.is_cpu()) return {8, 8};
+  if (context.is_cpu()) return {8, 16};
   return {64, 2};
 }
 constexpr std::uint32_t kSingleTokenBlock = 1;
 constexpr std::uint32_t kMultiTokenBlock = 4;
 
-gpu::Pipeline matmul_pipeline(const gpu::Context& context, bool f16, std::uint32_t token_block) {
+// The uniform window through which the x-from-uniform variant reads activations.
+std::uint32_t uniform_window_bytes(const gpu::Context& context) {
+  return std::min<std::uint32_t>(context.max_uniform_buffer_range(), 65536u) / 16u * 16u;
+}
+
+std::size_t matmul_index(bool f16, bool multi, bool uniform_x) {
+  return (f16 ? 4u : 0u) + (multi ? 2u : 0u) + (uniform_x ? 1u : 0u);
+}
+
+std::vector<gpu::Pipeline> matmul_pipelines(const gpu::Context& context) {
   auto shape = matmul_shape(context);
-  return gpu::Pipeline(context, {f16 ? "matmul_f16" : "matmul_f32", 5, sizeof(MatmulPush),
-                                 {shape.group, shape.rows, token_block}});
+  std::vector<gpu::Pipeline> out;
+  for (int i = 0; i < 8; ++i) {
+    bool f16 = i & 4, multi = i & 2, uniform_x = i & 1;
+    std::string name = std::string(f16 ? "matmul_f16" : "matmul_f32") + (uniform_x ? "_ux" : "");
+    out.emplace_back(context, gpu::PipelineDesc{
+                                  name, 5, sizeof(MatmulPush),
+                                  {shape.group, shape.rows,
+                                   multi ? kMultiTokenBlock : kSingleTokenBlock,
+                                   uniform_window_bytes(context) / 16u},
+                                  uniform_x ? 1u : 0u});
+  }
+  return out;
 }
 
 }  // namespace
@@ -63,15 +86,13 @@ Kernels::Kernels(gpu::Context& context, int max_context)
       embed_f16_(context, {"embed_f16", 5, sizeof(EmbedPush), {}}),
       embed_f32_(context, {"embed_f32", 5, sizeof(EmbedPush), {}}),
       layer_norm_(context, {"layer_norm", 4, sizeof(LayerNormPush), {}}),
-      matmul_f16_1_(matmul_pipeline(context, true, kSingleTokenBlock)),
-      matmul_f16_n_(matmul_pipeline(context, true, kMultiTokenBlock)),
-      matmul_f32_1_(matmul_pipeline(context, false, kSingleTokenBlock)),
-      matmul_f32_n_(matmul_pipeline(context, false, kMultiTokenBlock)),
       kv_append_(context, {"kv_append", 4, sizeof(KvPush), {}}),
       attention_(context, {"attention", 5, sizeof(AttentionPush), {u(max_context)}}),
       gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
+      matmul_(matmul_pipelines(context)),
       matmul_group_(matmul_shape(context).group),
-      matmul_rows_(matmul_shape(context).rows) {}
+      matmul_rows_(matmul_shape(context).rows),
+      uniform_x_(context.is_cpu()) {}
 
 void Kernels::embed(gpu::CommandStream& cs, const Matrix& tok, const Matrix& pos,
                     const gpu::Buffer& ids, const gpu::Buffer& meta, const Activation& x,
@@ -101,16 +122,38 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
   std::uint32_t flags = (bias ? 1u : 0u) | (residual ? 2u : 0u) |
                         (static_cast<std::uint32_t>(act) << 2);
   const int rows_per_group = static_cast<int>(matmul_group_ * matmul_rows_);
-  for (const auto& chunk : w.chunks) {
-    MatmulPush push{u(tokens), u(w.stride / 16), u(chunk.rows), u(chunk.row_begin),
-                    u(y.stride), flags};
-    std::array bindings{gpu::in(x.buffer), gpu::in(chunk.buffer),
-                        gpu::in(bias ? *bias : dummy_),
-                        gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
-    const auto& pipeline = tokens == 1 ? (w.f16 ? matmul_f16_1_ : matmul_f32_1_)
-                                       : (w.f16 ? matmul_f16_n_ : matmul_f32_n_);
-    cs.dispatch(pipeline, bindings, push,
-                {groups(chunk.rows, rows_per_group), 1, 1}, "matmul");
+  // Token windows: all tokens at once from a storage buffer, or as many as fit the uniform
+  // window, at offsets the device's alignment allows.
+  const std::size_t row_bytes = static_cast<std::size_t>(x.stride) * sizeof(float);
+  const std::size_t window = uniform_window_bytes(*context_);
+  std::size_t per_window = static_cast<std::size_t>(tokens);
+  bool uniform_x = uniform_x_ && row_bytes <= window;
+  if (uniform_x) {
+    std::size_t align = context_->min_uniform_offset_alignment();
+    std::size_t step = align / std::gcd(align, row_bytes);
+    per_window = window / row_bytes / step * step;
+    uniform_x = per_window > 0;
+    if (!uniform_x) per_window = static_cast<std::size_t>(tokens);
+  }
+  for (std::size_t t0 = 0; t0 < static_cast<std::size_t>(tokens); t0 += per_window) {
+    auto n = static_cast<std::uint32_t>(std::min(per_window, static_cast<std::size_t>(tokens) - t0));
+    std::size_t offset = uniform_x ? t0 * row_bytes : 0;
+    std::size_t range = uniform_x ? std::min(window, x.buffer.size() - offset) : 0;
+    const auto& pipeline = matmul_[matmul_index(w.f16, n > 1, uniform_x)];
+    for (const auto& chunk : w.chunks) {
+      MatmulPush push{n,
+                      static_cast<std::uint32_t>(uniform_x ? t0 : 0),
+                      u(w.stride / 16),
+                      u(chunk.rows),
+                      u(chunk.row_begin),
+                      u(y.stride),
+                      flags};
+      std::array bindings{gpu::in(x.buffer, offset, range), gpu::in(chunk.buffer),
+                          gpu::in(bias ? *bias : dummy_),
+                          gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
+      cs.dispatch(pipeline, bindings, push, {groups(chunk.rows, rows_per_group), 1, 1}, "matmul");
+    }
+    if (!uniform_x) break;
   }
 }
 

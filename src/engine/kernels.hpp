@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "engine/device_tensors.hpp"
 #include "vk/command_stream.hpp"
@@ -52,10 +53,11 @@ class Kernels {
  private:
   gpu::Context* context_;
   gpu::Buffer dummy_;
-  gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, matmul_f16_1_, matmul_f16_n_, matmul_f32_1_,
-      matmul_f32_n_, kv_append_, attention_, gather_rows_;
+  gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, kv_append_, attention_, gather_rows_;
+  std::vector<gpu::Pipeline> matmul_;  // by weight type, token block and where x is read from
   std::uint32_t matmul_group_ = 8;
   std::uint32_t matmul_rows_ = 8;
+  bool uniform_x_ = false;
 };
 
 }  // namespace sg::engine

@@ -18,6 +18,7 @@ Buffer::Buffer(Context& context, std::size_t bytes, Memory memory)
   buffer_ = vk::raii::Buffer(
       device, vk::BufferCreateInfo{.size = size_,
                                    .usage = vk::BufferUsageFlagBits::eStorageBuffer |
+                                            vk::BufferUsageFlagBits::eUniformBuffer |
                                             vk::BufferUsageFlagBits::eTransferSrc |
                                             vk::BufferUsageFlagBits::eTransferDst,
                                    .sharingMode = vk::SharingMode::eExclusive});

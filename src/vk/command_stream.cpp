@@ -1,5 +1,7 @@
 #include "vk/command_stream.hpp"
 
+#include <array>
+
 #include "common/errors.hpp"
 
 namespace sg::gpu {
@@ -52,11 +54,14 @@ vk::DescriptorSet CommandStream::allocate_set(const Pipeline& pipeline) {
       sets_in_pool_ = 0;
     }
     if (pool_index_ >= pools_.size()) {
-      vk::DescriptorPoolSize size{.type = vk::DescriptorType::eStorageBuffer,
-                                  .descriptorCount = kSetsPerPool * kBuffersPerSet};
+      std::array<vk::DescriptorPoolSize, 2> sizes{
+          vk::DescriptorPoolSize{.type = vk::DescriptorType::eStorageBuffer,
+                                 .descriptorCount = kSetsPerPool * kBuffersPerSet},
+          vk::DescriptorPoolSize{.type = vk::DescriptorType::eUniformBuffer,
+                                 .descriptorCount = kSetsPerPool}};
       pools_.emplace_back(device, vk::DescriptorPoolCreateInfo{.maxSets = kSetsPerPool,
-                                                              .poolSizeCount = 1,
-                                                              .pPoolSizes = &size});
+                                                              .poolSizeCount = 2,
+                                                              .pPoolSizes = sizes.data()});
     }
   }
   vk::DescriptorSetLayout layout = *pipeline.set_layout();
@@ -111,7 +116,9 @@ void CommandStream::dispatch_raw(const Pipeline& pipeline, std::span<const Bindi
     writes.push_back({.dstSet = set,
                       .dstBinding = i,
                       .descriptorCount = 1,
-                      .descriptorType = vk::DescriptorType::eStorageBuffer,
+                      .descriptorType = pipeline.is_uniform(i)
+                                            ? vk::DescriptorType::eUniformBuffer
+                                            : vk::DescriptorType::eStorageBuffer,
                       .pBufferInfo = &infos[i]});
   context_->device().updateDescriptorSets(writes, {});
 

@@ -160,6 +160,8 @@ Context::Context(const ContextOptions& options) {
 
     auto props = physical_.getProperties();
     max_storage_range_ = props.limits.maxStorageBufferRange;
+    max_uniform_range_ = props.limits.maxUniformBufferRange;
+    min_uniform_alignment_ = props.limits.minUniformBufferOffsetAlignment;
     timestamp_period_ns_ = props.limits.timestampPeriod;
     auto sub = physical_.getProperties2<vk::PhysicalDeviceProperties2,
                                         vk::PhysicalDeviceSubgroupProperties>();

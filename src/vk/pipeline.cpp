@@ -15,7 +15,9 @@ Pipeline::Pipeline(const Context& context, PipelineDesc desc) : desc_(std::move(
   std::vector<vk::DescriptorSetLayoutBinding> bindings;
   for (std::uint32_t i = 0; i < desc_.buffers; ++i)
     bindings.push_back({.binding = i,
-                        .descriptorType = vk::DescriptorType::eStorageBuffer,
+                        .descriptorType = ((desc_.uniform_mask >> i) & 1u)
+                                              ? vk::DescriptorType::eUniformBuffer
+                                              : vk::DescriptorType::eStorageBuffer,
                         .descriptorCount = 1,
                         .stageFlags = vk::ShaderStageFlagBits::eCompute});
   set_layout_ = vk::raii::DescriptorSetLayout(

@@ -12,9 +12,10 @@ namespace sg::gpu {
 
 struct PipelineDesc {
   std::string shader;                     // name in shaders/CMakeLists.txt, e.g. "matmul_f16"
-  std::uint32_t buffers = 0;              // storage buffers at bindings 0..buffers-1
+  std::uint32_t buffers = 0;              // buffers at bindings 0..buffers-1
   std::uint32_t push_bytes = 0;           // size of the push-constant block
   std::vector<std::uint32_t> constants;   // specialization constants, ids 0..n-1
+  std::uint32_t uniform_mask = 0;         // bit i: binding i is a uniform buffer, else storage
 };
 
 class Pipeline {
@@ -24,6 +25,7 @@ class Pipeline {
   Pipeline& operator=(Pipeline&&) noexcept = default;
 
   const PipelineDesc& desc() const { return desc_; }
+  bool is_uniform(std::uint32_t binding) const { return (desc_.uniform_mask >> binding) & 1u; }
   const vk::raii::Pipeline& handle() const { return pipeline_; }
   const vk::raii::PipelineLayout& layout() const { return layout_; }
   const vk::raii::DescriptorSetLayout& set_layout() const { return set_layout_; }
