@@ -1,0 +1,250 @@
+#include "model/checkpoint.hpp"
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "common/errors.hpp"
+#include "model/safetensors_reader.hpp"
+
+namespace sg::model {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// attn.bias / attn.masked_bias are the causal-mask buffers old GPT-2 files carry, not
+// weights (attn.c_attn.bias is a weight and does not match: '_' precedes "attn" there).
+bool is_mask_buffer(const std::string& name) {
+  return ends_with(name, ".attn.bias") || ends_with(name, ".attn.masked_bias");
+}
+
+std::string strip_prefix(const std::string& name) {
+  const std::string prefix = "transformer.";
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+
+std::string shape_string(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+struct Expected {
+  std::string canonical;
+  std::vector<std::string> names;  // accepted names in the file, prefix stripped
+  std::vector<std::int64_t> shape;
+};
+
+std::vector<Expected> expected_tensors(const Config& c) {
+  const std::int64_t e = c.n_embd, v = c.vocab_size, p = c.n_positions, in = c.n_inner;
+  std::vector<Expected> out;
+  if (c.arch == Arch::kGpt2) {
+    out.push_back({"tok_embed", {"wte.weight"}, {v, e}});
+    out.push_back({"pos_embed", {"wpe.weight"}, {p, e}});
+  } else {
+    out.push_back({"tok_embed", {"tokens_embed.weight"}, {v, e}});
+    out.push_back({"pos_embed", {"positions_embed.weight"}, {p, e}});
+  }
+  for (int i = 0; i < c.n_layer; ++i) {
+    const std::string h = "h." + std::to_string(i) + ".";
+    auto add = [&](const std::string& n, std::vector<std::int64_t> shape) {
+      out.push_back({h + n, {h + n}, std::move(shape)});
+    };
+    add("ln_1.weight", {e});
+    add("ln_1.bias", {e});
+    add("attn.c_attn.weight", {e, 3 * e});
+    add("attn.c_attn.bias", {3 * e});
+    add("attn.c_proj.weight", {e, e});
+    add("attn.c_proj.bias", {e});
+    add("ln_2.weight", {e});
+    add("ln_2.bias", {e});
+    add("mlp.c_fc.weight", {e, in});
+    add("mlp.c_fc.bias", {in});
+    add("mlp.c_proj.weight", {in, e});
+    add("mlp.c_proj.bias", {e});
+  }
+  if (c.arch == Arch::kGpt2) {
+    out.push_back({"ln_f.weight", {"ln_f.weight"}, {e}});
+    out.push_back({"ln_f.bias", {"ln_f.bias"}, {e}});
+  }
+  return out;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw InputError(p.string() + ": cannot be read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The weight files of a checkpoint directory: model.safetensors, or the shards listed by
+// model.safetensors.index.json. A pickle checkpoint is refused, never unpickled.
+std::vector<fs::path> find_weight_files(const fs::path& dir) {
+  if (fs::exists(dir / "model.safetensors")) return {dir / "model.safetensors"};
+  const fs::path index = dir / "model.safetensors.index.json";
+  if (fs::exists(index)) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(read_text(index));
+    } catch (const nlohmann::json::parse_error& e) {
+      throw InputError(index.string() + ": not valid JSON (" + e.what() + ")");
+    }
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+      throw InputError(index.string() + ": 'weight_map' is missing or not an object");
+    std::set<std::string> files;
+    for (const auto& [name, file] : j["weight_map"].items()) {
+      if (!file.is_string())
+        throw InputError(index.string() + ": weight_map['" + name + "'] is not a file name");
+      auto f = file.get<std::string>();
+      if (f.empty() || f.find('/') != std::string::npos || f == "." || f == "..")
+        throw InputError(index.string() + ": weight_map['" + name + "'] = '" + f +
+                         "' is not a file in the checkpoint directory");
+      files.insert(f);
+    }
+    std::vector<fs::path> out;
+    for (const auto& f : files) out.push_back(dir / f);
+    return out;
+  }
+  for (const char* pickle : {"pytorch_model.bin", "pytorch_model.bin.index.json"}) {
+    if (fs::exists(dir / pickle))
+      throw InputError((dir / pickle).string() +
+                       ": PyTorch pickle checkpoints are not loaded (unpickling runs code). "
+                       "Convert it once with: /usr/bin/python3 tools/convert_to_safetensors.py " +
+                       dir.string());
+  }
+  throw InputError(dir.string() + ": no model.safetensors or model.safetensors.index.json");
+}
+
+}  // namespace
+
+struct Checkpoint::Impl {
+  fs::path dir;
+  Config config;
+  std::vector<std::unique_ptr<SafetensorsFile>> files;
+  std::map<std::string, const TensorView*> canonical;
+  bool tied = true;
+  std::vector<std::string> warnings;
+};
+
+Checkpoint::Checkpoint(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Checkpoint::Checkpoint(Checkpoint&&) noexcept = default;
+Checkpoint& Checkpoint::operator=(Checkpoint&&) noexcept = default;
+Checkpoint::~Checkpoint() = default;
+
+Checkpoint Checkpoint::open(const fs::path& dir, const OpenOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->config = load_config(dir);
+  const auto& cfg = impl->config;
+
+  // All tensors of all files, by name with any "transformer." prefix removed.
+  std::map<std::string, const TensorView*> by_name;
+  for (const auto& path : find_weight_files(dir)) {
+    if (!fs::exists(path)) throw InputError(path.string() + ": listed in the index but missing");
+    auto file = std::make_unique<SafetensorsFile>(
+        path, [](const std::string& n) { return is_mask_buffer(n); });
+    for (const auto& [name, view] : file->tensors()) {
+      auto key = strip_prefix(name);
+      if (!by_name.emplace(key, &view).second)
+        throw InputError(path.string() + ": tensor '" + name + "' appears twice");
+    }
+    impl->files.push_back(std::move(file));
+  }
+
+  std::set<std::string> used;
+  for (const auto& want : expected_tensors(cfg)) {
+    const TensorView* found = nullptr;
+    for (const auto& n : want.names) {
+      if (auto it = by_name.find(n); it != by_name.end()) {
+        found = it->second;
+        used.insert(n);
+        break;
+      }
+    }
+    if (!found)
+      throw InputError(dir.string() + ": tensor '" + want.names.front() +
+                       "' is missing from the weight file(s)");
+    if (found->shape != want.shape)
+      throw InputError(found->file + ": tensor '" + found->name + "' has shape " +
+                       shape_string(found->shape) + " but config.json implies " +
+                       shape_string(want.shape));
+    impl->canonical[want.canonical] = found;
+  }
+  if (auto it = by_name.find("lm_head.weight"); it != by_name.end()) {
+    const std::vector<std::int64_t> shape{cfg.vocab_size, cfg.n_embd};
+    if (it->second->shape != shape)
+      throw InputError(it->second->file + ": tensor 'lm_head.weight' has shape " +
+                       shape_string(it->second->shape) + " but config.json implies " +
+                       shape_string(shape));
+    impl->canonical["lm_head"] = it->second;
+    impl->tied = false;
+    used.insert("lm_head.weight");
+  } else {
+    impl->canonical["lm_head"] = impl->canonical.at("tok_embed");
+  }
+  for (const auto& [name, view] : by_name) {
+    if (used.count(name)) continue;
+    std::string msg = view->file + ": unexpected tensor '" + view->name + "' " +
+                      shape_string(view->shape) + " (not part of a " + to_string(cfg.arch) +
+                      " model)";
+    if (options.strict) throw InputError(msg + "; rejected by --strict");
+    impl->warnings.push_back(msg + "; ignored");
+  }
+  return Checkpoint(std::move(impl));
+}
+
+const fs::path& Checkpoint::dir() const {
+  return impl_->dir;
+}
+const Config& Checkpoint::config() const {
+  return impl_->config;
+}
+bool Checkpoint::lm_head_tied() const {
+  return impl_->tied;
+}
+const std::vector<std::string>& Checkpoint::warnings() const {
+  return impl_->warnings;
+}
+
+const TensorView& Checkpoint::tensor(const std::string& canonical_name) const {
+  auto it = impl_->canonical.find(canonical_name);
+  if (it == impl_->canonical.end())
+    throw RuntimeError("no tensor '" + canonical_name + "' in " + impl_->dir.string());
+  return *it->second;
+}
+
+std::uint64_t Checkpoint::weight_bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& f : impl_->files) total += f->file().bytes().size();
+  return total;
+}
+
+std::uint64_t Checkpoint::parameter_count() const {
+  std::uint64_t total = 0;
+  for (const auto& [name, view] : impl_->canonical) {
+    if (name == "lm_head" && impl_->tied) continue;
+    total += static_cast<std::uint64_t>(view->numel());
+  }
+  return total;
+}
+
+std::vector<fs::path> Checkpoint::weight_files() const {
+  std::vector<fs::path> out;
+  for (const auto& f : impl_->files) out.push_back(f->file().path());
+  return out;
+}
+
+void Checkpoint::release_pages() const {
+  for (const auto& f : impl_->files) f->file().release_pages();
+}
+
+}  // namespace sg::model

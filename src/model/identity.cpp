@@ -1,0 +1,137 @@
+#include "model/identity.hpp"
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "common/errors.hpp"
+
+namespace sg::model {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct DigestDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new()) {
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
+      throw RuntimeError("OpenSSL: SHA-256 unavailable");
+  }
+  void update(const void* data, std::size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
+  std::string hex() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_.get(), md, &len);
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+      out += digits[md[i] >> 4];
+      out += digits[md[i] & 15];
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, DigestDeleter> ctx_;
+};
+
+struct FileStamp {
+  std::uint64_t dev, ino, size;
+  std::int64_t mtime_ns, ctime_ns;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stamp(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) throw InputError(file.string() + ": cannot stat");
+  return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::uint64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+          static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
+}
+
+nlohmann::json to_json(const FileStamp& s) {
+  return {{"dev", s.dev},
+          {"ino", s.ino},
+          {"size", s.size},
+          {"mtime_ns", s.mtime_ns},
+          {"ctime_ns", s.ctime_ns}};
+}
+
+}  // namespace
+
+std::string sha256_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file.string() + ": cannot be read");
+  Sha256 h;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h.update(buf.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) throw RuntimeError(file.string() + ": read error while hashing");
+  return h.hex();
+}
+
+std::string checkpoint_sha256(const std::vector<fs::path>& weight_files) {
+  if (weight_files.size() == 1) return sha256_file(weight_files.front());
+  auto files = weight_files;
+  std::sort(files.begin(), files.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+  Sha256 h;
+  for (const auto& f : files) {
+    std::string line = f.filename().string() + " " + sha256_file(f) + "\n";
+    h.update(line.data(), line.size());
+  }
+  return h.hex();
+}
+
+std::string cached_checkpoint_sha256(const std::vector<fs::path>& weight_files,
+                                     const fs::path& cache_dir, bool force_rehash) {
+  nlohmann::json stamps = nlohmann::json::array();
+  std::string key_text;
+  for (const auto& f : weight_files) {
+    auto abs = fs::absolute(f).lexically_normal();
+    stamps.push_back({{"path", abs.string()}, {"stamp", to_json(stamp(f))}});
+    key_text += abs.string() + "\n";
+  }
+  Sha256 key;
+  key.update(key_text.data(), key_text.size());
+  const fs::path entry = cache_dir / (key.hex() + ".json");
+  if (!force_rehash && fs::exists(entry)) {
+    try {
+      std::ifstream in(entry);
+      auto j = nlohmann::json::parse(in);
+      if (j.at("files") == stamps) return j.at("sha256").get<std::string>();
+    } catch (const std::exception&) {
+      // A damaged cache entry is simply recomputed.
+    }
+  }
+  std::string digest = checkpoint_sha256(weight_files);
+  std::error_code ec;
+  fs::create_directories(cache_dir, ec);
+  if (!ec) {
+    // Written to a temporary name and renamed, so a reader never sees half an entry.
+    fs::path tmp = entry;
+    tmp += ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << nlohmann::json{{"files", stamps}, {"sha256", digest}}.dump();
+    }
+    fs::rename(tmp, entry, ec);
+  }
+  return digest;
+}
+
+}  // namespace sg::model

@@ -1,0 +1,122 @@
+#include "model/safetensors_reader.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "common/errors.hpp"
+
+namespace sg::model {
+
+namespace {
+
+constexpr std::uint64_t kMaxHeader = 100ull << 20;
+
+std::optional<DType> parse_dtype(const std::string& s) {
+  if (s == "F32") return DType::kF32;
+  if (s == "F16") return DType::kF16;
+  if (s == "BF16") return DType::kBF16;
+  return std::nullopt;
+}
+
+std::size_t any_dtype_size(const std::string& s) {
+  if (s == "F64" || s == "I64" || s == "U64") return 8;
+  if (s == "F32" || s == "I32" || s == "U32") return 4;
+  if (s == "F16" || s == "BF16" || s == "I16" || s == "U16") return 2;
+  if (s == "I8" || s == "U8" || s == "BOOL" || s == "F8_E4M3" || s == "F8_E5M2") return 1;
+  return 0;
+}
+
+}  // namespace
+
+SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn& skip)
+    : file_(path) {
+  const auto bytes = file_.bytes();
+  const std::string where = file_.path().string();
+  if (bytes.size() < 8)
+    throw InputError(where + ": " + std::to_string(bytes.size()) +
+                     " bytes; a safetensors file starts with an 8-byte header length "
+                     "(truncated file?)");
+  std::uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i)
+    header_len = (header_len << 8) | static_cast<std::uint8_t>(bytes[static_cast<std::size_t>(i)]);
+  if (header_len > kMaxHeader || header_len > bytes.size() - 8)
+    throw InputError(where + ": header length " + std::to_string(header_len) +
+                     " runs past the end of the file (" + std::to_string(bytes.size()) +
+                     " bytes): truncated or not a safetensors file");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(reinterpret_cast<const char*>(bytes.data()) + 8,
+                                   reinterpret_cast<const char*>(bytes.data()) + 8 + header_len);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(where + ": header is not valid JSON (" + e.what() + ")");
+  }
+  if (!header.is_object()) throw InputError(where + ": header is not a JSON object");
+
+  const std::size_t data_start = 8 + static_cast<std::size_t>(header_len);
+  const std::size_t data_size = bytes.size() - data_start;
+  struct Extent {
+    std::uint64_t begin, end;
+    std::string name;
+  };
+  std::vector<Extent> extents;
+  for (const auto& [name, info] : header.items()) {
+    if (name == "__metadata__") continue;
+    const std::string at = where + ": tensor '" + name + "'";
+    if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") ||
+        !info.contains("data_offsets"))
+      throw InputError(at + " lacks dtype, shape or data_offsets");
+    if (!info["dtype"].is_string()) throw InputError(at + ": dtype is not a string");
+    std::string dtype_name = info["dtype"].get<std::string>();
+    const auto& shape_j = info["shape"];
+    const auto& off = info["data_offsets"];
+    if (!shape_j.is_array()) throw InputError(at + ": shape is not an array");
+    std::vector<std::int64_t> shape;
+    std::uint64_t numel = 1;
+    for (const auto& d : shape_j) {
+      if (!d.is_number_integer() || d.get<std::int64_t>() < 0)
+        throw InputError(at + ": shape " + shape_j.dump() + " has a bad dimension");
+      shape.push_back(d.get<std::int64_t>());
+      if (shape.back() != 0 && numel > (1ull << 40) / static_cast<std::uint64_t>(shape.back()))
+        throw InputError(at + ": shape " + shape_j.dump() + " is absurdly large");
+      numel *= static_cast<std::uint64_t>(shape.back());
+    }
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
+        !off[1].is_number_unsigned())
+      throw InputError(at + ": data_offsets " + off.dump() + " is not [begin, end]");
+    auto begin = off[0].get<std::uint64_t>(), end = off[1].get<std::uint64_t>();
+    if (begin > end) throw InputError(at + ": data_offsets " + off.dump() + " has begin > end");
+    if (end > data_size)
+      throw InputError(at + ": data_offsets " + off.dump() + " end past the " +
+                       std::to_string(data_size) + " bytes of data (truncated file?)");
+    bool skipped = skip && skip(name);
+    auto dtype = parse_dtype(dtype_name);
+    std::size_t elem = dtype ? dtype_size(*dtype) : any_dtype_size(dtype_name);
+    if (!dtype && !skipped)
+      throw InputError(at + " has dtype " + dtype_name + "; stagegate reads F32, F16 and BF16");
+    if (elem == 0) throw InputError(at + " has unknown dtype " + dtype_name);
+    if (end - begin != numel * elem)
+      throw InputError(at + ": " + std::to_string(end - begin) + " bytes for shape " +
+                       shape_j.dump() + " of " + dtype_name + " (expected " +
+                       std::to_string(numel * elem) + ")");
+    extents.push_back({begin, end, name});
+    if (skipped) continue;
+    TensorView t;
+    t.name = name;
+    t.file = where;
+    t.dtype = *dtype;
+    t.shape = std::move(shape);
+    t.data = bytes.subspan(data_start + begin, end - begin);
+    tensors_.emplace(name, std::move(t));
+  }
+  std::sort(extents.begin(), extents.end(),
+            [](const Extent& a, const Extent& b) { return a.begin < b.begin; });
+  for (std::size_t i = 1; i < extents.size(); ++i) {
+    if (extents[i].begin < extents[i - 1].end)
+      throw InputError(where + ": tensors '" + extents[i - 1].name + "' and '" + extents[i].name +
+                       "' overlap in the data");
+  }
+}
+
+}  // namespace sg::model
