@@ -11,7 +11,9 @@ namespace sg::engine {
 constexpr int kColumnAlign = 16;  // the matmul reads 16 values at a time
 constexpr int kRowAlign = 64;     // rows of a weight chunk, so no invocation reads past it
 
-inline int round_up(int n, int m) { return (n + m - 1) / m * m; }
+inline int round_up(int n, int m) {
+  return (n + m - 1) / m * m;
+}
 
 // A weight matrix stored as [rows, cols] (output-major), row length padded to `stride`,
 // F16 or F32, split into chunks of rows so that no buffer exceeds the device's

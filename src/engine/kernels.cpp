@@ -14,7 +14,9 @@ namespace {
 std::uint32_t groups(int n, int per_group) {
   return static_cast<std::uint32_t>((n + per_group - 1) / per_group);
 }
-std::uint32_t u(int v) { return static_cast<std::uint32_t>(v); }
+std::uint32_t u(int v) {
+  return static_cast<std::uint32_t>(v);
+}
 
 struct EmbedPush {
   std::uint32_t tokens, width, stride, row_begin, rows;
@@ -41,8 +43,8 @@ struct GatherPush {
 // a workgroup of one SIMD vector (8 lanes), each lane owning 16 output rows and reading x
 // from a uniform buffer: 26.5 ms (7.7 GB/s of F16 weights), against 34 ms for 8 rows from a
 // storage buffer. One token at a time is fastest for a single token (decode), blocks of 4
-// for more (blocks of 8 spill). GPUs want wider groups. Every variant computes each output with the same fma chain, so the choice never
-// changes a bit of the result (batch invariance).
+// for more (blocks of 8 spill). GPUs want wider groups. Every variant computes each output with the
+// same fma chain, so the choice never changes a bit of the result (batch invariance).
 struct MatmulShape {
   std::uint32_t group, rows;
 };
@@ -68,12 +70,13 @@ std::vector<gpu::Pipeline> matmul_pipelines(const gpu::Context& context) {
   for (int i = 0; i < 8; ++i) {
     bool f16 = i & 4, multi = i & 2, uniform_x = i & 1;
     std::string name = std::string(f16 ? "matmul_f16" : "matmul_f32") + (uniform_x ? "_ux" : "");
-    out.emplace_back(context, gpu::PipelineDesc{
-                                  name, 5, sizeof(MatmulPush),
-                                  {shape.group, shape.rows,
-                                   multi ? kMultiTokenBlock : kSingleTokenBlock,
-                                   uniform_window_bytes(context) / 16u},
-                                  uniform_x ? 1u : 0u});
+    out.emplace_back(context, gpu::PipelineDesc{name,
+                                                5,
+                                                sizeof(MatmulPush),
+                                                {shape.group, shape.rows,
+                                                 multi ? kMultiTokenBlock : kSingleTokenBlock,
+                                                 uniform_window_bytes(context) / 16u},
+                                                uniform_x ? 1u : 0u});
   }
   return out;
 }
@@ -119,8 +122,8 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
   if (x.stride != w.stride)
     throw RuntimeError("matmul: activation stride " + std::to_string(x.stride) +
                        " != weight stride " + std::to_string(w.stride));
-  std::uint32_t flags = (bias ? 1u : 0u) | (residual ? 2u : 0u) |
-                        (static_cast<std::uint32_t>(act) << 2);
+  std::uint32_t flags =
+      (bias ? 1u : 0u) | (residual ? 2u : 0u) | (static_cast<std::uint32_t>(act) << 2);
   const int rows_per_group = static_cast<int>(matmul_group_ * matmul_rows_);
   // Token windows: all tokens at once from a storage buffer, or as many as fit the uniform
   // window, at offsets the device's alignment allows.
@@ -136,7 +139,8 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
     if (!uniform_x) per_window = static_cast<std::size_t>(tokens);
   }
   for (std::size_t t0 = 0; t0 < static_cast<std::size_t>(tokens); t0 += per_window) {
-    auto n = static_cast<std::uint32_t>(std::min(per_window, static_cast<std::size_t>(tokens) - t0));
+    auto n =
+        static_cast<std::uint32_t>(std::min(per_window, static_cast<std::size_t>(tokens) - t0));
     std::size_t offset = uniform_x ? t0 * row_bytes : 0;
     std::size_t range = uniform_x ? std::min(window, x.buffer.size() - offset) : 0;
     const auto& pipeline = matmul_[matmul_index(w.f16, n > 1, uniform_x)];
@@ -170,8 +174,8 @@ void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu
                         const Activation& out, int tokens, int n_head, int head_dim, int context,
                         float scale) const {
   if (head_dim > 256) throw RuntimeError("attention: head_dim > 256 is not supported");
-  AttentionPush push{u(tokens), u(n_head * head_dim), u(head_dim), u(qkv.stride),
-                     u(out.stride), u(context), scale};
+  AttentionPush push{u(tokens),     u(n_head * head_dim), u(head_dim), u(qkv.stride),
+                     u(out.stride), u(context),           scale};
   std::array bindings{gpu::in(qkv.buffer), gpu::in(meta), gpu::in(k_cache), gpu::in(v_cache),
                       gpu::out(out.buffer)};
   cs.dispatch(attention_, bindings, push, {u(tokens), u(n_head), 1}, "attention");

@@ -31,9 +31,9 @@ class Kernels {
 
   // y[t, o] = act(x[t, :] . W[o, :] + bias[o]) (+ residual[t, o])
   //   x: [T, K]   W: [N, K]   bias: F32 [N] or null   residual, y: [T, N] (may alias)
-  void matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& w,
-              const gpu::Buffer* bias, const Activation* residual, const Activation& y,
-              int tokens, Act act = Act::kNone) const;
+  void matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& w, const gpu::Buffer* bias,
+              const Activation* residual, const Activation& y, int tokens,
+              Act act = Act::kNone) const;
 
   // K/V cache[slot, position, :] = qkv[t, E:2E] / qkv[t, 2E:3E]    cache: F32 [S, C, E]
   void kv_append(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,

@@ -21,8 +21,7 @@ void for_each_token(const GenerationState& s, F f) {
 void RepetitionPenalty::apply(const GenerationState& state, std::span<float> logits) {
   std::unordered_set<std::int32_t> seen;
   for_each_token(state, [&](std::int32_t id) {
-    if (id < 0 || static_cast<std::size_t>(id) >= logits.size() || !seen.insert(id).second)
-      return;
+    if (id < 0 || static_cast<std::size_t>(id) >= logits.size() || !seen.insert(id).second) return;
     float& l = logits[static_cast<std::size_t>(id)];
     l = l < 0 ? l * penalty_ : l / penalty_;
   });

@@ -12,23 +12,28 @@ namespace {
 Activation activation(gpu::Context& context, int rows, int cols,
                       gpu::Memory memory = gpu::Memory::kDevice) {
   int stride = round_up(cols, kColumnAlign);
-  return Activation{gpu::Buffer(context,
-                                static_cast<std::size_t>(rows) * static_cast<std::size_t>(stride) *
-                                    sizeof(float),
-                                memory),
-                    rows, cols, stride};
+  return Activation{
+      gpu::Buffer(context,
+                  static_cast<std::size_t>(rows) * static_cast<std::size_t>(stride) * sizeof(float),
+                  memory),
+      rows, cols, stride};
 }
 
 Act act_of(model::Activation a) {
   switch (a) {
-    case model::Activation::kGeluTanh: return Act::kGeluTanh;
-    case model::Activation::kGeluErf: return Act::kGeluErf;
-    case model::Activation::kRelu: return Act::kRelu;
+    case model::Activation::kGeluTanh:
+      return Act::kGeluTanh;
+    case model::Activation::kGeluErf:
+      return Act::kGeluErf;
+    case model::Activation::kRelu:
+      return Act::kRelu;
   }
   return Act::kNone;
 }
 
-std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
+std::string mib(std::uint64_t bytes) {
+  return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
+}
 
 WeightType choose_dtype(const gpu::Context& context, const EngineOptions& options) {
   if (options.dtype) {
@@ -37,8 +42,7 @@ WeightType choose_dtype(const gpu::Context& context, const EngineOptions& option
                        "' lacks 64-bit integers, which the F16 kernels read weights with");
     return *options.dtype;
   }
-  return context.info().storage_16bit && context.info().int64 ? WeightType::kF16
-                                                              : WeightType::kF32;
+  return context.info().storage_16bit && context.info().int64 ? WeightType::kF16 : WeightType::kF32;
 }
 
 std::uint64_t kv_bytes(const model::Config& c, int slots, int context) {
@@ -78,9 +82,8 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       context_len_(checked_context(config_, options)),
       max_tokens_(std::max(1, options.max_step_tokens)),
       kernels_(context, round_up(context_len_, 64)),
-      weights_((check_fits(context,
-                           planned_weight_bytes(checkpoint, dtype_) +
-                               kv_bytes(config_, slots_, context_len_)),
+      weights_((check_fits(context, planned_weight_bytes(checkpoint, dtype_) +
+                                        kv_bytes(config_, slots_, context_len_)),
                 upload_weights(context, checkpoint, dtype_))),
       ids_(int_buffer(context, max_tokens_, 1)),
       meta_(int_buffer(context, max_tokens_, 2)),
@@ -128,7 +131,8 @@ void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink
     }
   }
   profile_.clear();
-  for (std::size_t begin = 0; begin < tokens.size(); begin += static_cast<std::size_t>(max_tokens_)) {
+  for (std::size_t begin = 0; begin < tokens.size();
+       begin += static_cast<std::size_t>(max_tokens_)) {
     std::size_t n = std::min(tokens.size() - begin, static_cast<std::size_t>(max_tokens_));
     run_pass(std::span(tokens).subspan(begin, n), sink);
   }

@@ -8,7 +8,8 @@ namespace sg::engine {
 
 ProcessorChain make_chain(const SamplingParams& p) {
   ProcessorChain chain;
-  if (p.repetition_penalty != 1.0f) chain.add(std::make_unique<RepetitionPenalty>(p.repetition_penalty));
+  if (p.repetition_penalty != 1.0f)
+    chain.add(std::make_unique<RepetitionPenalty>(p.repetition_penalty));
   if (p.no_repeat_ngram > 0) chain.add(std::make_unique<NoRepeatNgram>(p.no_repeat_ngram));
   if (p.temperature > 0.0f) {
     if (p.temperature != 1.0f) chain.add(std::make_unique<Temperature>(p.temperature));
@@ -19,8 +20,7 @@ ProcessorChain make_chain(const SamplingParams& p) {
 }
 
 std::int32_t argmax(std::span<const float> logits) {
-  return static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) -
-                                   logits.begin());
+  return static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
 std::int32_t sample(std::span<const float> logits, Rng& rng) {

@@ -15,8 +15,10 @@ ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride
                      std::to_string(n));
   const int window = model.context();
   if (stride <= 0) stride = std::max(1, window / 2);
-  if (stride > window)
-    throw UsageError("--stride " + std::to_string(stride) + " exceeds the context of " +
+  // Windows must overlap by at least one token, or the first token of each later window
+  // would have no context inside its window and go unscored.
+  if (stride >= window)
+    throw UsageError("--stride " + std::to_string(stride) + " must be less than the context of " +
                      std::to_string(window));
 
   ScoreResult result;
@@ -24,14 +26,16 @@ ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride
   int scored_until = 1;  // tokens [1, scored_until) have a logprob
   for (int begin = 0;; begin += stride) {
     const int end = std::min(begin + window, n);
-    SequenceChunk chunk{0, 0, tokens.subspan(static_cast<std::size_t>(begin),
-                                             static_cast<std::size_t>(end - begin)),
-                        true};
+    SequenceChunk chunk{
+        0, 0,
+        tokens.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)),
+        true};
     const int first_target = scored_until;
     model.forward(std::span(&chunk, 1), [&](std::size_t, int i, std::span<const float> logits) {
       int target = begin + i + 1;
       if (target < first_target || target >= end) return;
-      result.logprobs[static_cast<std::size_t>(target - 1)] = log_prob(logits, tokens[static_cast<std::size_t>(target)]);
+      result.logprobs[static_cast<std::size_t>(target - 1)] =
+          log_prob(logits, tokens[static_cast<std::size_t>(target)]);
     });
     scored_until = end;
     if (end == n) break;

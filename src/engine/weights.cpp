@@ -87,7 +87,7 @@ Matrix conv1d(gpu::Context& context, const TensorView& t, WeightType type) {
 
 Matrix embedding(gpu::Context& context, const TensorView& t, bool f16) {
   return upload_matrix(context, model::to_f32(t), static_cast<int>(t.shape.at(0)),
-                     static_cast<int>(t.shape.at(1)), f16);
+                       static_cast<int>(t.shape.at(1)), f16);
 }
 
 gpu::Buffer vector(gpu::Context& context, const TensorView& t) {
@@ -113,11 +113,10 @@ std::uint64_t Matrix::bytes() const {
 std::uint64_t planned_weight_bytes(const model::Checkpoint& checkpoint, WeightType type) {
   const auto& c = checkpoint.config();
   bool f16 = type == WeightType::kF16;
-  std::uint64_t per_layer = matrix_bytes(3 * c.n_embd, c.n_embd, f16) +
-                            matrix_bytes(c.n_embd, c.n_embd, f16) +
-                            matrix_bytes(c.n_inner, c.n_embd, f16) +
-                            matrix_bytes(c.n_embd, c.n_inner, f16) +
-                            4ull * (9ull * c.n_embd + c.n_inner);
+  std::uint64_t per_layer =
+      matrix_bytes(3 * c.n_embd, c.n_embd, f16) + matrix_bytes(c.n_embd, c.n_embd, f16) +
+      matrix_bytes(c.n_inner, c.n_embd, f16) + matrix_bytes(c.n_embd, c.n_inner, f16) +
+      4ull * (9ull * c.n_embd + c.n_inner);
   std::uint64_t total = per_layer * static_cast<std::uint64_t>(c.n_layer);
   total += matrix_bytes(c.vocab_size, c.n_embd, f16) * (checkpoint.lm_head_tied() ? 1 : 2);
   total += matrix_bytes(c.n_positions, c.n_embd, false);

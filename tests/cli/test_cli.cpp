@@ -32,7 +32,8 @@ TEST(Cli, UnknownCommandAndFlagAreUsageErrors) {
   auto bad_value = run_stagegate({"generate", "--model", kGpt2, "--ids", "1", "--top-p", "2"});
   EXPECT_EQ(bad_value.exit_code, 2);
   EXPECT_NE(bad_value.err.find("--top-p"), std::string::npos) << bad_value.err;
-  auto not_a_number = run_stagegate({"generate", "--model", kGpt2, "--ids", "1", "--max-tokens", "x"});
+  auto not_a_number =
+      run_stagegate({"generate", "--model", kGpt2, "--ids", "1", "--max-tokens", "x"});
   EXPECT_EQ(not_a_number.exit_code, 2);
 }
 
@@ -53,7 +54,8 @@ TEST(Cli, DevicesListsLavapipeOrAGpu) {
 }
 
 TEST(Cli, ScoreJsonHasTheDocumentedShape) {
-  auto r = run_stagegate({"score", "--model", kGpt2, "--ids", "10,20,30,40", "--json", "--dtype", "f32"});
+  auto r = run_stagegate(
+      {"score", "--model", kGpt2, "--ids", "10,20,30,40", "--json", "--dtype", "f32"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = json::parse(r.out);
   EXPECT_EQ(j["tokens"], json({10, 20, 30, 40}));
@@ -99,9 +101,9 @@ TEST(Cli, PromptLongerThanTheContextIsBadInput) {
 }
 
 TEST(Cli, GenerateJsonIsReproducibleBySeed) {
-  std::vector<std::string> args{"generate", "--model", kGpt2, "--ids", "1,2,3", "--max-tokens",
-                                "12", "--seed", "7", "--temperature", "0.9", "--top-k", "50",
-                                "--json", "--ignore-eos"};
+  std::vector<std::string> args{"generate",     "--model", kGpt2,    "--ids",  "1,2,3",
+                                "--max-tokens", "12",      "--seed", "7",      "--temperature",
+                                "0.9",          "--top-k", "50",     "--json", "--ignore-eos"};
   auto a = run_stagegate(args);
   auto b = run_stagegate(args);
   ASSERT_EQ(a.exit_code, 0) << a.err;
@@ -115,7 +117,8 @@ TEST(Cli, GenerateJsonIsReproducibleBySeed) {
 }
 
 TEST(Cli, GenerateDrawsAndReportsASeed) {
-  auto r = run_stagegate({"generate", "--model", kGpt2, "--ids", "1", "--max-tokens", "2", "--json"});
+  auto r =
+      run_stagegate({"generate", "--model", kGpt2, "--ids", "1", "--max-tokens", "2", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(json::parse(r.out)["seed"].is_number_unsigned());
 }

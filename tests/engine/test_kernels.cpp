@@ -23,20 +23,23 @@ std::vector<float> random_values(std::size_t n, std::uint32_t seed, float scale 
   return v;
 }
 
-float round_f16(float v) { return model::half_to_float(model::float_to_half(v)); }
+float round_f16(float v) {
+  return model::half_to_float(model::float_to_half(v));
+}
 
 class KernelTest : public GpuTest {
  protected:
   Activation make_activation(int rows, int cols, const std::vector<float>& values = {}) {
     int stride = round_up(cols, kColumnAlign);
-    Activation a{gpu::Buffer(gpu(), static_cast<std::size_t>(rows * stride) * 4,
-                             gpu::Memory::kDevice),
-                 rows, cols, stride};
+    Activation a{
+        gpu::Buffer(gpu(), static_cast<std::size_t>(rows * stride) * 4, gpu::Memory::kDevice), rows,
+        cols, stride};
     if (!values.empty()) {
       std::vector<float> padded(static_cast<std::size_t>(rows * stride), 0.0f);
       for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c)
-          padded[static_cast<std::size_t>(r * stride + c)] = values[static_cast<std::size_t>(r * cols + c)];
+          padded[static_cast<std::size_t>(r * stride + c)] =
+              values[static_cast<std::size_t>(r * cols + c)];
       a.buffer.write(0, std::as_bytes(std::span(padded)));
     }
     return a;
@@ -47,7 +50,8 @@ class KernelTest : public GpuTest {
     std::vector<float> out(static_cast<std::size_t>(a.rows * a.cols));
     for (int r = 0; r < a.rows; ++r)
       for (int c = 0; c < a.cols; ++c)
-        out[static_cast<std::size_t>(r * a.cols + c)] = padded[static_cast<std::size_t>(r * a.stride + c)];
+        out[static_cast<std::size_t>(r * a.cols + c)] =
+            padded[static_cast<std::size_t>(r * a.stride + c)];
     return out;
   }
   gpu::Buffer floats(const std::vector<float>& v) {
@@ -73,9 +77,12 @@ double activate(double x, Act act) {
   switch (act) {
     case Act::kGeluTanh:
       return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
-    case Act::kGeluErf: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-    case Act::kRelu: return x > 0 ? x : 0;
-    case Act::kNone: return x;
+    case Act::kGeluErf:
+      return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case Act::kRelu:
+      return x > 0 ? x : 0;
+    case Act::kNone:
+      return x;
   }
   return x;
 }
@@ -95,7 +102,8 @@ TEST_P(MatmulTest, MatchesCpuReference) {
   auto ya = make_activation(c.tokens, c.n, c.residual ? r : std::vector<float>{});
   gpu::CommandStream cs(gpu());
   cs.begin();
-  kernels.matmul(cs, xa, wm, c.bias ? &bb : nullptr, c.residual ? &ya : nullptr, ya, c.tokens, c.act);
+  kernels.matmul(cs, xa, wm, c.bias ? &bb : nullptr, c.residual ? &ya : nullptr, ya, c.tokens,
+                 c.act);
   cs.submit_and_wait();
   auto y = read(ya);
   for (int t = 0; t < c.tokens; ++t) {
@@ -103,7 +111,8 @@ TEST_P(MatmulTest, MatchesCpuReference) {
       double acc = 0;
       for (int i = 0; i < c.k; ++i) {
         float wv = w[static_cast<std::size_t>(o * c.k + i)];
-        acc += static_cast<double>(c.f16 ? round_f16(wv) : wv) * x[static_cast<std::size_t>(t * c.k + i)];
+        acc += static_cast<double>(c.f16 ? round_f16(wv) : wv) *
+               x[static_cast<std::size_t>(t * c.k + i)];
       }
       if (c.bias) acc += b[static_cast<std::size_t>(o)];
       acc = activate(acc, c.act);
@@ -131,7 +140,8 @@ TEST_F(KernelTest, ActivationsMatchLibm) {
   std::vector<float> eye(static_cast<std::size_t>(n * n), 0.0f);
   for (int i = 0; i < n; ++i) eye[static_cast<std::size_t>(i * n + i)] = 1.0f;
   std::vector<float> x(static_cast<std::size_t>(4 * n));
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = -12.0f + 24.0f * static_cast<float>(i) / static_cast<float>(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = -12.0f + 24.0f * static_cast<float>(i) / static_cast<float>(x.size());
   Kernels kernels(gpu(), 64);
   auto w = upload_matrix(gpu(), eye, n, n, false);
   auto xa = make_activation(4, n, x);
@@ -200,7 +210,8 @@ TEST_F(KernelTest, LayerNormMatchesCpuReference) {
       var /= width;
       for (int c = 0; c < width; ++c) {
         double want = (x[static_cast<std::size_t>(r * width + c)] - mean) / std::sqrt(var + 1e-5) *
-                          w[static_cast<std::size_t>(c)] + b[static_cast<std::size_t>(c)];
+                          w[static_cast<std::size_t>(c)] +
+                      b[static_cast<std::size_t>(c)];
         ASSERT_NEAR(y[static_cast<std::size_t>(r * width + c)], want, 1e-4 * (1 + std::abs(want)))
             << "width " << width << " row " << r << " col " << c;
       }
@@ -233,8 +244,8 @@ TEST_F(KernelTest, EmbedMatchesCpuReferenceAcrossChunks) {
     for (std::size_t t = 0; t < ids.size(); ++t)
       for (int e = 0; e < width; ++e) {
         float tv = tok[static_cast<std::size_t>(ids[t] * width + e)];
-        float want = (f16 ? round_f16(tv) : tv) +
-                     pos[static_cast<std::size_t>(meta[2 * t + 1] * width + e)];
+        float want =
+            (f16 ? round_f16(tv) : tv) + pos[static_cast<std::size_t>(meta[2 * t + 1] * width + e)];
         ASSERT_FLOAT_EQ(x[t * width + static_cast<std::size_t>(e)], want) << "token " << t;
       }
   }
@@ -300,7 +311,9 @@ TEST_F(KernelTest, KvAppendAndAttentionMatchCpuReference) {
   for (int t = 0; t < n; ++t)
     for (int e = 0; e < width; ++e) {
       std::size_t dst = static_cast<std::size_t>((toks[static_cast<std::size_t>(t)].slot * context +
-                                                  toks[static_cast<std::size_t>(t)].pos) * width + e);
+                                                  toks[static_cast<std::size_t>(t)].pos) *
+                                                     width +
+                                                 e);
       kc[dst] = qkv[static_cast<std::size_t>(t * 3 * width + width + e)];
       vc[dst] = qkv[static_cast<std::size_t>(t * 3 * width + 2 * width + e)];
     }
