@@ -80,7 +80,8 @@ int cmd_bench(const Args& args) {
     for (int b = 0; b < batch; ++b) {
       engine::GenerationRequest r;
       for (int i = 0; i < prompt_tokens; ++i)
-        r.prompt.push_back(static_cast<std::int32_t>(rng.next() % static_cast<std::uint64_t>(cfg.vocab_size)));
+        r.prompt.push_back(
+            static_cast<std::int32_t>(rng.next() % static_cast<std::uint64_t>(cfg.vocab_size)));
       r.params.temperature = 0;
       r.params.max_tokens = gen_tokens;
       r.params.ignore_eos = true;
@@ -92,14 +93,15 @@ int cmd_bench(const Args& args) {
     for (double s : t.step_seconds) decode_seconds += s;
     std::vector<double> step_ms;
     for (double s : t.step_seconds) step_ms.push_back(s * 1e3);
-    rows.push_back({{"batch", batch},
-                    {"dtype", dtype},
-                    {"prefill_tok_s", static_cast<double>(t.prefill_tokens) / t.prefill_seconds},
-                    {"decode_tok_s", static_cast<double>(t.decode_tokens) / decode_seconds},
-                    {"ms_per_token_p50", percentile(step_ms, 0.5)},
-                    {"ms_per_token_p99", percentile(step_ms, 0.99)},
-                    {"peak_rss_mb", peak_rss_mb()},
-                    {"peak_device_mb", static_cast<double>(m.gpu->peak_allocated_bytes()) / 1048576.0}});
+    rows.push_back(
+        {{"batch", batch},
+         {"dtype", dtype},
+         {"prefill_tok_s", static_cast<double>(t.prefill_tokens) / t.prefill_seconds},
+         {"decode_tok_s", static_cast<double>(t.decode_tokens) / decode_seconds},
+         {"ms_per_token_p50", percentile(step_ms, 0.5)},
+         {"ms_per_token_p99", percentile(step_ms, 0.99)},
+         {"peak_rss_mb", peak_rss_mb()},
+         {"peak_device_mb", static_cast<double>(m.gpu->peak_allocated_bytes()) / 1048576.0}});
   }
 
   nlohmann::json profile = nlohmann::json::array();
@@ -129,8 +131,8 @@ int cmd_bench(const Args& args) {
   }
   std::printf("device: %s   model: %s   prompt %d + gen %d tokens\n", m.gpu->info().name.c_str(),
               vm["model"].as<std::string>().c_str(), prompt_tokens, gen_tokens);
-  std::printf("%5s %5s %12s %12s %9s %9s %9s %10s\n", "batch", "dtype", "prefill t/s",
-              "decode t/s", "p50 ms", "p99 ms", "RSS MB", "device MB");
+  std::printf("%5s %5s %12s %12s %9s %9s %9s %10s\n", "batch", "dtype", "prefill t/s", "decode t/s",
+              "p50 ms", "p99 ms", "RSS MB", "device MB");
   for (const auto& r : rows)
     std::printf("%5d %5s %12.1f %12.1f %9.2f %9.2f %9.0f %10.0f\n", r["batch"].get<int>(),
                 r["dtype"].get<std::string>().c_str(), r["prefill_tok_s"].get<double>(),

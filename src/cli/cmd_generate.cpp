@@ -42,8 +42,7 @@ engine::SamplingParams sampling_from(const po::variables_map& vm,
 int cmd_generate(const Args& args) {
   po::options_description desc("stagegate generate");
   add_model_options(desc);
-  desc.add_options()("help,h", "show this help")("prompt", po::value<std::string>(),
-                                                  "prompt text")(
+  desc.add_options()("help,h", "show this help")("prompt", po::value<std::string>(), "prompt text")(
       "ids", po::value<std::string>(), "prompt as token ids, e.g. 464,3290")(
       "max-tokens", po::value<int>(), "new tokens at most (default 64)")(
       "temperature", po::value<float>(), "sampling temperature; 0 is greedy (default 1)")(

@@ -34,9 +34,12 @@ std::unique_ptr<model::Checkpoint> open_checkpoint(const po::variables_map& vm) 
 LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size) {
   if (vm.count("dtype")) {
     auto d = vm["dtype"].as<std::string>();
-    if (d == "f16") size.dtype = engine::WeightType::kF16;
-    else if (d == "f32") size.dtype = engine::WeightType::kF32;
-    else throw UsageError("--dtype must be f16 or f32, not '" + d + "'");
+    if (d == "f16")
+      size.dtype = engine::WeightType::kF16;
+    else if (d == "f32")
+      size.dtype = engine::WeightType::kF32;
+    else
+      throw UsageError("--dtype must be f16 or f32, not '" + d + "'");
   }
   LoadedModel m;
   m.checkpoint = open_checkpoint(vm);
@@ -51,9 +54,8 @@ LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size) 
                        std::to_string(m.checkpoint->config().vocab_size));
   }
   gpu::ContextOptions gopts;
-  gopts.device_index =
-      gpu::device_index_from(vm.count("device") ? std::optional(vm["device"].as<int>())
-                                                : std::nullopt);
+  gopts.device_index = gpu::device_index_from(
+      vm.count("device") ? std::optional(vm["device"].as<int>()) : std::nullopt);
   const char* validation = std::getenv("STAGEGATE_VALIDATION");
   gopts.validation = validation && std::string(validation) == "1";
   m.gpu = std::make_unique<gpu::Context>(gopts);
@@ -69,8 +71,7 @@ const tokenizer::Tokenizer& LoadedModel::require_tokenizer(const std::string& op
 }
 
 std::vector<std::int32_t> ids_from(const po::variables_map& vm, const LoadedModel& m,
-                                   const std::string& text_option,
-                                   const std::string& file_option) {
+                                   const std::string& text_option, const std::string& file_option) {
   if (vm.count("ids")) return parse_ids(vm["ids"].as<std::string>(), "--ids");
   tokenizer::EncodeOptions enc;
   if (vm.count(text_option))

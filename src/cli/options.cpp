@@ -24,8 +24,7 @@ std::vector<std::int32_t> parse_ids(const std::string& text, const std::string& 
     item = item.substr(first, last - first + 1);
     std::int64_t value = 0;
     auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (ec != std::errc() || ptr != item.data() + item.size() || value < 0 ||
-        value > INT32_MAX) {
+    if (ec != std::errc() || ptr != item.data() + item.size() || value < 0 || value > INT32_MAX) {
       throw InputError(option_name + ": '" + item + "' is not a token id (a whole number >= 0)");
     }
     ids.push_back(static_cast<std::int32_t>(value));

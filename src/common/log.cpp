@@ -18,8 +18,12 @@ void write(std::string_view prefix, std::string_view message) {
 }
 }  // namespace
 
-void set_level(Level level) { g_level = level; }
-Level level() { return g_level; }
+void set_level(Level level) {
+  g_level = level;
+}
+Level level() {
+  return g_level;
+}
 
 void warn(std::string_view message) {
   if (g_level >= Level::kWarn) write("warning: ", message);

@@ -14,9 +14,13 @@ ProgressBar::ProgressBar(std::string label, std::uint64_t total, std::string uni
       enabled_(isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()) {}
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar() {
+  finish();
+}
 
-void ProgressBar::advance(std::uint64_t n) { set(done_ + n); }
+void ProgressBar::advance(std::uint64_t n) {
+  set(done_ + n);
+}
 
 void ProgressBar::set(std::uint64_t done) {
   done_ = std::min(done, total_);

@@ -15,27 +15,25 @@ constexpr std::size_t kStagingChunk = 32u << 20;
 Buffer::Buffer(Context& context, std::size_t bytes, Memory memory)
     : context_(&context), size_(std::max<std::size_t>(bytes, 16)) {
   const auto& device = context.device();
-  buffer_ = vk::raii::Buffer(
-      device, vk::BufferCreateInfo{.size = size_,
-                                   .usage = vk::BufferUsageFlagBits::eStorageBuffer |
-                                            vk::BufferUsageFlagBits::eUniformBuffer |
-                                            vk::BufferUsageFlagBits::eTransferSrc |
-                                            vk::BufferUsageFlagBits::eTransferDst,
-                                   .sharingMode = vk::SharingMode::eExclusive});
+  buffer_ = vk::raii::Buffer(device,
+                             vk::BufferCreateInfo{.size = size_,
+                                                  .usage = vk::BufferUsageFlagBits::eStorageBuffer |
+                                                           vk::BufferUsageFlagBits::eUniformBuffer |
+                                                           vk::BufferUsageFlagBits::eTransferSrc |
+                                                           vk::BufferUsageFlagBits::eTransferDst,
+                                                  .sharingMode = vk::SharingMode::eExclusive});
   auto req = buffer_.getMemoryRequirements();
   std::uint32_t type = 0;
   switch (memory) {
-    case Memory::kDevice: type = context.find_memory_type(req.memoryTypeBits, MP::eDeviceLocal,
-                                                          MP::eDeviceLocal);
+    case Memory::kDevice:
+      type = context.find_memory_type(req.memoryTypeBits, MP::eDeviceLocal, MP::eDeviceLocal);
       break;
     case Memory::kHostUpload:
-      type = context.find_memory_type(req.memoryTypeBits,
-                                      MP::eHostVisible | MP::eHostCoherent,
+      type = context.find_memory_type(req.memoryTypeBits, MP::eHostVisible | MP::eHostCoherent,
                                       MP::eHostVisible | MP::eHostCoherent | MP::eDeviceLocal);
       break;
     case Memory::kHostReadback:
-      type = context.find_memory_type(req.memoryTypeBits,
-                                      MP::eHostVisible | MP::eHostCoherent,
+      type = context.find_memory_type(req.memoryTypeBits, MP::eHostVisible | MP::eHostCoherent,
                                       MP::eHostVisible | MP::eHostCoherent | MP::eHostCached);
       break;
   }
@@ -116,10 +114,10 @@ void Buffer::fill_zero() {
     return;
   }
   const auto& device = context_->device();
-  vk::raii::CommandBuffers cbs(device, vk::CommandBufferAllocateInfo{
-                                           .commandPool = *context_->command_pool(),
-                                           .level = vk::CommandBufferLevel::ePrimary,
-                                           .commandBufferCount = 1});
+  vk::raii::CommandBuffers cbs(
+      device, vk::CommandBufferAllocateInfo{.commandPool = *context_->command_pool(),
+                                            .level = vk::CommandBufferLevel::ePrimary,
+                                            .commandBufferCount = 1});
   auto& cb = cbs[0];
   cb.begin({.flags = vk::CommandBufferUsageFlagBits::eOneTimeSubmit});
   cb.fillBuffer(*buffer_, 0, VK_WHOLE_SIZE, 0);
@@ -134,10 +132,10 @@ void Buffer::fill_zero() {
 void copy_buffer(Context& context, const Buffer& from, std::size_t from_offset, const Buffer& to,
                  std::size_t to_offset, std::size_t bytes) {
   const auto& device = context.device();
-  vk::raii::CommandBuffers cbs(device, vk::CommandBufferAllocateInfo{
-                                           .commandPool = *context.command_pool(),
-                                           .level = vk::CommandBufferLevel::ePrimary,
-                                           .commandBufferCount = 1});
+  vk::raii::CommandBuffers cbs(
+      device, vk::CommandBufferAllocateInfo{.commandPool = *context.command_pool(),
+                                            .level = vk::CommandBufferLevel::ePrimary,
+                                            .commandBufferCount = 1});
   auto& cb = cbs[0];
   cb.begin({.flags = vk::CommandBufferUsageFlagBits::eOneTimeSubmit});
   cb.copyBuffer(*from.handle(), *to.handle(),
@@ -145,8 +143,7 @@ void copy_buffer(Context& context, const Buffer& from, std::size_t from_offset, 
   cb.end();
   vk::raii::Fence fence(device, vk::FenceCreateInfo{});
   vk::CommandBuffer raw = *cb;
-  context.queue().submit(vk::SubmitInfo{.commandBufferCount = 1, .pCommandBuffers = &raw},
-                         *fence);
+  context.queue().submit(vk::SubmitInfo{.commandBufferCount = 1, .pCommandBuffers = &raw}, *fence);
   if (device.waitForFences({*fence}, VK_TRUE, UINT64_MAX) != vk::Result::eSuccess)
     throw RuntimeError("buffer copy did not complete");
 }

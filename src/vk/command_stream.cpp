@@ -14,10 +14,10 @@ constexpr std::uint32_t kMaxQueries = 4096;
 
 CommandStream::CommandStream(Context& context) : context_(&context) {
   const auto& device = context.device();
-  vk::raii::CommandBuffers cbs(device, vk::CommandBufferAllocateInfo{
-                                           .commandPool = *context.command_pool(),
-                                           .level = vk::CommandBufferLevel::ePrimary,
-                                           .commandBufferCount = 1});
+  vk::raii::CommandBuffers cbs(
+      device, vk::CommandBufferAllocateInfo{.commandPool = *context.command_pool(),
+                                            .level = vk::CommandBufferLevel::ePrimary,
+                                            .commandBufferCount = 1});
   cb_ = std::move(cbs[0]);
   fence_ = vk::raii::Fence(device, vk::FenceCreateInfo{});
 }
@@ -59,16 +59,15 @@ vk::DescriptorSet CommandStream::allocate_set(const Pipeline& pipeline) {
                                  .descriptorCount = kSetsPerPool * kBuffersPerSet},
           vk::DescriptorPoolSize{.type = vk::DescriptorType::eUniformBuffer,
                                  .descriptorCount = kSetsPerPool}};
-      pools_.emplace_back(device, vk::DescriptorPoolCreateInfo{.maxSets = kSetsPerPool,
-                                                              .poolSizeCount = 2,
-                                                              .pPoolSizes = sizes.data()});
+      pools_.emplace_back(
+          device, vk::DescriptorPoolCreateInfo{
+                      .maxSets = kSetsPerPool, .poolSizeCount = 2, .pPoolSizes = sizes.data()});
     }
   }
   vk::DescriptorSetLayout layout = *pipeline.set_layout();
   vk::DescriptorSet set;
-  vk::DescriptorSetAllocateInfo info{.descriptorPool = *pools_[pool_index_],
-                                     .descriptorSetCount = 1,
-                                     .pSetLayouts = &layout};
+  vk::DescriptorSetAllocateInfo info{
+      .descriptorPool = *pools_[pool_index_], .descriptorSetCount = 1, .pSetLayouts = &layout};
   auto result = (*device).allocateDescriptorSets(&info, &set);
   if (result != vk::Result::eSuccess) throw RuntimeError("descriptor set allocation failed");
   ++sets_in_pool_;
@@ -76,9 +75,9 @@ vk::DescriptorSet CommandStream::allocate_set(const Pipeline& pipeline) {
 }
 
 void CommandStream::barrier() {
-  vk::MemoryBarrier mb{.srcAccessMask = vk::AccessFlagBits::eShaderWrite,
-                       .dstAccessMask =
-                           vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite};
+  vk::MemoryBarrier mb{
+      .srcAccessMask = vk::AccessFlagBits::eShaderWrite,
+      .dstAccessMask = vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite};
   cb_.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader,
                       vk::PipelineStageFlagBits::eComputeShader, {}, mb, {}, {});
   written_.clear();
@@ -116,9 +115,8 @@ void CommandStream::dispatch_raw(const Pipeline& pipeline, std::span<const Bindi
     writes.push_back({.dstSet = set,
                       .dstBinding = i,
                       .descriptorCount = 1,
-                      .descriptorType = pipeline.is_uniform(i)
-                                            ? vk::DescriptorType::eUniformBuffer
-                                            : vk::DescriptorType::eStorageBuffer,
+                      .descriptorType = pipeline.is_uniform(i) ? vk::DescriptorType::eUniformBuffer
+                                                               : vk::DescriptorType::eStorageBuffer,
                       .pBufferInfo = &infos[i]});
   context_->device().updateDescriptorSets(writes, {});
 
@@ -141,8 +139,8 @@ void CommandStream::submit_and_wait() {
   if (!recording_) throw RuntimeError("submit without a recording");
   vk::MemoryBarrier to_host{.srcAccessMask = vk::AccessFlagBits::eShaderWrite,
                             .dstAccessMask = vk::AccessFlagBits::eHostRead};
-  cb_.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader,
-                      vk::PipelineStageFlagBits::eHost, {}, to_host, {}, {});
+  cb_.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader, vk::PipelineStageFlagBits::eHost,
+                      {}, to_host, {}, {});
   cb_.end();
   recording_ = false;
   vk::CommandBuffer raw = *cb_;
@@ -156,11 +154,11 @@ void CommandStream::submit_and_wait() {
   if (profile_ && !labels_.empty()) {
     auto count = static_cast<std::uint32_t>(labels_.size() + 1);
     std::vector<std::uint64_t> stamps(count);
-    auto r = (*context_->device())
-                 .getQueryPoolResults(*queries_, 0, count, stamps.size() * sizeof(std::uint64_t),
-                                      stamps.data(), sizeof(std::uint64_t),
-                                      vk::QueryResultFlagBits::e64 |
-                                          vk::QueryResultFlagBits::eWait);
+    auto r =
+        (*context_->device())
+            .getQueryPoolResults(*queries_, 0, count, stamps.size() * sizeof(std::uint64_t),
+                                 stamps.data(), sizeof(std::uint64_t),
+                                 vk::QueryResultFlagBits::e64 | vk::QueryResultFlagBits::eWait);
     if (r == vk::Result::eSuccess) {
       for (std::size_t i = 0; i < labels_.size(); ++i)
         op_times_.push_back({labels_[i], static_cast<double>(stamps[i + 1] - stamps[i]) *

@@ -51,9 +51,8 @@ class CommandStream {
                 std::array<std::uint32_t, 3> groups, const char* label = "") {
     dispatch_raw(pipeline, bindings, &push, sizeof(Push), groups, label);
   }
-  void dispatch_raw(const Pipeline& pipeline, std::span<const Binding> bindings,
-                    const void* push, std::size_t push_bytes,
-                    std::array<std::uint32_t, 3> groups, const char* label);
+  void dispatch_raw(const Pipeline& pipeline, std::span<const Binding> bindings, const void* push,
+                    std::size_t push_bytes, std::array<std::uint32_t, 3> groups, const char* label);
 
   // Ends the recording, submits it and waits for the device to finish.
   void submit_and_wait();

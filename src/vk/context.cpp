@@ -15,11 +15,16 @@ constexpr const char* kValidationLayer = "VK_LAYER_KHRONOS_validation";
 
 std::string type_name(vk::PhysicalDeviceType type) {
   switch (type) {
-    case vk::PhysicalDeviceType::eDiscreteGpu: return "discrete";
-    case vk::PhysicalDeviceType::eIntegratedGpu: return "integrated";
-    case vk::PhysicalDeviceType::eVirtualGpu: return "virtual";
-    case vk::PhysicalDeviceType::eCpu: return "cpu";
-    default: return "other";
+    case vk::PhysicalDeviceType::eDiscreteGpu:
+      return "discrete";
+    case vk::PhysicalDeviceType::eIntegratedGpu:
+      return "integrated";
+    case vk::PhysicalDeviceType::eVirtualGpu:
+      return "virtual";
+    case vk::PhysicalDeviceType::eCpu:
+      return "cpu";
+    default:
+      return "other";
   }
 }
 
@@ -52,12 +57,12 @@ vk::raii::Instance make_instance(const vk::raii::Context& loader, bool validatio
     layers.push_back(kValidationLayer);
     extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
   }
-  vk::InstanceCreateInfo info{.pApplicationInfo = &app,
-                              .enabledLayerCount = static_cast<std::uint32_t>(layers.size()),
-                              .ppEnabledLayerNames = layers.data(),
-                              .enabledExtensionCount =
-                                  static_cast<std::uint32_t>(extensions.size()),
-                              .ppEnabledExtensionNames = extensions.data()};
+  vk::InstanceCreateInfo info{
+      .pApplicationInfo = &app,
+      .enabledLayerCount = static_cast<std::uint32_t>(layers.size()),
+      .ppEnabledLayerNames = layers.data(),
+      .enabledExtensionCount = static_cast<std::uint32_t>(extensions.size()),
+      .ppEnabledExtensionNames = extensions.data()};
   return vk::raii::Instance(loader, info);
 }
 
@@ -71,13 +76,13 @@ DeviceInfo describe(const vk::raii::PhysicalDevice& physical, int index) {
   for (std::uint32_t h = 0; h < memory.memoryHeapCount; ++h)
     if (memory.memoryHeaps[h].flags & vk::MemoryHeapFlagBits::eDeviceLocal)
       info.memory_bytes = std::max<std::uint64_t>(info.memory_bytes, memory.memoryHeaps[h].size);
-  auto features = physical.getFeatures2<vk::PhysicalDeviceFeatures2,
-                                        vk::PhysicalDevice16BitStorageFeatures>();
+  auto features =
+      physical.getFeatures2<vk::PhysicalDeviceFeatures2, vk::PhysicalDevice16BitStorageFeatures>();
   info.storage_16bit =
       features.get<vk::PhysicalDevice16BitStorageFeatures>().storageBuffer16BitAccess;
   info.int64 = features.get<vk::PhysicalDeviceFeatures2>().features.shaderInt64;
-  auto driver_props = physical.getProperties2<vk::PhysicalDeviceProperties2,
-                                              vk::PhysicalDeviceDriverProperties>();
+  auto driver_props =
+      physical.getProperties2<vk::PhysicalDeviceProperties2, vk::PhysicalDeviceDriverProperties>();
   const auto& driver = driver_props.get<vk::PhysicalDeviceDriverProperties>();
   info.driver = std::string(driver.driverName.data()) + " " + driver.driverInfo.data();
   return info;
@@ -163,8 +168,9 @@ Context::Context(const ContextOptions& options) {
     max_uniform_range_ = props.limits.maxUniformBufferRange;
     min_uniform_alignment_ = props.limits.minUniformBufferOffsetAlignment;
     timestamp_period_ns_ = props.limits.timestampPeriod;
-    auto sub = physical_.getProperties2<vk::PhysicalDeviceProperties2,
-                                        vk::PhysicalDeviceSubgroupProperties>();
+    auto sub =
+        physical_
+            .getProperties2<vk::PhysicalDeviceProperties2, vk::PhysicalDeviceSubgroupProperties>();
     subgroup_size_ = sub.get<vk::PhysicalDeviceSubgroupProperties>().subgroupSize;
 
     std::vector<const char*> extensions;
@@ -178,10 +184,11 @@ Context::Context(const ContextOptions& options) {
     float priority = 1.0f;
     vk::DeviceQueueCreateInfo queue_info{
         .queueFamilyIndex = queue_family_, .queueCount = 1, .pQueuePriorities = &priority};
-    auto supported = physical_.getFeatures2<vk::PhysicalDeviceFeatures2,
-                                            vk::PhysicalDevice16BitStorageFeatures>();
-    vk::PhysicalDevice16BitStorageFeatures storage16{
-        .storageBuffer16BitAccess = info_.storage_16bit ? VK_TRUE : VK_FALSE};
+    auto supported =
+        physical_
+            .getFeatures2<vk::PhysicalDeviceFeatures2, vk::PhysicalDevice16BitStorageFeatures>();
+    vk::PhysicalDevice16BitStorageFeatures storage16{.storageBuffer16BitAccess =
+                                                         info_.storage_16bit ? VK_TRUE : VK_FALSE};
     vk::PhysicalDeviceFeatures2 features{.pNext = &storage16};
     features.features.shaderInt64 =
         supported.get<vk::PhysicalDeviceFeatures2>().features.shaderInt64;
@@ -194,9 +201,9 @@ Context::Context(const ContextOptions& options) {
     device_ = vk::raii::Device(physical_, device_info);
     queue_ = vk::raii::Queue(device_, queue_family_, 0);
     command_pool_ = vk::raii::CommandPool(
-        device_, vk::CommandPoolCreateInfo{
-                     .flags = vk::CommandPoolCreateFlagBits::eResetCommandBuffer,
-                     .queueFamilyIndex = queue_family_});
+        device_,
+        vk::CommandPoolCreateInfo{.flags = vk::CommandPoolCreateFlagBits::eResetCommandBuffer,
+                                  .queueFamilyIndex = queue_family_});
   } catch (const vk::SystemError& e) {
     throw RuntimeError(std::string("Vulkan initialisation failed: ") + e.what());
   }
@@ -258,8 +265,8 @@ vk::MemoryPropertyFlags Context::memory_flags(std::uint32_t type_index) const {
 }
 
 void Context::note_allocation(std::int64_t bytes) {
-  auto now = allocated_.fetch_add(static_cast<std::uint64_t>(bytes)) +
-             static_cast<std::uint64_t>(bytes);
+  auto now =
+      allocated_.fetch_add(static_cast<std::uint64_t>(bytes)) + static_cast<std::uint64_t>(bytes);
   auto peak = peak_allocated_.load();
   while (now > peak && !peak_allocated_.compare_exchange_weak(peak, now)) {
   }

@@ -17,7 +17,7 @@ namespace sg::gpu {
 struct DeviceInfo {
   int index = 0;
   std::string name;
-  std::string type;  // "discrete", "integrated", "virtual", "cpu", "other"
+  std::string type;                // "discrete", "integrated", "virtual", "cpu", "other"
   std::uint64_t memory_bytes = 0;  // largest device-local heap
   bool storage_16bit = false;      // F16 weights can live in storage buffers
   bool int64 = false;

@@ -21,13 +21,12 @@ Pipeline::Pipeline(const Context& context, PipelineDesc desc) : desc_(std::move(
                         .descriptorCount = 1,
                         .stageFlags = vk::ShaderStageFlagBits::eCompute});
   set_layout_ = vk::raii::DescriptorSetLayout(
-      device, vk::DescriptorSetLayoutCreateInfo{
-                  .bindingCount = static_cast<std::uint32_t>(bindings.size()),
-                  .pBindings = bindings.data()});
+      device,
+      vk::DescriptorSetLayoutCreateInfo{.bindingCount = static_cast<std::uint32_t>(bindings.size()),
+                                        .pBindings = bindings.data()});
 
-  vk::PushConstantRange push{.stageFlags = vk::ShaderStageFlagBits::eCompute,
-                             .offset = 0,
-                             .size = desc_.push_bytes};
+  vk::PushConstantRange push{
+      .stageFlags = vk::ShaderStageFlagBits::eCompute, .offset = 0, .size = desc_.push_bytes};
   vk::DescriptorSetLayout raw_set = *set_layout_;
   layout_ = vk::raii::PipelineLayout(
       device, vk::PipelineLayoutCreateInfo{.setLayoutCount = 1,

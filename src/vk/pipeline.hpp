@@ -11,11 +11,11 @@
 namespace sg::gpu {
 
 struct PipelineDesc {
-  std::string shader;                     // name in shaders/CMakeLists.txt, e.g. "matmul_f16"
-  std::uint32_t buffers = 0;              // buffers at bindings 0..buffers-1
-  std::uint32_t push_bytes = 0;           // size of the push-constant block
-  std::vector<std::uint32_t> constants;   // specialization constants, ids 0..n-1
-  std::uint32_t uniform_mask = 0;         // bit i: binding i is a uniform buffer, else storage
+  std::string shader;                    // name in shaders/CMakeLists.txt, e.g. "matmul_f16"
+  std::uint32_t buffers = 0;             // buffers at bindings 0..buffers-1
+  std::uint32_t push_bytes = 0;          // size of the push-constant block
+  std::vector<std::uint32_t> constants;  // specialization constants, ids 0..n-1
+  std::uint32_t uniform_mask = 0;        // bit i: binding i is a uniform buffer, else storage
 };
 
 class Pipeline {
