@@ -29,6 +29,8 @@ class Tokenizer {
                                            const EncodeOptions& options = {}) const = 0;
   // Throws sg::InputError for an id >= vocab_size().
   virtual std::string decode(std::span<const std::int32_t> ids) const = 0;
+  // The raw bytes the ids stand for, not repaired: a token may end inside a UTF-8 sequence.
+  virtual std::string decode_bytes(std::span<const std::int32_t> ids) const = 0;
 
   virtual int vocab_size() const = 0;
   virtual std::optional<std::int32_t> eos_id() const = 0;  // <|endoftext|>; GPT-1: none
@@ -50,8 +52,7 @@ class StreamDecoder {
 
  private:
   const Tokenizer& tokenizer_;
-  std::vector<std::int32_t> pending_;
-  std::string emitted_;
+  std::string pending_;  // bytes of an incomplete UTF-8 sequence
 };
 
 }  // namespace sg::tokenizer
