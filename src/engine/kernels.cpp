@@ -83,19 +83,28 @@ std::vector<gpu::Pipeline> matmul_pipelines(const gpu::Context& context) {
 
 }  // namespace
 
-Kernels::Kernels(gpu::Context& context, int max_context)
+KernelShapes KernelShapes::for_device(const gpu::Context& context) {
+  return {.serial_rows = context.is_cpu(), .uniform_x = context.is_cpu()};
+}
+
+Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelShapes> shapes)
     : context_(&context),
       dummy_(context, 64, gpu::Memory::kDevice),
+      shapes_(shapes.value_or(KernelShapes::for_device(context))),
       embed_f16_(context, {"embed_f16", 5, sizeof(EmbedPush), {}}),
       embed_f32_(context, {"embed_f32", 5, sizeof(EmbedPush), {}}),
-      layer_norm_(context, {"layer_norm", 4, sizeof(LayerNormPush), {}}),
+      layer_norm_(
+          context,
+          {shapes_.serial_rows ? "layer_norm_serial" : "layer_norm", 4, sizeof(LayerNormPush), {}}),
       kv_append_(context, {"kv_append", 4, sizeof(KvPush), {}}),
-      attention_(context, {"attention", 5, sizeof(AttentionPush), {u(max_context)}}),
+      attention_(context,
+                 shapes_.serial_rows
+                     ? gpu::PipelineDesc{"attention_serial", 5, sizeof(AttentionPush), {}}
+                     : gpu::PipelineDesc{"attention", 5, sizeof(AttentionPush), {u(max_context)}}),
       gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
       matmul_(matmul_pipelines(context)),
       matmul_group_(matmul_shape(context).group),
-      matmul_rows_(matmul_shape(context).rows),
-      uniform_x_(context.is_cpu()) {}
+      matmul_rows_(matmul_shape(context).rows) {}
 
 void Kernels::embed(gpu::CommandStream& cs, const Matrix& tok, const Matrix& pos,
                     const gpu::Buffer& ids, const gpu::Buffer& meta, const Activation& x,
@@ -130,7 +139,7 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
   const std::size_t row_bytes = static_cast<std::size_t>(x.stride) * sizeof(float);
   const std::size_t window = uniform_window_bytes(*context_);
   std::size_t per_window = static_cast<std::size_t>(tokens);
-  bool uniform_x = uniform_x_ && row_bytes <= window;
+  bool uniform_x = shapes_.uniform_x && row_bytes <= window;
   if (uniform_x) {
     std::size_t align = context_->min_uniform_offset_alignment();
     std::size_t step = align / std::gcd(align, row_bytes);
@@ -142,7 +151,9 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
     auto n =
         static_cast<std::uint32_t>(std::min(per_window, static_cast<std::size_t>(tokens) - t0));
     std::size_t offset = uniform_x ? t0 * row_bytes : 0;
-    std::size_t range = uniform_x ? std::min(window, x.buffer.size() - offset) : 0;
+    // Bind only the rows this window reads: lavapipe copies a uniform binding's whole range
+    // per workgroup (binding the full 64 KB window doubled a GPT-2 124M decode step).
+    std::size_t range = uniform_x ? n * row_bytes : 0;
     const auto& pipeline = matmul_[matmul_index(w.f16, n > 1, uniform_x)];
     for (const auto& chunk : w.chunks) {
       MatmulPush push{n,
@@ -178,7 +189,11 @@ void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu
                      u(out.stride), u(context),           scale};
   std::array bindings{gpu::in(qkv.buffer), gpu::in(meta), gpu::in(k_cache), gpu::in(v_cache),
                       gpu::out(out.buffer)};
-  cs.dispatch(attention_, bindings, push, {u(tokens), u(n_head), 1}, "attention");
+  // One workgroup per (token, head): flat for the subgroup kernel, 2-D for the other.
+  std::array<std::uint32_t, 3> g = shapes_.serial_rows
+                                       ? std::array<std::uint32_t, 3>{u(tokens * n_head), 1, 1}
+                                       : std::array<std::uint32_t, 3>{u(tokens), u(n_head), 1};
+  cs.dispatch(attention_, bindings, push, g, "attention");
 }
 
 void Kernels::gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& rows,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/device_tensors.hpp"
@@ -15,10 +16,20 @@ namespace sg::engine {
 
 enum class Act : std::uint32_t { kNone = 0, kGeluTanh = 1, kGeluErf = 2, kRelu = 3 };
 
+// Which variant of each shader runs, chosen per device (never per batch, so a sequence's
+// results do not depend on its batch). CPU devices want no workgroup barriers (lavapipe runs
+// a barrier as a costly switch between lanes) and read shared operands through uniforms.
+struct KernelShapes {
+  bool serial_rows = false;  // layer norm and attention: one invocation per row / head
+  bool uniform_x = false;    // matmul reads activations through a uniform window
+  static KernelShapes for_device(const gpu::Context& context);
+};
+
 class Kernels {
  public:
   // `max_context`: the longest sequence attention must handle (sizes shared memory).
-  Kernels(gpu::Context& context, int max_context);
+  Kernels(gpu::Context& context, int max_context, std::optional<KernelShapes> shapes = {});
+  const KernelShapes& shapes() const { return shapes_; }
 
   // x[t, :] = tok[ids[t], :] + pos[meta[t].position, :]
   //   ids: int[T]   meta: (slot, position)[T]   tok: [V, E]   pos: [P, E] F32   x: [T, E]
@@ -53,11 +64,11 @@ class Kernels {
  private:
   gpu::Context* context_;
   gpu::Buffer dummy_;
+  KernelShapes shapes_;
   gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, kv_append_, attention_, gather_rows_;
   std::vector<gpu::Pipeline> matmul_;  // by weight type, token block and where x is read from
   std::uint32_t matmul_group_ = 8;
   std::uint32_t matmul_rows_ = 8;
-  bool uniform_x_ = false;
 };
 
 }  // namespace sg::engine

@@ -66,6 +66,16 @@ class KernelTest : public GpuTest {
   }
 };
 
+// Both shader shapes run on every device; each is checked against the CPU reference.
+const std::vector<KernelShapes> kAllShapes{{.serial_rows = false, .uniform_x = false},
+                                           {.serial_rows = true, .uniform_x = true}};
+
+std::string shape_name(const ::testing::TestParamInfo<KernelShapes>& info) {
+  return info.param.serial_rows ? "serial_uniform" : "workgroup_storage";
+}
+
+class ShapedKernelTest : public KernelTest, public ::testing::WithParamInterface<KernelShapes> {};
+
 struct MatmulCase {
   int tokens, k, n;
   bool f16, bias, residual;
@@ -95,30 +105,33 @@ TEST_P(MatmulTest, MatchesCpuReference) {
   auto w = random_values(static_cast<std::size_t>(c.n * c.k), 2, 0.2f);
   auto b = random_values(static_cast<std::size_t>(c.n), 3);
   auto r = random_values(static_cast<std::size_t>(c.tokens * c.n), 4);
-  Kernels kernels(gpu(), 64);
-  auto xa = make_activation(c.tokens, c.k, x);
-  auto wm = upload_matrix(gpu(), w, c.n, c.k, c.f16, c.chunk_rows);
-  auto bb = floats(b);
-  auto ya = make_activation(c.tokens, c.n, c.residual ? r : std::vector<float>{});
-  gpu::CommandStream cs(gpu());
-  cs.begin();
-  kernels.matmul(cs, xa, wm, c.bias ? &bb : nullptr, c.residual ? &ya : nullptr, ya, c.tokens,
-                 c.act);
-  cs.submit_and_wait();
-  auto y = read(ya);
-  for (int t = 0; t < c.tokens; ++t) {
-    for (int o = 0; o < c.n; ++o) {
-      double acc = 0;
-      for (int i = 0; i < c.k; ++i) {
-        float wv = w[static_cast<std::size_t>(o * c.k + i)];
-        acc += static_cast<double>(c.f16 ? round_f16(wv) : wv) *
-               x[static_cast<std::size_t>(t * c.k + i)];
+  for (const auto& shapes : kAllShapes) {
+    SCOPED_TRACE(shapes.uniform_x ? "uniform x" : "storage x");
+    Kernels kernels(gpu(), 64, shapes);
+    auto xa = make_activation(c.tokens, c.k, x);
+    auto wm = upload_matrix(gpu(), w, c.n, c.k, c.f16, c.chunk_rows);
+    auto bb = floats(b);
+    auto ya = make_activation(c.tokens, c.n, c.residual ? r : std::vector<float>{});
+    gpu::CommandStream cs(gpu());
+    cs.begin();
+    kernels.matmul(cs, xa, wm, c.bias ? &bb : nullptr, c.residual ? &ya : nullptr, ya, c.tokens,
+                   c.act);
+    cs.submit_and_wait();
+    auto y = read(ya);
+    for (int t = 0; t < c.tokens; ++t) {
+      for (int o = 0; o < c.n; ++o) {
+        double acc = 0;
+        for (int i = 0; i < c.k; ++i) {
+          float wv = w[static_cast<std::size_t>(o * c.k + i)];
+          acc += static_cast<double>(c.f16 ? round_f16(wv) : wv) *
+                 x[static_cast<std::size_t>(t * c.k + i)];
+        }
+        if (c.bias) acc += b[static_cast<std::size_t>(o)];
+        acc = activate(acc, c.act);
+        if (c.residual) acc += r[static_cast<std::size_t>(t * c.n + o)];
+        float got = y[static_cast<std::size_t>(t * c.n + o)];
+        ASSERT_NEAR(got, acc, 1e-4 * (1 + std::abs(acc))) << "token " << t << " row " << o;
       }
-      if (c.bias) acc += b[static_cast<std::size_t>(o)];
-      acc = activate(acc, c.act);
-      if (c.residual) acc += r[static_cast<std::size_t>(t * c.n + o)];
-      float got = y[static_cast<std::size_t>(t * c.n + o)];
-      ASSERT_NEAR(got, acc, 1e-4 * (1 + std::abs(acc))) << "token " << t << " row " << o;
     }
   }
 }
@@ -135,14 +148,14 @@ INSTANTIATE_TEST_SUITE_P(
                       MatmulCase{2, 200, 129, false, false, false, Act::kNone, 64}));
 
 // The activations on their own: an identity weight makes y = act(x + b).
-TEST_F(KernelTest, ActivationsMatchLibm) {
+TEST_P(ShapedKernelTest, ActivationsMatchLibm) {
   const int n = 32;
   std::vector<float> eye(static_cast<std::size_t>(n * n), 0.0f);
   for (int i = 0; i < n; ++i) eye[static_cast<std::size_t>(i * n + i)] = 1.0f;
   std::vector<float> x(static_cast<std::size_t>(4 * n));
   for (std::size_t i = 0; i < x.size(); ++i)
     x[i] = -12.0f + 24.0f * static_cast<float>(i) / static_cast<float>(x.size());
-  Kernels kernels(gpu(), 64);
+  Kernels kernels(gpu(), 64, GetParam());
   auto w = upload_matrix(gpu(), eye, n, n, false);
   auto xa = make_activation(4, n, x);
   for (Act act : {Act::kGeluTanh, Act::kGeluErf, Act::kRelu}) {
@@ -157,11 +170,11 @@ TEST_F(KernelTest, ActivationsMatchLibm) {
   }
 }
 
-TEST_F(KernelTest, MatmulIsBatchInvariant) {
+TEST_P(ShapedKernelTest, MatmulIsBatchInvariant) {
   const int k = 96, n = 77, tokens = 11;
   auto x = random_values(static_cast<std::size_t>(tokens * k), 5);
   auto w = random_values(static_cast<std::size_t>(n * k), 6, 0.1f);
-  Kernels kernels(gpu(), 64);
+  Kernels kernels(gpu(), 64, GetParam());
   auto wm = upload_matrix(gpu(), w, n, k, true);
   auto all_x = make_activation(tokens, k, x);
   auto all_y = make_activation(tokens, n);
@@ -183,14 +196,14 @@ TEST_F(KernelTest, MatmulIsBatchInvariant) {
   }
 }
 
-TEST_F(KernelTest, LayerNormMatchesCpuReference) {
+TEST_P(ShapedKernelTest, LayerNormMatchesCpuReference) {
   for (int width : {7, 50, 768, 1600}) {
     const int rows = 3;
     auto x = random_values(static_cast<std::size_t>(rows * width), 7, 3.0f);
     for (auto& v : x) v += 5.0f;  // a large mean tests the two-pass variance
     auto w = random_values(static_cast<std::size_t>(width), 8);
     auto b = random_values(static_cast<std::size_t>(width), 9);
-    Kernels kernels(gpu(), 64);
+    Kernels kernels(gpu(), 64, GetParam());
     auto xa = make_activation(rows, width, x);
     auto ya = make_activation(rows, width);
     auto wb = floats(w), bb = floats(b);
@@ -219,7 +232,7 @@ TEST_F(KernelTest, LayerNormMatchesCpuReference) {
   }
 }
 
-TEST_F(KernelTest, EmbedMatchesCpuReferenceAcrossChunks) {
+TEST_P(ShapedKernelTest, EmbedMatchesCpuReferenceAcrossChunks) {
   const int vocab = 200, width = 40, positions = 20;
   auto tok = random_values(static_cast<std::size_t>(vocab * width), 10);
   auto pos = random_values(static_cast<std::size_t>(positions * width), 11);
@@ -230,7 +243,7 @@ TEST_F(KernelTest, EmbedMatchesCpuReferenceAcrossChunks) {
     meta.push_back(static_cast<std::int32_t>(3 * i % positions));
   }
   for (bool f16 : {false, true}) {
-    Kernels kernels(gpu(), 64);
+    Kernels kernels(gpu(), 64, GetParam());
     auto tm = upload_matrix(gpu(), tok, vocab, width, f16, 64);  // 4 chunks
     auto pm = upload_matrix(gpu(), pos, positions, width, false);
     ASSERT_EQ(tm.chunks.size(), 4u);
@@ -251,11 +264,11 @@ TEST_F(KernelTest, EmbedMatchesCpuReferenceAcrossChunks) {
   }
 }
 
-TEST_F(KernelTest, GatherRowsPicksRows) {
+TEST_P(ShapedKernelTest, GatherRowsPicksRows) {
   const int rows = 9, width = 33;
   auto x = random_values(static_cast<std::size_t>(rows * width), 12);
   std::vector<std::int32_t> pick{8, 0, 3};
-  Kernels kernels(gpu(), 64);
+  Kernels kernels(gpu(), 64, GetParam());
   auto xa = make_activation(rows, width, x);
   auto ya = make_activation(3, width);
   auto pb = ints(pick);
@@ -272,7 +285,7 @@ TEST_F(KernelTest, GatherRowsPicksRows) {
 
 // KV-cache append and causal attention, two sequences interleaved in one batch, the second
 // continuing after positions already in its cache.
-TEST_F(KernelTest, KvAppendAndAttentionMatchCpuReference) {
+TEST_P(ShapedKernelTest, KvAppendAndAttentionMatchCpuReference) {
   const int heads = 3, hd = 24, width = heads * hd, context = 70, slots = 2;
   // Sequence 0: positions 0..4 (new). Sequence 1: positions 0..59 already cached, 60..66 new.
   struct Tok {
@@ -296,7 +309,7 @@ TEST_F(KernelTest, KvAppendAndAttentionMatchCpuReference) {
     meta.push_back(t.slot);
     meta.push_back(t.pos);
   }
-  Kernels kernels(gpu(), 128);
+  Kernels kernels(gpu(), 128, GetParam());
   auto qa = make_activation(n, 3 * width, qkv);
   auto kb = floats(kc), vb = floats(vc), mb = ints(meta);
   auto oa = make_activation(n, width);
@@ -346,6 +359,8 @@ TEST_F(KernelTest, KvAppendAndAttentionMatchCpuReference) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Shapes, ShapedKernelTest, ::testing::ValuesIn(kAllShapes), shape_name);
 
 }  // namespace
 }  // namespace sg::engine

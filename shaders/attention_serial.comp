@@ -1,0 +1,65 @@
+#version 450
+// Causal self-attention with one subgroup (8 lanes) per (token, head) and no shared memory:
+// the shape for CPU devices (see layer_norm_serial.comp). Lanes take keys j = lane, lane+8,
+// ...; the max, the exp-sum and each output dimension are combined with subgroup
+// reductions. Each (token, head) always meets the same lane layout: batch invariant.
+#extension GL_KHR_shader_subgroup_arithmetic : require
+layout(local_size_x = 8) in;
+
+layout(std430, binding = 0) readonly buffer Qkv { float qkv[]; };
+layout(std430, binding = 1) readonly buffer Meta { ivec2 meta[]; };  // (slot, position)
+layout(std430, binding = 2) readonly buffer K { float kc[]; };
+layout(std430, binding = 3) readonly buffer V { float vc[]; };
+layout(std430, binding = 4) writeonly buffer Out { float o[]; };
+
+layout(push_constant) uniform Push {
+  uint tokens;
+  uint width;       // E
+  uint head_dim;    // at most 256
+  uint qkv_stride;
+  uint out_stride;
+  uint context;
+  float scale;
+} p;
+
+void main() {
+  uint heads = p.width / p.head_dim;
+  uint t = gl_WorkGroupID.x / heads;
+  uint h = gl_WorkGroupID.x % heads;
+  uint l = gl_LocalInvocationID.x;
+  if (t >= p.tokens) return;
+  ivec2 m = meta[t];
+  uint n = uint(m.y) + 1u;
+  uint hd = p.head_dim;
+  uint qb = t * p.qkv_stride + h * hd;
+  uint cache = uint(m.x) * p.context * p.width + h * hd;
+
+  float q[256];
+  for (uint d = 0u; d < hd; ++d) q[d] = qkv[qb + d];
+
+  float local_max = -3.402823466e+38;
+  for (uint j = l; j < n; j += 8u) {
+    uint kb = cache + j * p.width;
+    float s = 0.0;
+    for (uint d = 0u; d < hd; ++d) s = fma(q[d], kc[kb + d], s);
+    local_max = max(local_max, s * p.scale);
+  }
+  float mx = subgroupMax(local_max);
+  float acc[256];
+  for (uint d = 0u; d < hd; ++d) acc[d] = 0.0;
+  float local_sum = 0.0;
+  for (uint j = l; j < n; j += 8u) {
+    uint kb = cache + j * p.width;
+    float s = 0.0;
+    for (uint d = 0u; d < hd; ++d) s = fma(q[d], kc[kb + d], s);
+    float e = exp(s * p.scale - mx);
+    local_sum += e;
+    for (uint d = 0u; d < hd; ++d) acc[d] = fma(e, vc[kb + d], acc[d]);
+  }
+  float inv = 1.0 / subgroupAdd(local_sum);
+  uint ob = t * p.out_stride + h * hd;
+  for (uint d = 0u; d < hd; ++d) {
+    float v = subgroupAdd(acc[d]) * inv;
+    if (l == 0u) o[ob + d] = v;
+  }
+}
