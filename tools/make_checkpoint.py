@@ -25,8 +25,10 @@ def tensor_specs(a):
     """(name, shape, init) in file order; init: ("normal", std) | ("ln_weight",) | ("bias",)."""
     e, inner = a.n_embd, a.n_inner or 4 * a.n_embd
     gpt2 = a.arch == "gpt2"
-    specs = [("wte.weight" if gpt2 else "tokens_embed.weight", (a.vocab, e), ("normal", a.std)),
-             ("wpe.weight" if gpt2 else "positions_embed.weight", (a.n_positions, e), ("normal", a.std / 2))]
+    embd = a.embd_std if a.embd_std is not None else a.std
+    specs = [("wte.weight" if gpt2 else "tokens_embed.weight", (a.vocab, e), ("normal", embd)),
+             ("wpe.weight" if gpt2 else "positions_embed.weight", (a.n_positions, e),
+              ("normal", embd / 2))]
     for i in range(a.n_layer):
         h = f"h.{i}."
         specs += [(h + "ln_1.weight", (e,), ("ln_weight",)), (h + "ln_1.bias", (e,), ("bias",)),
@@ -79,7 +81,17 @@ def write_config(a, out):
                "reorder_and_upcast_attn": False, "summary_type": "cls_index",
                "summary_use_proj": True, "torch_dtype": {"f32": "float32", "f16": "float16",
                                                          "bf16": "bfloat16"}[a.dtype],
+               "summary_activation": None, "summary_first_dropout": 0.1,
+               "summary_proj_to_labels": True,
+               "task_specific_params": {"text-generation": {"do_sample": True, "max_length": 50}},
                "transformers_version": "4.35.2", "use_cache": True, "vocab_size": a.vocab}
+        if a.attn_bias_buffers:
+            # Files with mask buffers predate these keys: leave them out, so that readers
+            # must apply Hugging Face's defaults (scale_attn_weights true, n_inner 4*n_embd).
+            for k in ("n_inner", "reorder_and_upcast_attn", "scale_attn_weights", "use_cache",
+                      "torch_dtype", "transformers_version"):
+                if k != "n_inner" or inner is None:
+                    cfg.pop(k)
         with open(os.path.join(out, "generation_config.json"), "w") as f:
             json.dump({"_from_model_config": True, "bos_token_id": a.vocab - 1,
                        "eos_token_id": a.vocab - 1, "transformers_version": "4.35.2"}, f, indent=2)
@@ -89,13 +101,18 @@ def write_config(a, out):
                "initializer_range": 0.02, "layer_norm_epsilon": 1e-5, "n_ctx": a.n_positions,
                "n_embd": a.n_embd, "n_head": a.n_head, "n_layer": a.n_layer,
                "n_positions": a.n_positions, "predict_special_tokens": True,
-               "summary_type": "cls_index", "vocab_size": a.vocab,
-               "transformers_version": "4.35.2"}
+               "summary_activation": None, "summary_first_dropout": 0.1,
+               "summary_proj_to_labels": True, "summary_type": "cls_index",
+               "summary_use_proj": True, "torch_dtype": {"f32": "float32", "f16": "float16",
+                                                         "bf16": "bfloat16"}[a.dtype],
+               "transformers_version": "4.35.2", "vocab_size": a.vocab}
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
 
 
-def make(a):
+def make(a, edit=None):
+    """Writes the checkpoint directory a.out. edit(name, float32 tensor) -> tensor, if given,
+    may change a tensor (unprefixed name) before it is cast to the stored dtype."""
     os.makedirs(a.out, exist_ok=True)
     gen = torch.Generator().manual_seed(a.seed)
     dtype = TORCH_DTYPE[a.dtype]
@@ -111,7 +128,10 @@ def make(a):
     writer = StreamingWriter(os.path.join(a.out, "model.safetensors"),
                              [(stored_name(n), s, stored_dtype(i)) for n, s, i in specs])
     for n, s, i in specs:
-        t = make_tensor(s, i, gen).to(stored_dtype(i))
+        t = make_tensor(s, i, gen)
+        if edit is not None:
+            t = edit(n, t)
+        t = t.to(stored_dtype(i))
         if a.poke and n == a.poke[0]:
             t.view(-1)[int(a.poke[1])] = float(a.poke[2])
         writer.add(stored_name(n), t)
@@ -136,11 +156,20 @@ def parser():
     p.add_argument("--activation", default=None,
                    help="GPT-2: gelu_new|gelu|relu (default gelu_new); GPT-1: gelu|relu")
     p.add_argument("--dtype", choices=sorted(TORCH_DTYPE), default="f32")
-    p.add_argument("--prefix", action="store_true", help="name tensors transformer.*")
+    p.add_argument("--prefix", action=argparse.BooleanOptionalAction, default=False,
+                   help="name tensors transformer.* (lm_head.weight never has the prefix)")
     p.add_argument("--attn-bias-buffers", action="store_true")
     p.add_argument("--untied-lm-head", action="store_true")
     p.add_argument("--inverse-layer-scale", action="store_true")
-    p.add_argument("--std", type=float, default=0.1)
+    p.add_argument("--std", type=float, default=0.25,
+                   help="std of the weight matrices and token embedding (position embedding: "
+                        "half). 0.25 gives small models logits with a per-position std of "
+                        "about 2 nats, so greedy continuations vary and top-2 margins are "
+                        "mostly well above F16 noise; 0.1 made GPT-1 repeat one token forever. "
+                        "Presets use GPT-2's 0.02")
+    p.add_argument("--embd-std", type=float, default=None,
+                   help="std of the token embedding (tied LM head), default --std; position "
+                        "embedding: half of it")
     p.add_argument("--poke", nargs=3, metavar=("TENSOR", "INDEX", "VALUE"),
                    help="set one element (e.g. a value beyond F16's range)")
     p.add_argument("--seed", type=int, default=0)

@@ -4,6 +4,7 @@ little-endian header length, a JSON header of dtype/shape/data_offsets, then the
 Debian packages no safetensors for Python, and an independent implementation keeps the
 fixtures honest: nothing here shares code with the C++ reader."""
 import json
+import os
 import struct
 
 import torch
@@ -75,20 +76,38 @@ class StreamingWriter:
         self.f.close()
 
 
-def read(path):
-    """Returns dict name -> torch.Tensor (copies; dtype as stored)."""
+def read_header(path):
+    """Returns (header dict, byte offset of the data section), checking the framing."""
     with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
+        head = f.read(8)
+        assert len(head) == 8, f"{path}: shorter than the 8-byte header length"
+        (n,) = struct.unpack("<Q", head)
+        text = f.read(n)
+        assert len(text) == n, f"{path}: header runs past the end of the file"
+    return json.loads(text), 8 + n
+
+
+def read(path):
+    """Returns dict name -> torch.Tensor (dtype as stored, values exact). Reads tensor by
+    tensor, so memory peaks at the tensors plus one tensor's bytes, not twice the file."""
+    header, base = read_header(path)
+    size = os.path.getsize(path)
     out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        b, e = info["data_offsets"]
-        dtype = FROM_NAME[info["dtype"]]
-        buf = bytearray(data[base + b:base + e])
-        t = torch.frombuffer(buf, dtype=torch.uint8) if buf else torch.empty(0, dtype=torch.uint8)
-        out[name] = t.view(dtype).reshape(info["shape"]).clone()
+    with open(path, "rb") as f:
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            b, e = info["data_offsets"]
+            dtype = FROM_NAME[info["dtype"]]
+            n = 1
+            for d in info["shape"]:
+                n *= d
+            item = torch.tensor([], dtype=dtype).element_size()
+            assert 0 <= b <= e and base + e <= size and e - b == n * item, (name, info)
+            t = torch.empty(info["shape"], dtype=dtype)
+            if e > b:
+                f.seek(base + b)
+                view = memoryview(t.reshape(-1).view(torch.uint8).numpy())
+                assert f.readinto(view) == e - b, name
+            out[name] = t
     return out
