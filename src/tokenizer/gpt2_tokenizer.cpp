@@ -98,13 +98,7 @@ void Gpt2Tokenizer::encode_plain(std::string_view text, std::vector<std::int32_t
 std::vector<std::int32_t> Gpt2Tokenizer::encode(std::string_view text,
                                                 const EncodeOptions& options) const {
   std::string repaired;
-  if (auto bad = utf8::first_invalid(text)) {
-    if (options.invalid_utf8 == InvalidUtf8::kError)
-      throw InputError("input is not valid UTF-8 at byte offset " + std::to_string(*bad) +
-                       " (use --invalid-utf8 replace to replace bad bytes with U+FFFD)");
-    repaired = utf8::replace_invalid(text);
-    text = repaired;
-  }
+  text = valid_input(text, options.invalid_utf8, repaired);
   std::vector<std::int32_t> out;
   out.reserve(text.size() / 3 + 1);
   if (!options.allow_special || !eos_) {

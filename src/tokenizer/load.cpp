@@ -2,9 +2,20 @@
 #include "tokenizer/gpt2_tokenizer.hpp"
 #include "tokenizer/openai_gpt_tokenizer.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "tokenizer/utf8.hpp"
 #include "tokenizer/vocab_files.hpp"
 
 namespace sg::tokenizer {
+
+std::string_view valid_input(std::string_view text, InvalidUtf8 mode, std::string& storage) {
+  auto bad = utf8::first_invalid(text);
+  if (!bad) return text;
+  if (mode == InvalidUtf8::kError)
+    throw InputError("input is not valid UTF-8 at byte offset " + std::to_string(*bad) +
+                     " (use --invalid-utf8 replace to replace bad bytes with U+FFFD)");
+  storage = utf8::replace_invalid(text);
+  return storage;
+}
 
 std::unique_ptr<Tokenizer> load(const std::filesystem::path& dir,
                                 std::optional<std::string> model_type) {

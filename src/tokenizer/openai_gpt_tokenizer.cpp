@@ -64,13 +64,7 @@ void OpenAiGptTokenizer::encode_word(const std::string& word,
 std::vector<std::int32_t> OpenAiGptTokenizer::encode(std::string_view text,
                                                      const EncodeOptions& options) const {
   std::string repaired;
-  if (auto bad = utf8::first_invalid(text)) {
-    if (options.invalid_utf8 == InvalidUtf8::kError)
-      throw InputError("input is not valid UTF-8 at byte offset " + std::to_string(*bad) +
-                       " (use --invalid-utf8 replace to replace bad bytes with U+FFFD)");
-    repaired = utf8::replace_invalid(text);
-    text = repaired;
-  }
+  text = valid_input(text, options.invalid_utf8, repaired);
   std::vector<std::int32_t> out;
   for (const auto& word : basic_tokenize(text)) encode_word(word, out);
   return out;

@@ -37,6 +37,10 @@ class Tokenizer {
   virtual std::string_view kind() const = 0;               // "gpt2" or "openai-gpt"
 };
 
+// `text` itself when it is valid UTF-8; otherwise, with kReplace, its repair stored in
+// `storage`, and with kError an InputError naming the first bad byte's offset.
+std::string_view valid_input(std::string_view text, InvalidUtf8 mode, std::string& storage);
+
 // Loads dir/vocab.json + dir/merges.txt. `model_type` ("gpt2" / "openai-gpt") when known
 // from config.json; otherwise GPT-1's algorithm if the merges use </w>, else GPT-2's.
 std::unique_ptr<Tokenizer> load(const std::filesystem::path& dir,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
@@ -223,7 +224,25 @@ void Context::record_validation_message(const char* message) {
   log::warn(std::string("vulkan validation error: ") + message);
 }
 
+namespace {
+// Memory the kernel could still hand out (MemAvailable), for CPU devices.
+std::uint64_t host_available_memory() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::uint64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return 0;
+}
+}  // namespace
+
 std::uint64_t Context::available_device_memory() const {
+  // A CPU device (lavapipe) allocates ordinary host memory: its advertised heap (a fixed
+  // 2 GiB in Mesa 22) is no limit, the machine's free RAM is.
+  if (is_cpu())
+    return std::max(host_available_memory(),
+                    info_.memory_bytes > allocated_ ? info_.memory_bytes - allocated_ : 0);
   auto memory = physical_.getMemoryProperties();
   std::uint64_t best = 0;
   if (memory_budget_) {

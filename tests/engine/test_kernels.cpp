@@ -145,7 +145,14 @@ INSTANTIATE_TEST_SUITE_P(
                       MatmulCase{9, 64, 70, false, true, false, Act::kGeluErf, 0},
                       MatmulCase{17, 48, 33, true, false, true, Act::kRelu, 0},
                       MatmulCase{5, 40, 300, true, true, false, Act::kNone, 64},
-                      MatmulCase{2, 200, 129, false, false, false, Act::kNone, 64}));
+                      MatmulCase{2, 200, 129, false, false, false, Act::kNone, 64}),
+    [](const ::testing::TestParamInfo<MatmulCase>& i) {
+      const auto& c = i.param;
+      return "T" + std::to_string(c.tokens) + "_K" + std::to_string(c.k) + "_N" +
+             std::to_string(c.n) + (c.f16 ? "_f16" : "_f32") + (c.bias ? "_bias" : "") +
+             (c.residual ? "_res" : "") + "_act" + std::to_string(static_cast<int>(c.act)) +
+             (c.chunk_rows ? "_chunked" : "");
+    });
 
 // The activations on their own: an identity weight makes y = act(x + b).
 TEST_P(ShapedKernelTest, ActivationsMatchLibm) {
