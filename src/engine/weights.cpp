@@ -126,7 +126,18 @@ std::uint64_t planned_weight_bytes(const model::Checkpoint& checkpoint, WeightTy
 DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& checkpoint,
                              WeightType type) {
   const auto& cfg = checkpoint.config();
-  auto get = [&](const std::string& name) -> const TensorView& { return checkpoint.tensor(name); };
+  // Each tensor's file pages are dropped as soon as it is on the device, so the resident set
+  // never holds the whole file and its copy at once.
+  std::vector<const TensorView*> uploaded;
+  auto get = [&](const std::string& name) -> const TensorView& {
+    const auto& t = checkpoint.tensor(name);
+    uploaded.push_back(&t);
+    return t;
+  };
+  auto release = [&] {
+    for (const auto* t : uploaded) checkpoint.release_pages(*t);
+    uploaded.clear();
+  };
   DeviceWeights w;
   ProgressBar bar("uploading weights", static_cast<std::uint64_t>(cfg.n_layer) + 2, "layers");
   const auto& tok = get("tok_embed");
@@ -137,6 +148,7 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
     const auto& head = get("lm_head");
     w.lm_head = embedding(context, head, store_f16(head, type));
   }
+  release();
   bar.advance();
   for (int i = 0; i < cfg.n_layer; ++i) {
     std::string p = "h." + std::to_string(i) + ".";
@@ -154,6 +166,7 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
         .c_fc_b = vector(context, get(p + "mlp.c_fc.bias")),
         .mlp_proj_b = vector(context, get(p + "mlp.c_proj.bias")),
     });
+    release();
     bar.advance();
   }
   if (cfg.norm_placement() == model::NormPlacement::kPre) {

@@ -243,6 +243,14 @@ std::vector<fs::path> Checkpoint::weight_files() const {
   return out;
 }
 
+void Checkpoint::release_pages(const TensorView& tensor) const {
+  for (const auto& f : impl_->files) {
+    auto all = f->file().bytes();
+    if (tensor.data.data() >= all.data() && tensor.data.data() < all.data() + all.size())
+      f->file().release_pages(tensor.data);
+  }
+}
+
 void Checkpoint::release_pages() const {
   for (const auto& f : impl_->files) f->file().release_pages();
 }

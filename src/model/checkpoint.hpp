@@ -56,6 +56,8 @@ class Checkpoint {
   // Tells the kernel the mapped pages are no longer needed (after upload), so that they
   // leave the resident set. The views stay valid: pages are re-read on access.
   void release_pages() const;
+  // The same for one tensor, so that upload never holds the file and its copy at once.
+  void release_pages(const TensorView& tensor) const;
 
  private:
   struct Impl;

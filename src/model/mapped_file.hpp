@@ -20,6 +20,8 @@ class MappedFile {
   const std::filesystem::path& path() const { return path_; }
   // Drops the mapped pages from the resident set; they are re-read from the file on access.
   void release_pages() const;
+  // The same for the whole pages inside `range` (a part of this mapping).
+  void release_pages(std::span<const std::byte> range) const;
 
  private:
   std::filesystem::path path_;
