@@ -14,13 +14,14 @@ layout(std430, binding = 4) writeonly buffer Out { float o[]; };
 
 layout(push_constant) uniform Push {
   uint tokens;
-  uint width;       // E
+  uint width;  // E
   uint head_dim;
   uint qkv_stride;
   uint out_stride;
-  uint context;     // positions per slot in the cache
+  uint context;  // positions per slot in the cache
   float scale;
-} p;
+}
+p;
 
 shared float scores[MAX_CONTEXT];
 shared float q[256];

@@ -14,13 +14,14 @@ layout(std430, binding = 4) writeonly buffer Out { float o[]; };
 
 layout(push_constant) uniform Push {
   uint tokens;
-  uint width;       // E
-  uint head_dim;    // at most 256
+  uint width;     // E
+  uint head_dim;  // at most 256
   uint qkv_stride;
   uint out_stride;
   uint context;
   float scale;
-} p;
+}
+p;
 
 void main() {
   uint heads = p.width / p.head_dim;

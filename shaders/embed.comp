@@ -21,7 +21,8 @@ layout(push_constant) uniform Push {
   uint stride;  // padded row length of x, tok_embed and pos_embed
   uint row_begin;
   uint rows;
-} p;
+}
+p;
 
 void main() {
   uint e = gl_GlobalInvocationID.x;

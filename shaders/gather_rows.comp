@@ -9,7 +9,8 @@ layout(std430, binding = 2) writeonly buffer Out { float y[]; };
 layout(push_constant) uniform Push {
   uint count;
   uint stride;
-} p;
+}
+p;
 
 void main() {
   uint e = gl_GlobalInvocationID.x;

@@ -13,7 +13,8 @@ layout(push_constant) uniform Push {
   uint width;       // E
   uint qkv_stride;  // padded 3E
   uint context;     // positions per slot in the cache
-} p;
+}
+p;
 
 void main() {
   uint e = gl_GlobalInvocationID.x;

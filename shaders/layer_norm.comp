@@ -13,7 +13,8 @@ layout(push_constant) uniform Push {
   uint width;
   uint stride;
   float eps;
-} p;
+}
+p;
 
 shared float partial[64];
 

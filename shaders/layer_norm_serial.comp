@@ -16,7 +16,8 @@ layout(push_constant) uniform Push {
   uint width;
   uint stride;
   float eps;
-} p;
+}
+p;
 
 void main() {
   uint row = gl_WorkGroupID.x;

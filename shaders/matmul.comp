@@ -33,12 +33,13 @@ layout(std430, binding = 4) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform Push {
   uint tokens;      // tokens in this dispatch
   uint token_base;  // first token's row in y and r (x is bound from this token on)
-  uint k16;        // Kp / 16
-  uint rows;       // rows of W in this chunk (real, not padded)
-  uint row_begin;  // first output column of this chunk
-  uint y_stride;   // padded row length of y and r
-  uint flags;      // bit 0: bias, bit 1: residual, bits 2-3: activation code
-} p;
+  uint k16;         // Kp / 16
+  uint rows;        // rows of W in this chunk (real, not padded)
+  uint row_begin;   // first output column of this chunk
+  uint y_stride;    // padded row length of y and r
+  uint flags;       // bit 0: bias, bit 1: residual, bits 2-3: activation code
+}
+p;
 
 void load_w(uint row, uint kk, out vec4 w[4]) {
 #ifdef WEIGHT_F16
@@ -57,14 +58,22 @@ void load_w(uint row, uint kk, out vec4 w[4]) {
 }
 
 float dot16(vec4 w[4], vec4 a, vec4 b, vec4 c, vec4 d, float acc) {
-  acc = fma(w[0].x, a.x, acc); acc = fma(w[0].y, a.y, acc);
-  acc = fma(w[0].z, a.z, acc); acc = fma(w[0].w, a.w, acc);
-  acc = fma(w[1].x, b.x, acc); acc = fma(w[1].y, b.y, acc);
-  acc = fma(w[1].z, b.z, acc); acc = fma(w[1].w, b.w, acc);
-  acc = fma(w[2].x, c.x, acc); acc = fma(w[2].y, c.y, acc);
-  acc = fma(w[2].z, c.z, acc); acc = fma(w[2].w, c.w, acc);
-  acc = fma(w[3].x, d.x, acc); acc = fma(w[3].y, d.y, acc);
-  acc = fma(w[3].z, d.z, acc); acc = fma(w[3].w, d.w, acc);
+  acc = fma(w[0].x, a.x, acc);
+  acc = fma(w[0].y, a.y, acc);
+  acc = fma(w[0].z, a.z, acc);
+  acc = fma(w[0].w, a.w, acc);
+  acc = fma(w[1].x, b.x, acc);
+  acc = fma(w[1].y, b.y, acc);
+  acc = fma(w[1].z, b.z, acc);
+  acc = fma(w[1].w, b.w, acc);
+  acc = fma(w[2].x, c.x, acc);
+  acc = fma(w[2].y, c.y, acc);
+  acc = fma(w[2].z, c.z, acc);
+  acc = fma(w[2].w, c.w, acc);
+  acc = fma(w[3].x, d.x, acc);
+  acc = fma(w[3].y, d.y, acc);
+  acc = fma(w[3].z, d.z, acc);
+  acc = fma(w[3].w, d.w, acc);
   return acc;
 }
 

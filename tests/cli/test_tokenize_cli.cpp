@@ -36,9 +36,8 @@ TEST(TokenizeCli, SpecialTokenAndNoSpecial) {
 TEST(TokenizeCli, JsonLinesInOrderFromStdin) {
   std::string input;
   for (int i = 0; i < 5000; ++i) input += json{{"text", "line " + std::to_string(i)}}.dump() + "\n";
-  auto r = run_stagegate({"tokenize", "--model", kGpt2, "--input", "-", "--format", "jsonl",
-                          "--threads", "2"},
-                         input);
+  auto r = run_stagegate(
+      {"tokenize", "--model", kGpt2, "--input", "-", "--format", "jsonl", "--threads", "2"}, input);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   std::vector<std::string> out;
@@ -46,8 +45,8 @@ TEST(TokenizeCli, JsonLinesInOrderFromStdin) {
   ASSERT_EQ(out.size(), 5000u);
   // Order is kept across threads and batches: spot-check the first and the last lines.
   for (int i : {0, 4999}) {
-    auto one = run_stagegate({"tokenize", "--model", kGpt2, "--text", "line " + std::to_string(i),
-                              "--json"});
+    auto one = run_stagegate(
+        {"tokenize", "--model", kGpt2, "--text", "line " + std::to_string(i), "--json"});
     EXPECT_EQ(json::parse(out[static_cast<std::size_t>(i)]), json::parse(one.out)) << i;
   }
   int n = static_cast<int>(out.size());
@@ -63,13 +62,14 @@ TEST(TokenizeCli, JsonLinesErrorsNameTheLine) {
 
 TEST(TokenizeCli, InvalidUtf8IsAnErrorOrReplaced) {
   fs::path f = fs::temp_directory_path() / "stagegate-bad-utf8.txt";
-  std::ofstream(f, std::ios::binary) << "ab\xff" "cd";
+  std::ofstream(f, std::ios::binary) << "ab\xff"
+                                        "cd";
   auto r = run_stagegate({"tokenize", "--model", kGpt2, "--input", f.string()});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("byte offset 2"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(f.string()), std::string::npos) << r.err;
-  auto ok = run_stagegate({"tokenize", "--model", kGpt2, "--input", f.string(), "--invalid-utf8",
-                           "replace"});
+  auto ok = run_stagegate(
+      {"tokenize", "--model", kGpt2, "--input", f.string(), "--invalid-utf8", "replace"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   fs::remove(f);
 }
