@@ -119,9 +119,7 @@ std::vector<std::int32_t> Gpt2Tokenizer::encode(std::string_view text,
 std::string Gpt2Tokenizer::decode_bytes(std::span<const std::int32_t> ids) const {
   std::string bytes;
   for (auto id : ids) {
-    if (id < 0 || id >= vocab_size())
-      throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (size " +
-                       std::to_string(vocab_size()) + ")");
+    check_id(id);
     bytes += token_bytes_[static_cast<std::size_t>(id)];
   }
   return bytes;

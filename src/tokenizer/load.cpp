@@ -17,6 +17,12 @@ std::string_view valid_input(std::string_view text, InvalidUtf8 mode, std::strin
   return storage;
 }
 
+void Tokenizer::check_id(std::int32_t id) const {
+  if (id < 0 || id >= vocab_size())
+    throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (size " +
+                     std::to_string(vocab_size()) + ")");
+}
+
 std::unique_ptr<Tokenizer> load(const std::filesystem::path& dir,
                                 std::optional<std::string> model_type) {
   auto files = read_vocab_files(dir);

@@ -73,9 +73,7 @@ std::vector<std::int32_t> OpenAiGptTokenizer::encode(std::string_view text,
 std::string OpenAiGptTokenizer::decode_bytes(std::span<const std::int32_t> ids) const {
   std::string text;
   for (auto id : ids) {
-    if (id < 0 || id >= vocab_size())
-      throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (size " +
-                       std::to_string(vocab_size()) + ")");
+    check_id(id);
     std::string t = tokens_[static_cast<std::size_t>(id)];
     if (t.size() >= kWordEnd.size() &&
         t.compare(t.size() - kWordEnd.size(), kWordEnd.size(), kWordEnd) == 0)

@@ -35,6 +35,10 @@ class Tokenizer {
   virtual int vocab_size() const = 0;
   virtual std::optional<std::int32_t> eos_id() const = 0;  // <|endoftext|>; GPT-1: none
   virtual std::string_view kind() const = 0;               // "gpt2" or "openai-gpt"
+
+ protected:
+  // Throws sg::InputError for an id outside the vocabulary.
+  void check_id(std::int32_t id) const;
 };
 
 // `text` itself when it is valid UTF-8; otherwise, with kReplace, its repair stored in
