@@ -21,5 +21,12 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # One resolver pass over the whole list has been seen to fail with "held broken packages"
+  # on a fresh machine where installing the same packages one by one succeeds.
+  if ! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    echo "setup: bulk install failed; installing one package at a time" >&2
+    for p in "${missing[@]}"; do
+      $sudo apt-get install -y -qq --no-install-recommends "$p" >/dev/null
+    done
+  fi
 fi

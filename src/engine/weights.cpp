@@ -49,7 +49,8 @@ Matrix upload_matrix(gpu::Context& context, const std::vector<float>& values, in
       for (int r = 0; r < n; ++r) {
         const float* src = values.data() + static_cast<std::size_t>(begin + r) * cols;
         std::uint16_t* dst = host.data() + static_cast<std::size_t>(r) * m.stride;
-        for (int c = 0; c < cols; ++c) dst[c] = model::float_to_half(src[c]);
+        model::floats_to_halves(std::span(src, static_cast<std::size_t>(cols)),
+                                std::span(dst, static_cast<std::size_t>(cols)));
       }
       buffer.write(0, std::as_bytes(std::span(host)));
     } else {

@@ -86,10 +86,16 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
+struct WeightFiles {
+  std::vector<fs::path> files;
+  fs::path index;                                 // empty for a single model.safetensors
+  std::map<std::string, std::string> weight_map;  // tensor name -> shard file name
+};
+
 // The weight files of a checkpoint directory: model.safetensors, or the shards listed by
 // model.safetensors.index.json. A pickle checkpoint is refused, never unpickled.
-std::vector<fs::path> find_weight_files(const fs::path& dir) {
-  if (fs::exists(dir / "model.safetensors")) return {dir / "model.safetensors"};
+WeightFiles find_weight_files(const fs::path& dir) {
+  if (fs::exists(dir / "model.safetensors")) return {{dir / "model.safetensors"}, {}, {}};
   const fs::path index = dir / "model.safetensors.index.json";
   if (fs::exists(index)) {
     nlohmann::json j;
@@ -100,6 +106,7 @@ std::vector<fs::path> find_weight_files(const fs::path& dir) {
     }
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
       throw InputError(index.string() + ": 'weight_map' is missing or not an object");
+    WeightFiles out{{}, index, {}};
     std::set<std::string> files;
     for (const auto& [name, file] : j["weight_map"].items()) {
       if (!file.is_string())
@@ -109,9 +116,10 @@ std::vector<fs::path> find_weight_files(const fs::path& dir) {
         throw InputError(index.string() + ": weight_map['" + name + "'] = '" + f +
                          "' is not a file in the checkpoint directory");
       files.insert(f);
+      out.weight_map[name] = f;
     }
-    std::vector<fs::path> out;
-    for (const auto& f : files) out.push_back(dir / f);
+    if (files.empty()) throw InputError(index.string() + ": 'weight_map' names no tensors");
+    for (const auto& f : files) out.files.push_back(dir / f);
     return out;
   }
   for (const char* pickle : {"pytorch_model.bin", "pytorch_model.bin.index.json"}) {
@@ -147,17 +155,37 @@ Checkpoint Checkpoint::open(const fs::path& dir, const OpenOptions& options) {
   const auto& cfg = impl->config;
 
   // All tensors of all files, by name with any "transformer." prefix removed.
+  const WeightFiles weights = find_weight_files(dir);
   std::map<std::string, const TensorView*> by_name;
-  for (const auto& path : find_weight_files(dir)) {
-    if (!fs::exists(path)) throw InputError(path.string() + ": listed in the index but missing");
+  for (const auto& path : weights.files) {
+    if (!fs::exists(path))
+      throw InputError(weights.index.string() + ": lists " + path.filename().string() +
+                       ", which is missing from " + dir.string());
     auto file = std::make_unique<SafetensorsFile>(
         path, [](const std::string& n) { return is_mask_buffer(n); });
     for (const auto& [name, view] : file->tensors()) {
       auto key = strip_prefix(name);
       if (!by_name.emplace(key, &view).second)
-        throw InputError(path.string() + ": tensor '" + name + "' appears twice");
+        throw InputError(path.string() + ": tensor '" + name +
+                         "' appears twice (with and without the 'transformer.' prefix, or in "
+                         "two shards)");
     }
     impl->files.push_back(std::move(file));
+  }
+  // An index that names the wrong shard for a tensor is a broken checkpoint, not a detail.
+  for (const auto& [name, file] : weights.weight_map) {
+    if (is_mask_buffer(name)) continue;
+    auto it = by_name.find(strip_prefix(name));
+    if (it == by_name.end() || fs::path(it->second->file).filename() != file)
+      throw InputError(weights.index.string() + ": weight_map puts tensor '" + name + "' in " +
+                       file + ", which does not hold it");
+  }
+  // Where a missing tensor was looked for: the file, or the directory and its shards.
+  std::string searched = weights.files.front().string();
+  if (weights.files.size() > 1) {
+    searched = dir.string() + " (shards";
+    for (const auto& path : weights.files) searched += " " + path.filename().string();
+    searched += ")";
   }
 
   std::set<std::string> used;
@@ -171,8 +199,10 @@ Checkpoint Checkpoint::open(const fs::path& dir, const OpenOptions& options) {
       }
     }
     if (!found)
-      throw InputError(dir.string() + ": tensor '" + want.names.front() +
-                       "' is missing from the weight file(s)");
+      throw InputError(searched + ": tensor '" + want.names.front() +
+                       "' (with or without the 'transformer.' prefix) is missing; a " +
+                       to_string(cfg.arch) + " model with n_layer " + std::to_string(cfg.n_layer) +
+                       " needs it");
     if (found->shape != want.shape)
       throw InputError(found->file + ": tensor '" + found->name + "' has shape " +
                        shape_string(found->shape) + " but config.json implies " +

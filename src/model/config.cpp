@@ -12,6 +12,10 @@ namespace {
 
 using nlohmann::json;
 
+// Sizes and ids beyond this are nonsense for these models, and keep every product of two
+// config sizes inside int64.
+constexpr std::int64_t kMaxInt = 1 << 30;
+
 class Reader {
  public:
   Reader(const json& j, std::string file) : j_(j), file_(std::move(file)) {}
@@ -27,13 +31,14 @@ class Reader {
     const auto& v = j_[key];
     if (!v.is_number_integer()) fail(key, "must be an integer, not " + v.dump());
     auto n = v.get<std::int64_t>();
-    if (n <= 0 || n > (1 << 30)) fail(key, "must be a positive integer, not " + v.dump());
+    if (n <= 0 || n > kMaxInt) fail(key, "must be a positive integer, not " + v.dump());
     return static_cast<int>(n);
   }
 
   int non_negative_int(const std::string& key) const {
+    if (!j_.contains(key)) fail(key, "is missing");
     const auto& v = j_[key];
-    if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > kMaxInt)
       fail(key, "must be a whole number >= 0, not " + v.dump());
     return v.get<int>();
   }
@@ -68,7 +73,7 @@ class Reader {
 
  private:
   int checked_id(const std::string& key, const json& v) const {
-    if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > kMaxInt)
       fail(key, "must be a token id, not " + v.dump());
     return v.get<int>();
   }
@@ -142,8 +147,9 @@ Config parse_config(const std::string& json_text, const std::string& file) {
     } else if (act == "relu") {
       c.activation = Activation::kRelu;
     } else {
-      r.fail("activation_function",
-             "is \"" + act + "\"; supported: gelu_new, gelu_pytorch_tanh, gelu, relu");
+      r.fail("activation_function", "is \"" + act +
+                                        "\"; supported: gelu_new, gelu_pytorch_tanh, gelu_fast "
+                                        "(tanh approximation), gelu (exact erf), relu");
     }
     c.scale_attn_weights = r.boolean("scale_attn_weights", true);
     c.scale_attn_by_inverse_layer_idx = r.boolean("scale_attn_by_inverse_layer_idx", false);
@@ -153,17 +159,30 @@ Config parse_config(const std::string& json_text, const std::string& file) {
   } else {
     c.n_inner = 4 * c.n_embd;  // GPT-1's MLP is always 4x
     std::string afn = r.string("afn", "gelu");
-    if (afn == "gelu" || afn == "gelu_new") {
-      c.activation = Activation::kGeluTanh;  // modeling_openai.py maps "gelu" to the tanh form
+    // modeling_openai.py's own table (ACT_FNS: relu, silu, gelu, swish) maps "gelu" to the
+    // tanh approximation, unlike Hugging Face's generic ACT2FN["gelu"] (exact erf). Other
+    // names do not load in Hugging Face either, so they are refused rather than guessed.
+    if (afn == "gelu") {
+      c.activation = Activation::kGeluTanh;
     } else if (afn == "relu") {
       c.activation = Activation::kRelu;
+    } else if (afn == "silu" || afn == "swish") {
+      r.fail("afn", "is \"" + afn +
+                        "\": SiLU is not implemented by stagegate's engine; supported: gelu "
+                        "(tanh approximation), relu");
     } else {
       r.fail("afn", "is \"" + afn + "\"; supported: gelu (tanh approximation), relu");
     }
     // GPT-1 has no end-of-text token: generation runs to --max-tokens.
   }
   if (c.eos_token_id && *c.eos_token_id >= c.vocab_size)
-    r.fail("eos_token_id", "is outside the vocabulary");
+    r.fail("eos_token_id", "(" + std::to_string(*c.eos_token_id) +
+                               ") is outside the vocabulary of vocab_size " +
+                               std::to_string(c.vocab_size));
+  if (c.bos_token_id && *c.bos_token_id >= c.vocab_size)
+    r.fail("bos_token_id", "(" + std::to_string(*c.bos_token_id) +
+                               ") is outside the vocabulary of vocab_size " +
+                               std::to_string(c.vocab_size));
   return c;
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -122,14 +123,20 @@ std::string cached_checkpoint_sha256(const std::vector<fs::path>& weight_files,
   std::error_code ec;
   fs::create_directories(cache_dir, ec);
   if (!ec) {
-    // Written to a temporary name and renamed, so a reader never sees half an entry.
+    // Written to a temporary name of this process and renamed, so a reader never sees half
+    // an entry and two processes filling the same entry never write into one file. The cache
+    // is an optimisation: failing to write it is not an error.
     fs::path tmp = entry;
-    tmp += ".tmp";
+    tmp += ".tmp." + std::to_string(::getpid());
+    bool written = false;
     {
-      std::ofstream out(tmp);
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       out << nlohmann::json{{"files", stamps}, {"sha256", digest}}.dump();
+      out.flush();
+      written = static_cast<bool>(out);
     }
-    fs::rename(tmp, entry, ec);
+    if (written) fs::rename(tmp, entry, ec);
+    if (!written || ec) fs::remove(tmp, ec);
   }
   return digest;
 }

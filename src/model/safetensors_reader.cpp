@@ -41,10 +41,13 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn
   std::uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i)
     header_len = (header_len << 8) | static_cast<std::uint8_t>(bytes[static_cast<std::size_t>(i)]);
-  if (header_len > kMaxHeader || header_len > bytes.size() - 8)
+  if (header_len > bytes.size() - 8)
     throw InputError(where + ": header length " + std::to_string(header_len) +
-                     " runs past the end of the file (" + std::to_string(bytes.size()) +
+                     " (bytes 0-7) runs past the end of the file (" + std::to_string(bytes.size()) +
                      " bytes): truncated or not a safetensors file");
+  if (header_len > kMaxHeader)
+    throw InputError(where + ": header length " + std::to_string(header_len) +
+                     " (bytes 0-7) exceeds the 100 MB limit: not a safetensors file");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(reinterpret_cast<const char*>(bytes.data()) + 8,
@@ -76,7 +79,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn
     std::uint64_t numel = 1;
     for (const auto& d : shape_j) {
       if (!d.is_number_integer() || d.get<std::int64_t>() < 0)
-        throw InputError(at + ": shape " + shape_j.dump() + " has a bad dimension");
+        throw InputError(at + ": shape " + shape_j.dump() +
+                         " has a dimension that is not a whole number >= 0");
       shape.push_back(d.get<std::int64_t>());
       if (shape.back() != 0 && numel > (1ull << 40) / static_cast<std::uint64_t>(shape.back()))
         throw InputError(at + ": shape " + shape_j.dump() + " is absurdly large");
@@ -89,18 +93,20 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn
     if (begin > end) throw InputError(at + ": data_offsets " + off.dump() + " has begin > end");
     if (end > data_size)
       throw InputError(at + ": data_offsets " + off.dump() + " end past the " +
-                       std::to_string(data_size) + " bytes of data (truncated file?)");
+                       std::to_string(data_size) + " bytes of data (its bytes " +
+                       std::to_string(data_start + begin) + "-" + std::to_string(data_start + end) +
+                       " of a " + std::to_string(bytes.size()) + "-byte file; truncated file?)");
     bool skipped = skip && skip(name);
     auto dtype = parse_dtype(dtype_name);
     std::size_t elem = dtype ? dtype_size(*dtype) : any_dtype_size(dtype_name);
     if (!dtype && !skipped)
       throw InputError(at + " has dtype " + dtype_name + "; stagegate reads F32, F16 and BF16");
-    if (elem == 0) throw InputError(at + " has unknown dtype " + dtype_name);
-    if (end - begin != numel * elem)
+    // A skipped buffer of a dtype we cannot size is still bounds- and overlap-checked.
+    if (elem != 0 && end - begin != numel * elem)
       throw InputError(at + ": " + std::to_string(end - begin) + " bytes for shape " +
                        shape_j.dump() + " of " + dtype_name + " (expected " +
                        std::to_string(numel * elem) + ")");
-    extents.push_back({begin, end, name});
+    if (end > begin) extents.push_back({begin, end, name});  // an empty tensor overlaps nothing
     if (skipped) continue;
     TensorView t;
     t.name = name;
@@ -114,8 +120,11 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn
             [](const Extent& a, const Extent& b) { return a.begin < b.begin; });
   for (std::size_t i = 1; i < extents.size(); ++i) {
     if (extents[i].begin < extents[i - 1].end)
-      throw InputError(where + ": tensors '" + extents[i - 1].name + "' and '" + extents[i].name +
-                       "' overlap in the data");
+      throw InputError(
+          where + ": tensors '" + extents[i - 1].name + "' and '" + extents[i].name +
+          "' overlap in the data (data_offsets [" + std::to_string(extents[i - 1].begin) + ", " +
+          std::to_string(extents[i - 1].end) + "] and [" + std::to_string(extents[i].begin) + ", " +
+          std::to_string(extents[i].end) + "])");
   }
 }
 

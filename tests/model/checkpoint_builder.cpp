@@ -15,6 +15,16 @@ FakeTensor CheckpointBuilder::f32(std::vector<std::int64_t> shape, float value) 
   return t;
 }
 
+FakeTensor CheckpointBuilder::bits16(const std::string& dtype, std::vector<std::int64_t> shape,
+                                     const std::vector<std::uint16_t>& values) {
+  FakeTensor t{dtype, std::move(shape), {}};
+  for (auto v : values) {
+    t.bytes.push_back(static_cast<std::uint8_t>(v & 0xff));
+    t.bytes.push_back(static_cast<std::uint8_t>(v >> 8));
+  }
+  return t;
+}
+
 CheckpointBuilder::CheckpointBuilder(const std::string& arch, bool prefix) {
   char tmpl[] = "/tmp/stagegate-ckpt-XXXXXX";
   dir_ = mkdtemp(tmpl);
@@ -71,17 +81,40 @@ void CheckpointBuilder::write_raw(const fs::path& path, const std::string& heade
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 
-fs::path CheckpointBuilder::write() {
-  std::ofstream(dir_ / "config.json") << config_.dump(2);
+namespace {
+
+void write_tensors(const fs::path& path, const std::map<std::string, FakeTensor>& tensors) {
   nlohmann::json header = {{"__metadata__", {{"format", "pt"}}}};
   std::vector<std::uint8_t> data;
-  for (const auto& [name, t] : tensors_) {
+  for (const auto& [name, t] : tensors) {
     header[name] = {{"dtype", t.dtype},
                     {"shape", t.shape},
                     {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
     data.insert(data.end(), t.bytes.begin(), t.bytes.end());
   }
-  write_raw(weights(), header.dump(), data);
+  CheckpointBuilder::write_raw(path, header.dump(), data);
+}
+
+}  // namespace
+
+fs::path CheckpointBuilder::write() {
+  std::ofstream(dir_ / "config.json") << config_.dump(2);
+  write_tensors(weights(), tensors_);
+  return dir_;
+}
+
+fs::path CheckpointBuilder::write_sharded(
+    const std::function<std::string(const std::string&)>& shard_of) {
+  std::ofstream(dir_ / "config.json") << config_.dump(2);
+  std::map<std::string, std::map<std::string, FakeTensor>> shards;
+  nlohmann::json index = {{"metadata", {{"total_size", 0}}},
+                          {"weight_map", nlohmann::json::object()}};
+  for (const auto& [name, t] : tensors_) {
+    shards[shard_of(name)][name] = t;
+    index["weight_map"][name] = shard_of(name);
+  }
+  for (const auto& [file, tensors] : shards) write_tensors(dir_ / file, tensors);
+  std::ofstream(dir_ / "model.safetensors.index.json") << index.dump(2);
   return dir_;
 }
 
