@@ -1,0 +1,115 @@
+#include "db/open.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <fstream>
+
+#include "common/errors.hpp"
+#include "common/sha256.hpp"
+#include "db/migrations.hpp"
+
+namespace sg::db {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// sqlite3_open_v2 reads nothing, and the first write (the WAL switch) would stamp a header
+// onto whatever the file holds: look at the header first.
+void check_header(const fs::path& file) {
+  std::error_code ec;
+  const auto status = fs::status(file, ec);
+  if (ec || !fs::exists(status)) return;  // created by SQLite
+  if (!fs::is_regular_file(status)) throw InputError(file.string() + ": not a regular file");
+  const auto size = fs::file_size(file, ec);
+  if (ec) throw InputError(file.string() + ": cannot be read (" + ec.message() + ")");
+  if (size == 0) return;  // SQLite treats an empty file as an empty database
+  std::array<char, 16> header{};
+  std::ifstream in(file, std::ios::binary);
+  in.read(header.data(), header.size());
+  if (!in) {
+    throw InputError(file.string() + ": not an SQLite database (only " + std::to_string(size) +
+                     " bytes); refusing to touch it");
+  }
+  if (std::memcmp(header.data(), "SQLite format 3", 16) != 0)
+    throw InputError(
+        file.string() +
+        ": not an SQLite database (no 'SQLite format 3' header); refusing to touch it");
+}
+
+std::int64_t pragma_integer(sqlite::Connection& db, const char* sql, std::string_view doing) {
+  sqlite::Query q(db, sql, doing);
+  return q.next() ? q.integer(0) : 0;
+}
+
+// Refuses, before any write, a database this build must not change.
+void check_ownership(sqlite::Connection& db) {
+  const std::string file = db.file().string();
+  constexpr std::string_view doing = "reading the schema version";
+  const auto version = pragma_integer(db, "PRAGMA user_version", doing);
+  const auto app = pragma_integer(db, "PRAGMA application_id", doing);
+  const auto objects = pragma_integer(db, "SELECT count(*) FROM sqlite_schema", doing);
+  if (app != 0 && app != kApplicationId)
+    throw InputError(file + ": an SQLite database of another program (application_id " +
+                     std::to_string(app) + "), not a stagegate store");
+  if (app == 0 && (version != 0 || objects != 0))
+    throw InputError(file + ": an SQLite database that is not a stagegate store");
+  if (version > latest_version())
+    throw InputError(file + ": written by a newer stagegate (schema version " +
+                     std::to_string(version) + "; this one knows up to " +
+                     std::to_string(latest_version()) + "); use a newer stagegate");
+  if (version == 0) return;
+  // An applied migration is never edited: a store built from other text than this build's
+  // would not have the schema this build expects.
+  sqlite::Query q(db, "SELECT version, name, sha256 FROM schema_migrations ORDER BY version",
+                  doing);
+  const auto all = migrations();
+  while (q.next()) {
+    const auto v = q.integer(0);
+    if (v < 1 || v > static_cast<std::int64_t>(all.size())) continue;
+    const Migration& m = all[static_cast<std::size_t>(v - 1)];
+    if (q.text(2) != sha256_hex(m.sql))
+      throw RuntimeError(file + ": migration " + q.text(1) +
+                         " was applied from a different text than this build's " +
+                         std::string(m.name) +
+                         ".sql; an applied migration must never be edited (db/README.md)");
+  }
+}
+
+void set_pragmas(sqlite::Connection& db) {
+  // WAL: readers never block the writer and a kill -9 cannot tear a commit. In WAL mode
+  // synchronous=NORMAL loses no committed transaction on a process crash (only, at worst,
+  // the last ones on power loss) and never corrupts, for far fewer fsyncs than FULL.
+  {
+    sqlite::Query q(db, "PRAGMA journal_mode=WAL", "switching to WAL mode");
+    if (!q.next() || q.text(0) != "wal")
+      throw RuntimeError(db.file().string() +
+                         ": cannot use WAL mode here (a network or read-only file system?)");
+  }
+  db.exec("PRAGMA foreign_keys=ON", "enabling foreign keys");
+  db.exec("PRAGMA synchronous=NORMAL", "setting synchronous=NORMAL");
+}
+
+}  // namespace
+
+std::unique_ptr<sqlite::Connection> open_store(const fs::path& file,
+                                               std::chrono::milliseconds busy_timeout,
+                                               std::int64_t max_size_bytes) {
+  check_header(file);
+  auto db = std::make_unique<sqlite::Connection>(file);
+  // First, so that every later step waits out another process's write instead of failing.
+  db->check(sqlite3_busy_timeout(db->handle(), static_cast<int>(busy_timeout.count())),
+            "setting the busy timeout");
+  check_ownership(*db);
+  set_pragmas(*db);
+  migrate(*db);
+  if (max_size_bytes > 0) {
+    const auto page = pragma_integer(*db, "PRAGMA page_size", "reading the page size");
+    const auto pages = std::max<std::int64_t>(1, max_size_bytes / page);
+    db->exec("PRAGMA max_page_count = " + std::to_string(pages), "capping the database size");
+  }
+  return db;
+}
+
+}  // namespace sg::db

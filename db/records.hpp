@@ -1,0 +1,181 @@
+// What the store holds, as C++ values. Times are ISO-8601 UTC text ("2024-05-01T12:00:00.000Z").
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sg::db {
+
+struct CheckpointRecord {
+  std::int64_t id = 0;  // assigned by the store
+  std::string sha256;   // identity: hex SHA-256 of the weight file(s)
+  std::string path;
+  std::string family;
+  std::string stage;
+  std::string architecture;  // "gpt2", "openai-gpt"
+  std::int64_t parameters = 0;
+  std::string config_json = "{}";
+  std::string first_seen_at;  // set by the store
+  std::string last_seen_at;   // set by the store
+};
+
+enum class RunStatus { kRunning, kInterrupted, kCompleted, kFailed };
+std::string_view to_string(RunStatus status);
+
+struct NewRun {
+  std::int64_t checkpoint_id = 0;
+  std::string plan_path;
+  std::string plan_hash;
+  std::string plan_text;  // the canonical plan the hash covers
+  std::string tool_version;
+  std::string tool_commit;
+  std::string device;
+  std::int64_t samples_planned = 0;
+};
+
+// The process that works a run now.
+struct Lease {
+  std::string host;
+  std::int64_t pid = 0;
+  std::string acquired_at;
+  std::string heartbeat_at;
+};
+
+struct RunInfo {
+  std::int64_t id = 0;
+  std::int64_t checkpoint_id = 0;
+  std::string checkpoint_sha256;
+  std::string stage;
+  std::string plan_path;
+  std::string plan_hash;
+  std::string tool_version;
+  std::string tool_commit;
+  std::string device;
+  RunStatus status = RunStatus::kRunning;
+  std::string started_at;
+  std::optional<std::string> ended_at;
+  std::string error;  // why a run failed or was interrupted
+  std::int64_t samples_planned = 0;
+  std::int64_t samples_done = 0;
+  std::optional<Lease> lease;
+};
+
+struct ClaimResult {
+  enum class Outcome {
+    kClaimed,    // this process now works the run
+    kHeld,       // a live process works it: `holder`
+    kCompleted,  // nothing left to do; a fresh run is a new run
+  };
+  Outcome outcome = Outcome::kClaimed;
+  // The previous holder had died (kill -9, crash, reboot): the run had been left 'running'
+  // and was recorded as interrupted before this claim.
+  bool recovered = false;
+  std::optional<Lease> holder;  // kHeld: who; kClaimed with `recovered`: the dead holder
+};
+
+struct PromptRecord {
+  std::string id;      // unique in the run: the plan's id, or one a detector namespaces
+  std::string source;  // the set it came from: "prompts", or a detector's name
+  std::string text;
+};
+
+struct DecodingSettings {
+  double temperature = 1.0;
+  std::int64_t top_k = 0;
+  double top_p = 1.0;
+  double repetition_penalty = 1.0;
+  std::int64_t no_repeat_ngram_size = 0;
+  std::int64_t max_tokens = 64;
+};
+
+// What makes a sample unique in its run.
+struct SampleKey {
+  std::string strategy;
+  std::string prompt_id;
+  std::int64_t sample_index = 0;
+  auto operator<=>(const SampleKey&) const = default;
+};
+
+struct MetricValue {
+  std::string metric;  // stable dotted name, e.g. "repetition.seq_rep_4"
+  double value = 0;
+};
+
+struct FilterEventRecord {
+  std::int64_t id = 0;      // assigned by the store
+  std::string occurred_at;  // the store's clock when empty
+  std::string filter;       // e.g. "memorization.verbatim_block"
+  std::string action;       // e.g. "blocked_token"
+  std::optional<std::int64_t> run_id;
+  std::optional<std::int64_t> sample_id;
+  std::optional<std::int64_t> request_id;
+  std::optional<std::int64_t> token_position;
+  std::string detail_json = "{}";
+};
+
+struct SampleRecord {
+  std::int64_t id = 0;  // assigned by the store
+  std::int64_t run_id = 0;
+  SampleKey key;
+  std::uint64_t seed = 0;
+  DecodingSettings settings;
+  std::vector<std::int32_t> token_ids;
+  std::string text;
+  std::vector<double> logprobs;  // raw model log-prob of each token; "scored": from the second
+                                 // (the first token of a scored text is context only)
+  std::string finish_reason;     // "stop", "length"; "scored" for a text scored, not generated
+  std::vector<MetricValue> metrics;
+  // Filters that acted while it was generated; stored with it (run and sample ids filled in).
+  std::vector<FilterEventRecord> filter_events;
+  std::string created_at;  // set by the store
+};
+
+// A run's summary of one metric for one strategy ("" = all) and slice ("" = none, or e.g.
+// "dup=5-16", "prompt=toxic"), with its interval when it has one.
+struct Aggregate {
+  std::string metric;
+  std::string strategy;
+  std::string slice;
+  double value = 0;
+  std::optional<double> ci_low;
+  std::optional<double> ci_high;
+  std::int64_t n = 0;
+  auto operator<=>(const Aggregate&) const = default;
+};
+
+struct DecisionRecord {
+  std::int64_t id = 0;  // assigned by the store
+  std::string stage;
+  std::int64_t checkpoint_id = 0;
+  std::string decision;  // "approved", "rejected", "revoked"
+  std::string reason;
+  std::string policy_path;
+  std::string policy_hash;
+  std::string evidence_json = "{}";
+  std::string decided_by;
+  std::string decided_at;  // the store's clock when empty
+  std::optional<std::string> prev_hash;
+  std::optional<std::string> hash;
+};
+
+struct ServerRequestRecord {
+  std::int64_t id = 0;      // assigned by the store
+  std::string received_at;  // the store's clock when empty
+  std::optional<std::string> finished_at;
+  std::optional<std::int64_t> checkpoint_id;
+  std::string stage;
+  std::string client;
+  std::string endpoint;
+  std::string prompt_sha256;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  std::int64_t status_code = 0;
+  std::string outcome;  // "ok", "filtered", "refused", "error"
+  std::string settings_json = "{}";
+};
+
+}  // namespace sg::db

@@ -1,0 +1,112 @@
+// The audit store: the one place stagegate speaks SQL. Typed calls; each logical write is
+// one transaction (a sample with its metrics and filter events is one), so a kill -9 or a
+// full disk leaves either all of a write or none of it.
+//
+// A run is worked by one process at a time: create_run and claim_run take its lease, and
+// every write to the run checks, in its own transaction, that this Store still holds it.
+// A Store is one connection: use it from one thread at a time (open one Store per thread or
+// process; SQLite's WAL mode and the busy timeout let them write to one file together).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/records.hpp"
+
+namespace sg::db {
+
+namespace sqlite {
+class Connection;
+}
+
+class Store {
+ public:
+  struct Options {
+    // How long a write waits for another process's write to finish before failing.
+    std::chrono::milliseconds busy_timeout{10000};
+    // A lease held from another host counts as abandoned once its heartbeat is this old
+    // (on this host the kernel says whether the holder lives; see process_identity.hpp).
+    std::chrono::seconds foreign_lease_timeout{300};
+    // A cap on the database's size in bytes (0: none). Reaching it is handled as a full disk
+    // is: DiskFullError, the write rolled back; a Store opened with a larger cap continues.
+    std::int64_t max_size_bytes = 0;
+  };
+
+  // Opens the store at `file`, creating it if missing, and migrates it to the latest schema.
+  // A file that is not an SQLite database, another program's database, or one written by a
+  // newer stagegate is refused (InputError naming the file) and left untouched.
+  explicit Store(const std::filesystem::path& file);
+  Store(const std::filesystem::path& file, const Options& options);
+  // Runs this Store still holds are released as 'interrupted'.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::filesystem::path& file() const;
+  static int latest_schema_version();
+  // SQLite's PRAGMA integrity_check: empty when the database is sound, else its findings.
+  std::vector<std::string> integrity_check();
+
+  // --- checkpoints ---
+  // Inserts by SHA-256 or updates what was seen (path, family, stage, ...); returns the id.
+  std::int64_t upsert_checkpoint(const CheckpointRecord& checkpoint);
+  std::optional<CheckpointRecord> checkpoint(std::int64_t id);
+  std::optional<CheckpointRecord> checkpoint_by_sha256(std::string_view sha256);
+
+  // --- runs ---
+  // Creates a run in state 'running', held by this Store.
+  std::int64_t create_run(const NewRun& run);
+  // The newest run of this plan on this checkpoint, whatever its status: the runner resumes
+  // it unless it is completed.
+  std::optional<RunInfo> latest_run(std::int64_t checkpoint_id, std::string_view plan_hash);
+  std::optional<RunInfo> run(std::int64_t run_id);
+  // Every run, newest first, with progress (samples stored / planned) and its holder.
+  std::vector<RunInfo> runs();
+  // Takes the run for this process: a 'running' run whose holder died is recorded as
+  // 'interrupted', then claimed; a live holder's run is left alone (kHeld).
+  ClaimResult claim_run(std::int64_t run_id);
+  // Records every 'running' run whose holder died as 'interrupted'; returns their ids.
+  std::vector<std::int64_t> recover_abandoned_runs();
+  // Tells other processes this one still works the run (every stored sample does too).
+  // Throws LeaseLostError when the run was taken over.
+  void heartbeat(std::int64_t run_id);
+  // Ends this process's work on the run: 'completed', 'failed' (with the error), or
+  // 'interrupted' (Ctrl-C); the lease is released.
+  void finish_run(std::int64_t run_id, RunStatus status, std::string_view error = {});
+
+  // --- prompts, samples, metrics ---
+  // Adds prompts not yet stored; one already stored must have the same text and source.
+  void add_prompts(std::int64_t run_id, const std::vector<PromptRecord>& prompts);
+  std::vector<PromptRecord> prompts(std::int64_t run_id);
+  std::set<SampleKey> existing_sample_keys(std::int64_t run_id);
+  // Stores the sample with its metrics and filter events in one transaction; returns its id.
+  // A sample already stored under the same key is a DuplicateSampleError (nothing written).
+  std::int64_t add_sample(const SampleRecord& sample);
+  // Every sample of the run with its metrics (not its filter events), in storage order.
+  std::vector<SampleRecord> samples(std::int64_t run_id);
+  // Inserts or replaces the run's aggregates (keyed by metric, strategy, slice).
+  void add_aggregates(std::int64_t run_id, const std::vector<Aggregate>& aggregates);
+  // Sorted by metric, strategy, slice.
+  std::vector<Aggregate> aggregates(std::int64_t run_id);
+
+  // --- release and serving records ---
+  std::int64_t add_decision(const DecisionRecord& decision);
+  std::vector<DecisionRecord> decisions();  // in the order they were recorded
+  std::int64_t add_server_request(const ServerRequestRecord& request);
+  std::int64_t add_filter_event(const FilterEventRecord& event);
+  std::vector<FilterEventRecord> filter_events(std::int64_t run_id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sg::db

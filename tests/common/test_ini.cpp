@@ -1,0 +1,153 @@
+// The strict INI reader: Boost's syntax and typed values, with every error naming the file,
+// the line and the key.
+#include <gtest/gtest.h>
+
+#include "common/errors.hpp"
+#include "common/ini.hpp"
+
+namespace sg::ini {
+namespace {
+
+const Schema& schema() {
+  static const Schema s = {
+      {"prompts", false, true, {{"file", Type::kString, true}}},
+      {"strategy",
+       true,
+       false,
+       {{"samples", Type::kInteger, true},
+        {"temperature", Type::kNumber},
+        {"greedy", Type::kBoolean},
+        {"note", Type::kString}}},
+  };
+  return s;
+}
+
+Document parse(const std::string& text) {
+  return Document::parse(text, "plans/demo.ini", schema());
+}
+
+// Parsing must fail with an InputError whose message holds every fragment.
+void expect_error(const std::string& text, const std::vector<std::string>& fragments) {
+  try {
+    parse(text);
+    ADD_FAILURE() << "parsed without error:\n" << text;
+  } catch (const InputError& e) {
+    for (const auto& f : fragments)
+      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
+          << "message lacks '" << f << "': " << e.what();
+  }
+}
+
+TEST(Ini, ReadsTypedValuesAndWhereTheyAre) {
+  const auto doc = parse(
+      "# a plan\n"
+      "[prompts]\n"
+      "file = prompts.jsonl   # trailing comment\n"
+      "\n"
+      "[strategy.t0-7]\n"
+      "  samples=4\n"
+      "temperature = 0.7\n"
+      "greedy = yes\n"
+      "note =\n"
+      "[strategy.greedy]\r\n"
+      "samples = 1\r\n");
+  EXPECT_EQ(doc.sections(),
+            (std::vector<std::string>{"prompts", "strategy.t0-7", "strategy.greedy"}));
+  EXPECT_EQ(doc.sections("strategy"),
+            (std::vector<std::string>{"strategy.t0-7", "strategy.greedy"}));
+  EXPECT_EQ(doc.string("prompts", "file"), "prompts.jsonl");
+  EXPECT_EQ(doc.integer("strategy.t0-7", "samples"), 4);
+  EXPECT_EQ(doc.number("strategy.t0-7", "temperature"), 0.7);
+  EXPECT_EQ(doc.boolean("strategy.t0-7", "greedy"), true);
+  EXPECT_EQ(doc.string("strategy.t0-7", "note"), "");
+  EXPECT_EQ(doc.integer("strategy.greedy", "samples"), 1);
+  EXPECT_FALSE(doc.number("strategy.greedy", "temperature"));
+  EXPECT_EQ(doc.line("strategy.t0-7", "temperature"), 7);
+  EXPECT_EQ(doc.line("strategy.greedy", "temperature"), 10);  // absent: its section's line
+  EXPECT_EQ(doc.line("strategy.other"), 0);
+}
+
+TEST(Ini, AByteOrderMarkIsSkipped) {
+  EXPECT_EQ(parse("\xEF\xBB\xBF[prompts]\nfile = a\n").string("prompts", "file"), "a");
+}
+
+TEST(Ini, UnknownSectionNamesFileLineAndSection) {
+  expect_error("[prompts]\nfile = a\n\n[detectorz]\n",
+               {"plans/demo.ini:4:", "[detectorz]", "unknown section", "[strategy.NAME]"});
+  expect_error("[prompts]\nfile = a\n[strategy.a b]\nsamples = 1\n",
+               {"plans/demo.ini:3:", "[strategy.a b]", "letters, digits"});
+  expect_error("[prompts]\nfile = a\n[strategy]\nsamples = 1\n",
+               {"plans/demo.ini:3:", "[strategy]"});
+}
+
+TEST(Ini, UnknownKeyNamesFileLineAndKey) {
+  expect_error("[prompts]\nfile = a\n[strategy.greedy]\nsamples = 1\ntemprature = 0\n",
+               {"plans/demo.ini:5:", "strategy.greedy.temprature", "unknown key",
+                "known: samples, temperature"});
+}
+
+TEST(Ini, DuplicateKeyNamesBothLines) {
+  expect_error("[prompts]\nfile = a\n[strategy.greedy]\nsamples = 1\n\nsamples = 2\n",
+               {"plans/demo.ini:6:", "strategy.greedy.samples", "repeated", "first at line 4"});
+}
+
+TEST(Ini, RepeatedSectionIsAnError) {
+  expect_error("[prompts]\nfile = a\n[strategy.g]\nsamples = 1\n[strategy.g]\ntemperature = 1\n",
+               {"plans/demo.ini:5:", "[strategy.g]", "repeated", "first at line 3"});
+}
+
+TEST(Ini, BadValuesNameFileLineKeyAndValue) {
+  const std::string head = "[prompts]\nfile = a\n[strategy.g]\n";
+  expect_error(head + "samples = 3.5\n",
+               {"plans/demo.ini:4:", "strategy.g.samples", "'3.5'", "integer"});
+  expect_error(head + "samples = 99999999999999999999\n",
+               {"plans/demo.ini:4:", "strategy.g.samples"});
+  expect_error(head + "samples = 1\ntemperature = warm\n",
+               {"plans/demo.ini:5:", "strategy.g.temperature", "'warm'", "number"});
+  expect_error(head + "samples = 1\ntemperature = nan\n", {"plans/demo.ini:5:", "not finite"});
+  expect_error(head + "samples = 1\ngreedy = maybe\n",
+               {"plans/demo.ini:5:", "strategy.g.greedy", "'maybe'", "true or false"});
+  expect_error(head + "samples =\n", {"plans/demo.ini:4:", "strategy.g.samples", "empty value"});
+}
+
+TEST(Ini, StructuralErrors) {
+  expect_error("file = a\n[prompts]\n", {"plans/demo.ini:1:", "file", "outside any section"});
+  expect_error("[prompts]\nfile a\n", {"plans/demo.ini:2:", "file a", "expected"});
+  expect_error("[prompts]\n= a\n", {"plans/demo.ini:2:", "missing key"});
+  expect_error("[strategy.g]\nsamples = 1\n", {"plans/demo.ini", "[prompts]", "missing section"});
+  expect_error("[prompts]\nfile = a\n[strategy.g]\ntemperature = 1\n",
+               {"plans/demo.ini:3:", "strategy.g.samples", "missing"});
+}
+
+TEST(Ini, FailPointsAtTheKeyOrItsSection) {
+  const auto doc = parse("[prompts]\nfile = a\n[strategy.g]\nsamples = 0\n");
+  try {
+    doc.fail("strategy.g", "samples", "must be at least 1");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "plans/demo.ini:4: strategy.g.samples: must be at least 1");
+  }
+  try {
+    doc.fail("strategy.g", "", "not used");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "plans/demo.ini:3: [strategy.g]: not used");
+  }
+}
+
+TEST(Ini, ReadingAMissingFileNamesIt) {
+  try {
+    Document::read("/nonexistent/plan.ini", schema());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/plan.ini"), std::string::npos);
+  }
+}
+
+TEST(Ini, SplitList) {
+  EXPECT_EQ(split_list(" a, b ,,c "), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(split_list("  ").empty());
+}
+
+}  // namespace
+}  // namespace sg::ini

@@ -1,0 +1,161 @@
+// Helpers for the store tests: a scratch directory, raw SQLite access for inspecting and
+// tampering with a database from outside the Store, and small records to write.
+#pragma once
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+
+#include "db/store.hpp"
+
+namespace sg::testing {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "sg-db-test-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+inline std::string file_bytes(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline void write_file(const fs::path& file, const std::string& bytes) {
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// A connection of the test's own, outside the Store.
+class RawDb {
+ public:
+  explicit RawDb(const fs::path& file) {
+    if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK)
+      throw std::runtime_error("cannot open " + file.string());
+    sqlite3_busy_timeout(db_, 10000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string message = err ? err : "?";
+      sqlite3_free(err);
+      throw std::runtime_error(sql + ": " + message);
+    }
+  }
+  // The first column of the first row, as text ("" when there is no row or it is NULL).
+  std::string text(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sql + ": " + sqlite3_errmsg(db_));
+    std::string out;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+  }
+  long long integer(const std::string& sql) { return std::stoll("0" + text(sql)); }
+  sqlite3* handle() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+inline std::string sha_of(char c) {
+  return std::string(64, c);
+}
+
+inline std::int64_t add_checkpoint(db::Store& store, char sha = 'a',
+                                   const std::string& stage = "small") {
+  db::CheckpointRecord c;
+  c.sha256 = sha_of(sha);
+  c.path = "/models/" + stage;
+  c.family = "demo";
+  c.stage = stage;
+  c.architecture = "gpt2";
+  c.parameters = 124000000;
+  c.config_json = R"({"model_type":"gpt2"})";
+  return store.upsert_checkpoint(c);
+}
+
+inline db::NewRun new_run(std::int64_t checkpoint_id, std::int64_t planned,
+                          const std::string& plan_hash = std::string(64, 'p')) {
+  db::NewRun r;
+  r.checkpoint_id = checkpoint_id;
+  r.plan_path = "plans/demo.ini";
+  r.plan_hash = plan_hash;
+  r.plan_text = "[strategy.greedy]\nsamples = 1\n";
+  r.tool_version = "0.1.0";
+  r.tool_commit = "abc1234";
+  r.device = "lavapipe";
+  r.samples_planned = planned;
+  return r;
+}
+
+inline db::SampleRecord sample(std::int64_t run_id, const std::string& strategy,
+                               const std::string& prompt_id, std::int64_t index) {
+  db::SampleRecord s;
+  s.run_id = run_id;
+  s.key = {strategy, prompt_id, index};
+  s.seed = 0x8000000000000005ull + static_cast<std::uint64_t>(index);
+  s.settings.temperature = 0.7;
+  s.settings.top_k = 40;
+  s.settings.top_p = 0.95;
+  s.token_ids = {15496, 995, 0};
+  s.text = "Hello world!";
+  s.logprobs = {-0.1, -2.5, -1e-9};
+  s.finish_reason = "length";
+  s.metrics = {{"repetition.seq_rep_4", 0.25}, {"toxicity.score", 0.01}};
+  return s;
+}
+
+// Runs `body` in a child process, which exits 0 when it returns and 1 (after printing the
+// error) when it throws. The child never returns into the test framework.
+template <class F>
+pid_t fork_child(F&& body) {
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  int code = 0;
+  try {
+    body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "child %d: %s\n", static_cast<int>(getpid()), e.what());
+    code = 1;
+  }
+  _exit(code);
+}
+
+// The child's exit code, or 128 + the signal that ended it.
+inline int wait_child(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace sg::testing
