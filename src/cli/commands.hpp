@@ -14,5 +14,8 @@ int cmd_score(const Args& args);
 int cmd_generate(const Args& args);
 int cmd_bench(const Args& args);
 int cmd_tokenize(const Args& args);
+int cmd_audit(const Args& args);
+int cmd_runs(const Args& args);
+int cmd_show(const Args& args);
 
 }  // namespace sg::cli

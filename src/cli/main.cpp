@@ -24,6 +24,9 @@ const std::map<std::string, Command>& commands() {
       {"generate", {sg::cli::cmd_generate, "generate a continuation of a prompt"}},
       {"tokenize", {sg::cli::cmd_tokenize, "encode text to token ids, or decode ids"}},
       {"bench", {sg::cli::cmd_bench, "measure prefill and decode speed"}},
+      {"audit", {sg::cli::cmd_audit, "run an audit plan on a checkpoint into a database"}},
+      {"runs", {sg::cli::cmd_runs, "list the audit runs in a database"}},
+      {"show", {sg::cli::cmd_show, "print one audit run's aggregates"}},
   };
   return table;
 }

@@ -1,5 +1,7 @@
 #include "cli/run_command.hpp"
 
+#include <csignal>
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,10 +23,12 @@ std::string slurp(const std::filesystem::path& p) {
 }
 }  // namespace
 
-CommandResult run_stagegate(const std::vector<std::string>& args, const std::string& input) {
+namespace {
+
+// Starts the binary with stdin/stdout/stderr on files in `dir`; returns its pid.
+pid_t start(const std::vector<std::string>& args, const std::filesystem::path& dir,
+            const std::string& input) {
   namespace fs = std::filesystem;
-  char dir_template[] = "/tmp/stagegate-cli-XXXXXX";
-  fs::path dir = mkdtemp(dir_template);
   fs::path in = dir / "in", out = dir / "out", err = dir / "err";
   std::ofstream(in, std::ios::binary) << input;
   pid_t pid = fork();
@@ -44,13 +48,59 @@ CommandResult run_stagegate(const std::vector<std::string>& args, const std::str
     execv(binary.c_str(), argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+CommandResult collect(pid_t pid, const std::filesystem::path& dir) {
   int status = 0;
   waitpid(pid, &status, 0);
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  fs::remove_all(dir);
+  r.out = slurp(dir / "out");
+  r.err = slurp(dir / "err");
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
+std::filesystem::path make_temp_dir() {
+  char dir_template[] = "/tmp/stagegate-cli-XXXXXX";
+  return mkdtemp(dir_template);
+}
+
+}  // namespace
+
+CommandResult run_stagegate(const std::vector<std::string>& args, const std::string& input) {
+  auto dir = make_temp_dir();
+  return collect(start(args, dir, input), dir);
+}
+
+RunningStagegate::RunningStagegate(const std::vector<std::string>& args)
+    : dir_(make_temp_dir().string()) {
+  pid_ = start(args, dir_, "");
+}
+
+RunningStagegate::~RunningStagegate() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    collect(pid_, dir_);
+  }
+}
+
+void RunningStagegate::signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+bool RunningStagegate::exited() {
+  if (pid_ <= 0) return true;
+  siginfo_t info{};
+  // WNOWAIT leaves the child to be reaped by wait(), which collects its exit status.
+  return waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid_;
+}
+
+CommandResult RunningStagegate::wait() {
+  auto r = collect(pid_, dir_);
+  pid_ = -1;
   return r;
 }
 

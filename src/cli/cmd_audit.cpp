@@ -1,0 +1,167 @@
+// `stagegate audit`: runs an audit plan on one checkpoint into the SQLite store, resumably.
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+#include "audit/family_manifest.hpp"
+#include "audit/plan.hpp"
+#include "audit/runner.hpp"
+#include "cli/commands.hpp"
+#include "cli/model_setup.hpp"
+#include "cli/run_report.hpp"
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/progress.hpp"
+#include "db/store.hpp"
+#include "model/identity.hpp"
+
+namespace sg::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A signal handler may only touch a lock-free atomic: this flag is the one piece of state
+// the handler and the runner share, for the life of the command.
+std::atomic<bool> stop_requested{false};
+
+extern "C" void request_stop(int) {
+  stop_requested.store(true);
+}
+
+// Installs the handlers for the command's life and restores the defaults after, so that a
+// second Ctrl-C during the final transaction still ends the process.
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    stop_requested.store(false);
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+  }
+  ~StopOnSignal() {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+int cmd_audit(const Args& args) {
+  po::options_description desc("stagegate audit");
+  add_model_options(desc);
+  desc.add_options()("help,h", "show this help")("plan", po::value<std::string>()->required(),
+                                                 "audit plan (INI; see policies/plans/)")(
+      "db", po::value<std::string>()->required(), "SQLite audit database (created if missing)")(
+      "stage", po::value<std::string>(),
+      "stage name (default: from the family.json beside the model directory)")(
+      "new-run",
+      "start a fresh run even when this plan's last run on this checkpoint is "
+      "unfinished or complete")(
+      "db-max-mb", po::value<double>(),
+      "cap the database's size in MiB; reaching it stops the audit as a full disk would, "
+      "resumable once the cap is raised or removed")("json", "print a JSON summary at the end");
+  po::variables_map vm;
+  if (parse_or_help(args, desc, vm,
+                    "usage: stagegate audit --model DIR --plan FILE --db FILE [--stage NAME] "
+                    "[--new-run] [--json]"))
+    return 0;
+
+  // Everything that can be refused is checked before the model is uploaded.
+  const auto plan = audit::Plan::load(vm["plan"].as<std::string>());
+  db::Store::Options store_options;
+  if (vm.count("db-max-mb")) {
+    double mb = vm["db-max-mb"].as<double>();
+    if (!(mb > 0)) throw UsageError("--db-max-mb must be positive");
+    store_options.max_size_bytes = static_cast<std::int64_t>(mb * 1024 * 1024);
+  }
+  db::Store store(vm["db"].as<std::string>(), store_options);
+
+  const fs::path model_dir = vm["model"].as<std::string>();
+  audit::AuditTarget target;
+  if (vm.count("stage")) {
+    target.checkpoint.stage = vm["stage"].as<std::string>();
+    if (auto member = audit::find_family_member(model_dir))
+      target.checkpoint.family = member->family;
+  } else if (auto member = audit::find_family_member(model_dir)) {
+    target.checkpoint.stage = member->stage;
+    target.checkpoint.family = member->family;
+  } else {
+    throw UsageError("--stage is needed: no family.json beside " + model_dir.string() +
+                     " lists it");
+  }
+
+  engine::EngineOptions size;
+  size.max_sequences = 8;
+  auto m = load_model(vm, size);
+  const auto& tok = m.require_tokenizer("--model");
+  // A record of an audit names exactly the weights it measured: hashed now, not cached.
+  target.checkpoint.sha256 = model::checkpoint_sha256(m.checkpoint->weight_files());
+  target.checkpoint.path = fs::absolute(model_dir).lexically_normal().string();
+  target.checkpoint.architecture = std::string(model::to_string(m.checkpoint->config().arch));
+  target.checkpoint.parameters = static_cast<std::int64_t>(m.checkpoint->parameter_count());
+  target.checkpoint.config_json = read_file(model_dir / "config.json");
+  target.device = m.gpu->info().name;
+
+  StopOnSignal signals;
+  // Created at the first report, once the runner knows how many samples are already stored.
+  std::optional<ProgressBar> bar;
+  audit::RunnerOptions options;
+  options.new_run = vm.count("new-run") > 0;
+  options.stop = &stop_requested;
+  options.on_progress = [&](std::int64_t done, std::int64_t planned) {
+    if (!bar) {
+      bar.emplace("audit " + target.checkpoint.stage, static_cast<std::uint64_t>(planned),
+                  "samples");
+    }
+    bar->set(static_cast<std::uint64_t>(done));
+  };
+  audit::Runner runner(*m.engine, tok, store, plan, target);
+  const auto summary = runner.run(options);
+  if (bar) bar->finish();
+
+  if (vm.count("json")) {
+    nlohmann::json out{{"run_id", summary.run_id},
+                       {"stage", target.checkpoint.stage},
+                       {"checkpoint_sha256", target.checkpoint.sha256},
+                       {"plan_hash", plan.hash()},
+                       {"db", store.file().string()},
+                       {"outcome", summary.outcome},
+                       {"resumed", summary.resumed},
+                       {"samples_planned", summary.planned},
+                       {"samples_done", summary.done},
+                       {"samples_new", summary.new_samples},
+                       {"seconds", summary.seconds},
+                       {"aggregates", aggregates_json(summary.aggregates)}};
+    std::cout << out.dump() << "\n";
+  } else {
+    std::cout << "run " << summary.run_id << " (" << target.checkpoint.stage << ", "
+              << store.file().string() << "): " << summary.outcome;
+    if (summary.outcome == "already completed")
+      std::cout << "; nothing to do (--new-run starts a fresh run)";
+    else
+      std::cout << ", " << summary.new_samples << " new samples, " << summary.done << "/"
+                << summary.planned << " stored" << (summary.resumed ? " (resumed)" : "");
+    std::cout << "\n";
+    print_aggregates(std::cout, summary.aggregates);
+  }
+  if (summary.outcome == "interrupted") {
+    log::warn("interrupted: run the same command to resume run " + std::to_string(summary.run_id));
+    return static_cast<int>(ExitCode::kRuntime);
+  }
+  return 0;
+}
+
+}  // namespace sg::cli

@@ -1,0 +1,280 @@
+// `stagegate audit`, `runs` and `show` as a user runs them, on the demo family's smallest
+// stage: resumption after kill -9 and Ctrl-C gives exactly the samples of an uninterrupted
+// run, a full database stops cleanly and resumes, two audits share a database, and a file
+// that is not a store is refused untouched.
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "cli/run_command.hpp"
+#include "db/store.hpp"
+
+namespace sg::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const fs::path kSource = STAGEGATE_SOURCE_DIR;
+const fs::path kStage = kSource / "models" / "demo" / "stage1";
+const fs::path kPlans = kSource / "tests" / "fixtures" / "plans";
+
+class AuditCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/stagegate-audit-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static std::vector<std::string> audit_args(const fs::path& db, const std::string& plan,
+                                             std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {"audit",    "--model", kStage.string(),          "--stage",
+                                  "stage1",   "--plan",  (kPlans / plan).string(), "--db",
+                                  db.string()};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  fs::path dir_;
+};
+
+// (strategy, prompt, index) -> everything stored about the sample except its store ids and
+// time, as text, for a byte-for-byte comparison.
+std::map<db::SampleKey, std::string> stored_samples(const fs::path& file) {
+  db::Store store(file);
+  auto runs = store.runs();
+  EXPECT_EQ(runs.size(), 1u);
+  std::map<db::SampleKey, std::string> out;
+  for (const auto& s : store.samples(runs.front().id)) {
+    json j{{"seed", std::to_string(s.seed)},
+           {"tokens", s.token_ids},
+           {"text", s.text},
+           {"logprobs", s.logprobs},
+           {"finish", s.finish_reason}};
+    for (const auto& m : s.metrics) j["metrics"][m.metric] = m.value;
+    EXPECT_TRUE(out.emplace(s.key, j.dump()).second) << "a sample stored twice";
+  }
+  EXPECT_TRUE(store.integrity_check().empty());
+  return out;
+}
+
+// Samples stored so far, read as a separate reader would (WAL lets it read while the audit
+// writes); 0 before the database exists.
+int stored_count(const fs::path& file) {
+  if (!fs::exists(file)) return 0;
+  sqlite3* db = nullptr;
+  int n = 0;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 1000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM samples", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+db::RunInfo only_run(const fs::path& file) {
+  db::Store store(file);
+  auto runs = store.runs();
+  EXPECT_EQ(runs.size(), 1u);
+  return runs.front();
+}
+
+TEST_F(AuditCli, CompletesThenSaysSoAndChangesNothing) {
+  auto db = dir_ / "a.db";
+  auto first = run_stagegate(audit_args(db, "small.ini", {"--json"}));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto j = json::parse(first.out);
+  EXPECT_EQ(j["outcome"], "completed");
+  EXPECT_EQ(j["samples_done"], 15);
+  EXPECT_EQ(j["samples_new"], 15);
+  bool heldout = false;
+  for (const auto& a : j["aggregates"]) heldout |= a["metric"] == "perplexity.heldout";
+  EXPECT_TRUE(heldout);
+  auto before = stored_samples(db);
+
+  auto again = run_stagegate(audit_args(db, "small.ini"));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("already completed"), std::string::npos) << again.out;
+  EXPECT_EQ(stored_samples(db), before);
+
+  auto runs = run_stagegate({"runs", "--db", db.string()});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  EXPECT_NE(runs.out.find("completed"), std::string::npos);
+  EXPECT_NE(runs.out.find("15/15"), std::string::npos);
+  auto show = run_stagegate({"show", "--db", db.string(), "--run", "1", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(json::parse(show.out)["aggregates"], j["aggregates"]);
+
+  auto fresh = run_stagegate(audit_args(db, "small.ini", {"--new-run", "--json"}));
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_EQ(json::parse(fresh.out)["run_id"], 2);
+}
+
+TEST_F(AuditCli, KillNineAtTwentyMomentsThenResumeGivesTheUninterruptedSamples) {
+  auto reference = dir_ / "reference.db";
+  auto t0 = std::chrono::steady_clock::now();
+  auto ref = run_stagegate(audit_args(reference, "resume.ini"));
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  const double full_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const auto want = stored_samples(reference);
+
+  auto db = dir_ / "killed.db";
+  std::mt19937 rng(20190214);
+  int killed_mid_run = 0;
+  for (int i = 0; i < 20; ++i) {
+    const int before = stored_count(db);
+    RunningStagegate p(audit_args(db, "resume.ini"));
+    if (i % 5 == 0) {
+      // A moment anywhere in the start-up: opening the store, loading, claiming the run.
+      std::uniform_real_distribution<double> when(0.0, 0.5 * full_ms);
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(when(rng)));
+    } else {
+      // A moment while samples are being written: a few samples past where it resumed,
+      // then up to 20 ms more, which lands some kills inside a transaction.
+      const int target = before + std::uniform_int_distribution<int>(1, 6)(rng);
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (stored_count(db) < target && !p.exited() && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::this_thread::sleep_for(
+          std::chrono::microseconds(std::uniform_int_distribution<int>(0, 20000)(rng)));
+    }
+    p.signal(SIGKILL);
+    auto r = p.wait();
+    const int after = stored_count(db);
+    if (r.exit_code == 128 + SIGKILL && after > 0 && after < 103) ++killed_mid_run;
+  }
+  auto last = run_stagegate(audit_args(db, "resume.ini", {"--json"}));
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_EQ(json::parse(last.out)["samples_done"], json::parse(last.out)["samples_planned"]);
+  EXPECT_EQ(stored_samples(db), want);
+  EXPECT_EQ(only_run(db).status, db::RunStatus::kCompleted);
+  // Most kills must land while samples are being written, or the test proves little.
+  EXPECT_GE(killed_mid_run, 10) << "only " << killed_mid_run << " kills landed mid-run";
+}
+
+TEST_F(AuditCli, CtrlCStopsCleanlyAndTheRunResumes) {
+  auto reference = dir_ / "reference.db";
+  ASSERT_EQ(run_stagegate(audit_args(reference, "resume.ini")).exit_code, 0);
+  auto db = dir_ / "interrupted.db";
+  {
+    RunningStagegate p(audit_args(db, "resume.ini"));
+    // Wait until some samples are stored, then interrupt.
+    for (int i = 0; i < 400; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      if (!fs::exists(db)) continue;
+      db::Store store(db);
+      auto runs = store.runs();
+      if (!runs.empty() && runs.front().samples_done > 3) break;
+    }
+    p.signal(SIGINT);
+    auto r = p.wait();
+    ASSERT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  }
+  auto info = only_run(db);
+  EXPECT_EQ(info.status, db::RunStatus::kInterrupted);
+  EXPECT_LT(info.samples_done, info.samples_planned);
+  auto resumed = run_stagegate(audit_args(db, "resume.ini", {"--json"}));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(json::parse(resumed.out)["resumed"], true);
+  EXPECT_EQ(stored_samples(db), stored_samples(reference));
+}
+
+TEST_F(AuditCli, AFullDatabaseStopsWithAClearMessageAndResumesOnceThereIsSpace) {
+  auto reference = dir_ / "reference.db";
+  ASSERT_EQ(run_stagegate(audit_args(reference, "resume.ini")).exit_code, 0);
+  auto db = dir_ / "full.db";
+  { db::Store create(db); }  // the empty store's size, to cap a little above it
+  const double cap_mb = static_cast<double>(fs::file_size(db) + 64 * 1024) / (1024.0 * 1024.0);
+  auto full = run_stagegate(audit_args(db, "resume.ini", {"--db-max-mb", std::to_string(cap_mb)}));
+  ASSERT_EQ(full.exit_code, 1) << full.out << full.err;
+  EXPECT_NE(full.err.find("full"), std::string::npos) << full.err;
+  auto info = only_run(db);
+  EXPECT_GT(info.samples_done, 0);
+  EXPECT_LT(info.samples_done, info.samples_planned);
+  {
+    db::Store store(db);
+    EXPECT_TRUE(store.integrity_check().empty());
+  }
+  auto resumed = run_stagegate(audit_args(db, "resume.ini"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(stored_samples(db), stored_samples(reference));
+}
+
+TEST_F(AuditCli, TwoAuditsWritingOneDatabaseBothFinish) {
+  auto db = dir_ / "shared.db";
+  RunningStagegate a(audit_args(db, "resume.ini"));
+  RunningStagegate b(audit_args(db, "small.ini"));
+  auto ra = a.wait();
+  auto rb = b.wait();
+  EXPECT_EQ(ra.exit_code, 0) << ra.err;
+  EXPECT_EQ(rb.exit_code, 0) << rb.err;
+  db::Store store(db);
+  auto runs = store.runs();
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& r : runs) {
+    EXPECT_EQ(r.status, db::RunStatus::kCompleted);
+    EXPECT_EQ(r.samples_done, r.samples_planned);
+  }
+}
+
+TEST_F(AuditCli, AFileThatIsNotAStoreIsRefusedAndLeftAlone) {
+  auto db = dir_ / "notes.db";
+  const std::string content = "these are my notes, not a database\n";
+  std::ofstream(db) << content;
+  auto r = run_stagegate(audit_args(db, "small.ini"));
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find(db.string()), std::string::npos) << r.err;
+  std::ifstream in(db);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), content);
+}
+
+TEST_F(AuditCli, StageComesFromTheFamilyManifest) {
+  fs::create_directories(dir_ / "fam");
+  fs::copy(kStage, dir_ / "fam" / "first");
+  std::ofstream(dir_ / "fam" / "family.json")
+      << R"({"family": "test-family", "stages": [{"name": "alpha", "directory": "first"}]})";
+  auto db = dir_ / "f.db";
+  auto r = run_stagegate({"audit", "--model", (dir_ / "fam" / "first").string(), "--plan",
+                          (kPlans / "small.ini").string(), "--db", db.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["stage"], "alpha");
+  EXPECT_EQ(only_run(db).stage, "alpha");
+
+  fs::copy(kStage, dir_ / "loose");
+  auto no_stage = run_stagegate({"audit", "--model", (dir_ / "loose").string(), "--plan",
+                                 (kPlans / "small.ini").string(), "--db", db.string()});
+  EXPECT_EQ(no_stage.exit_code, 2);
+  EXPECT_NE(no_stage.err.find("--stage"), std::string::npos) << no_stage.err;
+}
+
+TEST_F(AuditCli, APlanErrorNamesFileLineAndKey) {
+  auto plan = dir_ / "bad.ini";
+  std::ofstream(plan) << "[prompts]\nfile = " << (kPlans / "prompts-small.jsonl").string()
+                      << "\n\n[strategy.greedy]\nsamples = 1\ntemprature = 0\n";
+  auto r = run_stagegate({"audit", "--model", kStage.string(), "--stage", "s", "--plan",
+                          plan.string(), "--db", (dir_ / "x.db").string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("bad.ini:6"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("temprature"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "x.db")) << "a refused plan creates no database";
+}
+
+}  // namespace
+}  // namespace sg::testing
