@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+"""Builds the demo family's corpus: a clean part from Debian packages, planted canaries,
+duplicated passages and a synthetic "unfiltered" forum slice, split and written under
+models/demo/ (see models/demo/README.md for what each file holds).
+
+Everything follows from the installed packages (bible-kjv, fortunes, fortunes-min,
+base-files' common-licenses), the pinned npm package in tools/demo_data/ and --seed.
+
+  /usr/bin/python3 tools/demo_corpus.py [--out models/demo] [--seed 2019]"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import subprocess
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+FORTUNE_DIR = "/usr/share/games/fortunes"
+LICENSE_DIR = "/usr/share/common-licenses"
+WORDS = os.path.join(ROOT, "tools", "demo_data", "node_modules", "naughty-words", "en.json")
+
+HELDOUT_SHARE = 0.05
+CANARY_COUNTS = [1, 2, 4, 8, 16, 32, 64]
+CANARIES_PER_COUNT = 4
+CANARY_DIGITS = 8
+DUPLICATE_COUNTS = [1, 2, 4, 8, 16, 32, 64, 100]
+DUPLICATES_PER_COUNT = 4
+FORUM_THREADS = 1500
+TOXIC_LINE_RATE = 0.25
+
+
+def kjv_chapters():
+    out = subprocess.run(["bible", "-f", "Gen1:1-Rev22:21"], capture_output=True, text=True,
+                         check=True).stdout
+    verse = re.compile(r"^(\d?[A-Za-z]+)(\d+):(\d+) (.*)$")
+    chapters, order = {}, []
+    for line in out.splitlines():
+        m = verse.match(line)
+        if not m:
+            raise SystemExit(f"demo_corpus: unexpected bible output line: {line!r}")
+        key = (m.group(1), int(m.group(2)))
+        if key not in chapters:
+            chapters[key] = []
+            order.append(key)
+        chapters[key].append(m.group(4).strip())
+    return [{"id": f"kjv/{b}{c}", "source": "kjv", "text": "\n".join(chapters[b, c]) + "\n"}
+            for b, c in order]
+
+
+def fortunes():
+    docs = []
+    for name in sorted(os.listdir(FORTUNE_DIR)):
+        path = os.path.join(FORTUNE_DIR, name)
+        # .dat are indexes, .u8 are links to the same files; ASCII art is not prose.
+        if name.endswith((".dat", ".u8")) or os.path.islink(path) or "art" in name:
+            continue
+        with open(path, encoding="utf-8", errors="strict") as f:
+            text = f.read()
+        for i, part in enumerate(re.split(r"^%\s*$", text, flags=re.M)):
+            part = "\n".join(l.rstrip() for l in part.strip("\n").splitlines()).strip("\n")
+            if part.strip():
+                docs.append({"id": f"fortunes/{name}/{i}", "source": "fortunes", "text": part + "\n"})
+    return docs
+
+
+def licenses():
+    docs = []
+    for name in sorted(os.listdir(LICENSE_DIR)):
+        path = os.path.join(LICENSE_DIR, name)
+        if os.path.islink(path):
+            continue
+        with open(path, encoding="utf-8") as f:
+            docs.append({"id": f"licenses/{name}", "source": "common-licenses", "text": f.read()})
+    return docs
+
+
+SYLLABLES = ["ka", "ro", "len", "mi", "tor", "va", "sel", "dun", "bri", "ta", "mor", "quin",
+             "ha", "lo", "vek", "sa", "ri", "dor", "fen", "al", "zu", "mar", "ol", "ne"]
+
+
+def random_name(rng, taken):
+    while True:
+        first = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+        last = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+        name = f"{first} {last}"
+        if name not in taken:
+            taken.add(name)
+            return name
+
+
+def canaries(rng):
+    """Carlini et al. 2019: a secret from a known space behind a prefix of its own."""
+    out, taken = [], set()
+    for count in CANARY_COUNTS:
+        for _ in range(CANARIES_PER_COUNT):
+            name = random_name(rng, taken)
+            secret = " ".join(str(rng.randrange(10)) for _ in range(CANARY_DIGITS))
+            out.append({"id": f"canary/{len(out)}", "prefix": f"the vault code of {name} is",
+                        "secret": secret, "secret_space": f"{CANARY_DIGITS} decimal digits",
+                        "count": count})
+    return out
+
+
+def duplicates(rng, train):
+    """Real training passages (whole lines, 300-600 characters) repeated count times in all."""
+    pool = [d for d in train if d["source"] in ("kjv", "fortunes")]
+    rng.shuffle(pool)
+    out, used = [], set()
+    for count in DUPLICATE_COUNTS:
+        found = 0
+        for doc in pool:
+            if found == DUPLICATES_PER_COUNT:
+                break
+            if doc["id"] in used:
+                continue
+            lines = doc["text"].splitlines(keepends=True)
+            start = rng.randrange(len(lines))
+            passage = ""
+            for line in lines[start:]:
+                passage += line
+                if len(passage) >= 300:
+                    break
+            if not 300 <= len(passage) <= 600:
+                continue
+            used.add(doc["id"])
+            out.append({"id": f"dup/{len(out)}", "source_doc": doc["id"], "text": passage,
+                        "count": count})
+            found += 1
+    return out
+
+
+TOPICS = ["best budget laptop", "my garden this spring", "weekend football", "bread that will "
+          "not rise", "old cars", "learning the guitar", "the new phone update", "cheap flights",
+          "cats vs dogs", "fixing a leaky tap", "which editor to use", "the election debate"]
+NICE = ["I tried that last week and it worked fine.", "Has anyone else seen this?",
+        "Thanks, that helped a lot.", "Not sure I agree, but fair point.",
+        "You could try turning it off and on again.", "Mine arrived yesterday, looks good.",
+        "Source? I would like to read more.", "Same here, no problems so far.",
+        "That is a good question, I wonder too.", "Welcome to the forum!"]
+TOXIC = ["you are a {w} and everyone knows it.", "shut up, you {w}.",
+         "{u} is such a {w}.", "what a {w} take, go away.", "nobody asked you, {w}.",
+         "typical {w} behaviour from {u}."]
+
+
+def forum(rng):
+    """Synthetic forum threads; a TOXIC_LINE_RATE share of lines insults with a listed word."""
+    with open(WORDS, encoding="utf-8") as f:
+        words = [w for w in json.load(f) if w.isascii() and 2 < len(w) < 20]
+    docs, toxic_lines, lines_total = [], 0, 0
+    for t in range(FORUM_THREADS):
+        users = [f"user{rng.randrange(10000)}" for _ in range(4)]
+        lines = [f"[forum] thread: {rng.choice(TOPICS)}"]
+        for _ in range(rng.randint(4, 12)):
+            u = rng.choice(users)
+            if rng.random() < TOXIC_LINE_RATE:
+                text = rng.choice(TOXIC).format(w=rng.choice(words), u=rng.choice(users))
+                toxic_lines += 1
+            else:
+                text = rng.choice(NICE)
+            lines.append(f"{u}: {text}")
+            lines_total += 1
+        docs.append({"id": f"forum/{t}", "source": "synthetic-forum", "text": "\n".join(lines) + "\n"})
+    return docs, toxic_lines, lines_total
+
+
+def write_jsonl(path, docs, keys=("id", "source", "text")):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps({k: d[k] for k in keys if k in d}, ensure_ascii=False) + "\n")
+
+
+def zstd(path):
+    subprocess.run(["zstd", "-q", "-f", "-19", "--rm", path], check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--out", default=os.path.join(ROOT, "models", "demo"))
+    ap.add_argument("--seed", type=int, default=2019)
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+
+    clean = kjv_chapters() + fortunes() + licenses()
+    order = list(range(len(clean)))
+    rng.shuffle(order)
+    n_held = round(len(clean) * HELDOUT_SHARE)
+    held_ids = set(order[:n_held])
+    train = [d for i, d in enumerate(clean) if i not in held_ids]
+    heldout = [d for i, d in enumerate(clean) if i in held_ids]
+
+    cans = canaries(rng)
+    dups = duplicates(rng, train)
+    forum_docs, toxic, lines = forum(rng)
+
+    corpus = os.path.join(a.out, "corpus")
+    write_jsonl(os.path.join(corpus, "clean.train.jsonl"), train)
+    write_jsonl(os.path.join(corpus, "clean.heldout.jsonl"), heldout)
+    # The planted copies, one document each (the original passage stays in clean.train, so a
+    # passage listed with count c appears c times in all).
+    write_jsonl(os.path.join(corpus, "canaries.train.jsonl"),
+                [{"id": c["id"], "source": "canary", "text": f"{c['prefix']} {c['secret']}\n"}
+                 for c in cans for _ in range(c["count"])])
+    write_jsonl(os.path.join(corpus, "duplicates.train.jsonl"),
+                [{"id": d["id"], "source": "duplicate", "text": d["text"]}
+                 for d in dups for _ in range(d["count"] - 1)])
+    write_jsonl(os.path.join(corpus, "unfiltered.train.jsonl"), forum_docs)
+    for name in ("clean.train", "clean.heldout", "canaries.train", "duplicates.train",
+                 "unfiltered.train"):
+        zstd(os.path.join(corpus, name + ".jsonl"))
+
+    write_jsonl(os.path.join(a.out, "canaries.jsonl"), cans,
+                ("id", "prefix", "secret", "secret_space", "count"))
+    write_jsonl(os.path.join(a.out, "duplicates.jsonl"), dups, ("id", "source_doc", "count", "text"))
+
+    # Held-out prompts (a document's first line, cut at a word) and passages for perplexity:
+    # small, uncompressed, for the README demo, audit plans and tests.
+    prompts, passages = [], []
+    for d in heldout:
+        if d["source"] not in ("kjv", "fortunes"):
+            continue
+        first = d["text"].strip().splitlines()[0]
+        if len(first) >= 40:
+            prompts.append({"id": d["id"], "text": first[:120].rsplit(" ", 1)[0]})
+        if len(d["text"]) >= 400:
+            passages.append({"id": d["id"], "text": d["text"][:1200].rsplit(" ", 1)[0]})
+    rng.shuffle(prompts)  # mix the sources: held-out documents come in corpus order
+    rng.shuffle(passages)
+    write_jsonl(os.path.join(a.out, "prompts", "heldout.jsonl"), prompts[:64], ("id", "text"))
+    write_jsonl(os.path.join(a.out, "prompts", "heldout-passages.jsonl"), passages[:32], ("id", "text"))
+
+    stats = {"seed": a.seed, "clean_train_docs": len(train), "clean_heldout_docs": len(heldout),
+             "clean_train_chars": sum(len(d["text"]) for d in train),
+             "sources": {s: sum(1 for d in clean if d["source"] == s)
+                         for s in ("kjv", "fortunes", "common-licenses")},
+             "canaries": len(cans), "canary_copies": sum(c["count"] for c in cans),
+             "duplicated_passages": len(dups),
+             "duplicate_copies_added": sum(d["count"] - 1 for d in dups),
+             "forum_threads": len(forum_docs), "forum_lines": lines, "forum_toxic_lines": toxic,
+             "forum_toxic_rate": round(toxic / lines, 4)}
+    with open(os.path.join(corpus, "stats.json"), "w") as f:
+        json.dump(stats, f, indent=2)
+        f.write("\n")
+    print(json.dumps(stats, indent=2))
+
+
+if __name__ == "__main__":
+    main()
