@@ -1,5 +1,5 @@
-// SHA-256 of bytes held in memory: plan and policy hashes, per-sample seeds, decision chains.
-// (Checkpoint identity streams files through the same OpenSSL digest in model/identity.)
+// SHA-256 (OpenSSL): checkpoint identity, plan and policy hashes, per-sample seeds, decision
+// chains.
 #pragma once
 
 #include <array>

@@ -1,6 +1,5 @@
 #include "model/identity.hpp"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,40 +11,13 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/sha256.hpp"
 
 namespace sg::model {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct DigestDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-      throw RuntimeError("OpenSSL: SHA-256 unavailable");
-  }
-  void update(const void* data, std::size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
-  std::string hex() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-      out += digits[md[i] >> 4];
-      out += digits[md[i] & 15];
-    }
-    return out;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, DigestDeleter> ctx_;
-};
 
 struct FileStamp {
   std::uint64_t dev, ino, size;
@@ -79,7 +51,7 @@ std::string sha256_file(const fs::path& file) {
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.update(buf.data(), static_cast<std::size_t>(in.gcount()));
+    h.update(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
   }
   if (in.bad()) throw RuntimeError(file.string() + ": read error while hashing");
   return h.hex();
@@ -93,7 +65,7 @@ std::string checkpoint_sha256(const std::vector<fs::path>& weight_files) {
   Sha256 h;
   for (const auto& f : files) {
     std::string line = f.filename().string() + " " + sha256_file(f) + "\n";
-    h.update(line.data(), line.size());
+    h.update(line);
   }
   return h.hex();
 }
@@ -108,7 +80,7 @@ std::string cached_checkpoint_sha256(const std::vector<fs::path>& weight_files,
     key_text += abs.string() + "\n";
   }
   Sha256 key;
-  key.update(key_text.data(), key_text.size());
+  key.update(key_text);
   const fs::path entry = cache_dir / (key.hex() + ".json");
   if (!force_rehash && fs::exists(entry)) {
     try {
