@@ -143,10 +143,19 @@ RunSummary Runner::run(const RunnerOptions& options) {
     summary.run_id = store_.create_run(nr);
   }
   const std::int64_t run_id = summary.run_id;
+  auto timed = [&](auto&& write) {
+    const auto t0 = std::chrono::steady_clock::now();
+    write();
+    summary.store_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
 
   try {
-    store_.add_prompts(run_id, prompt_records());
-    const auto stored = store_.existing_sample_keys(run_id);
+    std::set<db::SampleKey> stored;
+    timed([&] {
+      store_.add_prompts(run_id, prompt_records());
+      stored = store_.existing_sample_keys(run_id);
+    });
     std::vector<const Job*> pending;
     for (const auto& j : all_jobs)
       if (!stored.count(j.key)) pending.push_back(&j);
@@ -157,7 +166,7 @@ RunSummary Runner::run(const RunnerOptions& options) {
     auto store_sample = [&](const db::SampleRecord& sample) {
       db::SampleRecord s = sample;
       s.run_id = run_id;
-      store_.add_sample(s);
+      timed([&] { store_.add_sample(s); });
       ++summary.done;
       ++summary.new_samples;
       if (options.on_progress) options.on_progress(summary.done, summary.planned);
@@ -194,7 +203,7 @@ RunSummary Runner::run(const RunnerOptions& options) {
         group.push_back(&j);
         requests.push_back(std::move(req));
       }
-      store_.heartbeat(run_id);
+      timed([&] { store_.heartbeat(run_id); });
       auto results = generator.run(requests);
       for (std::size_t i = 0; i < group.size(); ++i) {
         // Ctrl-C between samples: what is stored is whole, the rest is redone on resume.
@@ -207,8 +216,10 @@ RunSummary Runner::run(const RunnerOptions& options) {
       store_.finish_run(run_id, db::RunStatus::kInterrupted, "stopped by a signal (Ctrl-C)");
       summary.outcome = "interrupted";
     } else {
-      summary.aggregates = aggregate(run_id);
-      store_.finish_run(run_id, db::RunStatus::kCompleted);
+      timed([&] {
+        summary.aggregates = aggregate(run_id);
+        store_.finish_run(run_id, db::RunStatus::kCompleted);
+      });
       summary.outcome = "completed";
     }
   } catch (const db::DiskFullError&) {

@@ -39,6 +39,7 @@ struct RunSummary {
   std::int64_t done = 0;         // stored in all, this session included
   std::int64_t new_samples = 0;  // stored by this session
   double seconds = 0;
+  double store_seconds = 0;  // of `seconds`, spent in the store (for the store-cost benchmark)
   std::vector<db::Aggregate> aggregates;
 };
 

@@ -144,6 +144,7 @@ int cmd_audit(const Args& args) {
                        {"samples_done", summary.done},
                        {"samples_new", summary.new_samples},
                        {"seconds", summary.seconds},
+                       {"store_seconds", summary.store_seconds},
                        {"aggregates", aggregates_json(summary.aggregates)}};
     std::cout << out.dump() << "\n";
   } else {
