@@ -27,6 +27,26 @@ std::string heldout_prompt_id(const TextRecord& r) {
   return "heldout:" + r.id;
 }
 
+// An unfinished run of this plan on a checkpoint at the same path but with other weights:
+// the weights changed mid-audit. Their samples are never mixed, and a new run is not
+// started silently either: the user restores the weights or asks for a new run.
+void refuse_if_checkpoint_changed(db::Store& store, const db::CheckpointRecord& now,
+                                  const std::string& plan_hash, bool new_run) {
+  if (new_run) return;
+  for (const auto& r : store.runs()) {
+    if (r.plan_hash != plan_hash || r.status == db::RunStatus::kCompleted ||
+        r.checkpoint_sha256 == now.sha256)
+      continue;
+    auto then = store.checkpoint(r.checkpoint_id);
+    if (!then || then->path != now.path) continue;
+    throw InputError(now.path + ": the weights changed since run " + std::to_string(r.id) +
+                     " of this plan started (SHA-256 " + r.checkpoint_sha256.substr(0, 12) +
+                     "... then, " + now.sha256.substr(0, 12) +
+                     "... now); its samples are not mixed with new ones: restore the weights to "
+                     "resume it, or pass --new-run to audit the changed checkpoint");
+  }
+}
+
 }  // namespace
 
 Runner::Runner(engine::Model& model, const tokenizer::Tokenizer& tokenizer, db::Store& store,
@@ -131,6 +151,7 @@ RunSummary Runner::run(const RunnerOptions& options) {
     summary.resumed = true;
     summary.recovered = claim.recovered;
   } else {
+    refuse_if_checkpoint_changed(store_, target_.checkpoint, plan_hash_, options.new_run);
     db::NewRun nr;
     nr.checkpoint_id = checkpoint_id;
     nr.plan_path = plan_.file.string();

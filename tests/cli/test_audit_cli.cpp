@@ -264,6 +264,40 @@ TEST_F(AuditCli, StageComesFromTheFamilyManifest) {
   EXPECT_NE(no_stage.err.find("--stage"), std::string::npos) << no_stage.err;
 }
 
+TEST_F(AuditCli, WeightsChangedMidAuditAreRefusedNotMixed) {
+  auto model = dir_ / "model";
+  fs::copy(kStage, model);
+  auto db = dir_ / "w.db";
+  auto args = audit_args(db, "resume.ini");
+  args[2] = model.string();
+  {
+    RunningStagegate p(args);
+    while (stored_count(db) < 5 && !p.exited())
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    p.signal(SIGINT);
+    ASSERT_EQ(p.wait().exit_code, 1);
+  }
+  {
+    // One mantissa bit of the last weight: a different checkpoint that still loads.
+    std::fstream f(model / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    char c = 0;
+    f.get(c);
+    f.seekp(-1, std::ios::end);
+    f.put(static_cast<char>(c ^ 1));
+  }
+  auto refused = run_stagegate(args);
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_NE(refused.err.find("weights changed since run 1"), std::string::npos) << refused.err;
+  args.push_back("--new-run");
+  auto fresh = run_stagegate(args);
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.err;
+  db::Store store(db);
+  auto runs = store.runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_NE(runs[0].checkpoint_sha256, runs[1].checkpoint_sha256);
+}
+
 TEST_F(AuditCli, APlanErrorNamesFileLineAndKey) {
   auto plan = dir_ / "bad.ini";
   std::ofstream(plan) << "[prompts]\nfile = " << (kPlans / "prompts-small.jsonl").string()
