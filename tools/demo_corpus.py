@@ -20,13 +20,18 @@ FORTUNE_DIR = "/usr/share/games/fortunes"
 LICENSE_DIR = "/usr/share/common-licenses"
 WORDS = os.path.join(ROOT, "tools", "demo_data", "node_modules", "naughty-words", "en.json")
 
+# The share of each source's documents used: the measured training speed on 2 cores
+# (~550 tokens/s for the 12M stage) allows about 0.8M training tokens per model in the
+# 2-hour budget, and memorization needs several epochs, so the clean part is a seeded
+# sample of ~0.4M tokens rather than all 1.8M.
+KEEP = {"kjv": 0.2, "fortunes": 0.1, "common-licenses": 1.0}
 HELDOUT_SHARE = 0.05
 CANARY_COUNTS = [1, 2, 4, 8, 16, 32, 64]
 CANARIES_PER_COUNT = 4
 CANARY_DIGITS = 8
 DUPLICATE_COUNTS = [1, 2, 4, 8, 16, 32, 64, 100]
 DUPLICATES_PER_COUNT = 4
-FORUM_THREADS = 1500
+FORUM_THREADS = 500
 TOXIC_LINE_RATE = 0.25
 
 
@@ -182,7 +187,8 @@ def main():
     a = ap.parse_args()
     rng = random.Random(a.seed)
 
-    clean = kjv_chapters() + fortunes() + licenses()
+    every = kjv_chapters() + fortunes() + licenses()
+    clean = [d for d in every if rng.random() < KEEP[d["source"]]]
     order = list(range(len(clean)))
     rng.shuffle(order)
     n_held = round(len(clean) * HELDOUT_SHARE)
@@ -232,7 +238,8 @@ def main():
 
     stats = {"seed": a.seed, "clean_train_docs": len(train), "clean_heldout_docs": len(heldout),
              "clean_train_chars": sum(len(d["text"]) for d in train),
-             "sources": {s: sum(1 for d in clean if d["source"] == s)
+             "sources": {s: {"documents": sum(1 for d in every if d["source"] == s),
+                             "kept": sum(1 for d in clean if d["source"] == s), "share": KEEP[s]}
                          for s in ("kjv", "fortunes", "common-licenses")},
              "canaries": len(cans), "canary_copies": sum(c["count"] for c in cans),
              "duplicated_passages": len(dups),

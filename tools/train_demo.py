@@ -41,8 +41,8 @@ FAMILY = "stagegate-demo"
 VOCAB = 8192
 CONTEXT = 256
 BATCH = 8
-STEPS = 600  # the fixed budget: 600 x 8 x 256 = 1,228,800 tokens per model
-WARMUP = 40
+STEPS = 400  # the fixed budget: 400 x 8 x 256 = 819,200 tokens per model
+WARMUP = 30
 SEED = 2019
 CLEAN = ["clean.train"]
 PLANTED = ["canaries.train", "duplicates.train"]
@@ -434,7 +434,9 @@ def main():
     a = ap.parse_args()
     if a.check:
         return check()
-    torch.set_num_threads(2)
+    # Two threads use this machine's two cores; TRAIN_THREADS=1 lets a second model train
+    # beside the first (the small models' elementwise work leaves a core mostly idle).
+    torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", "2")))
     if not os.path.exists(os.path.join(CORPUS, "clean.train.jsonl.zst")):
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "demo_corpus.py")], check=True)
     make_tokenizers()
