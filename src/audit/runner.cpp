@@ -184,8 +184,7 @@ RunSummary Runner::run(const RunnerOptions& options) {
     if (options.on_progress) options.on_progress(summary.done, summary.planned);
 
     auto stopped = [&] { return options.stop && options.stop->load(); };
-    auto store_sample = [&](const db::SampleRecord& sample) {
-      db::SampleRecord s = sample;
+    auto store_sample = [&](db::SampleRecord s) {
       s.run_id = run_id;
       timed([&] { store_.add_sample(s); });
       ++summary.done;

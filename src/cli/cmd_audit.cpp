@@ -140,6 +140,7 @@ int cmd_audit(const Args& args) {
                        {"db", store.file().string()},
                        {"outcome", summary.outcome},
                        {"resumed", summary.resumed},
+                       {"recovered", summary.recovered},
                        {"samples_planned", summary.planned},
                        {"samples_done", summary.done},
                        {"samples_new", summary.new_samples},
@@ -154,7 +155,10 @@ int cmd_audit(const Args& args) {
       std::cout << "; nothing to do (--new-run starts a fresh run)";
     else
       std::cout << ", " << summary.new_samples << " new samples, " << summary.done << "/"
-                << summary.planned << " stored" << (summary.resumed ? " (resumed)" : "");
+                << summary.planned << " stored"
+                << (summary.recovered ? " (resumed after its process died)"
+                    : summary.resumed ? " (resumed)"
+                                      : "");
     std::cout << "\n";
     print_aggregates(std::cout, summary.aggregates);
   }
