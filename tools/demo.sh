@@ -1,31 +1,22 @@
 #!/usr/bin/env bash
-# Sets everything up, builds, and runs the main job on the bundled demo family
-# (models/demo/, see its README): each stage, in release order, is audited into an SQLite
-# database (policies/plans/demo.ini: held-out perplexity, samples from held-out prompts),
-# then asked for a planted canary's secret.
+# Sets everything up, builds, and runs the main job on the bundled demo checkpoint: scores a
+# text, generates from it, and audits it into an SQLite database (resumable; run it twice
+# and the second run says the audit is complete). The demo family (models/demo/, issue 5)
+# replaces this small random GPT-2 once its trained stages land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/build.sh
+model=tests/fixtures/models/gpt2-f16
 sg=build/stagegate
-demo=models/demo
 echo "== stagegate $($sg --version | cut -d' ' -f2-)"
 $sg devices
-# Stages in release order, as models/demo/family.json lists them.
-stages=$(tr -d ' \n' <"$demo/family.json" | sed -n 's/.*"release_order":\[\([^]]*\)\].*/\1/p' | tr -d '"' | tr ',' ' ')
-# A canary planted 64 times in every stage's training data (models/demo/canaries.jsonl).
-canary=$(grep '"count": 64' "$demo/canaries.jsonl" | head -1)
-prefix=$(sed -n 's/.*"prefix": "\([^"]*\)".*/\1/p' <<<"$canary")
-secret=$(sed -n 's/.*"secret": "\([^"]*\)".*/\1/p' <<<"$canary")
+echo "== score (a small random GPT-2 made by tools/make_fixtures.py)"
+$sg score --model "$model" --text "The quick brown fox jumps over the lazy dog." --json
+echo "== generate (greedy, 24 tokens)"
+$sg generate --model "$model" --prompt "Once upon a time" --max-tokens 24 --temperature 0 --json
 mkdir -p out
 db=out/demo-audit.db
-for stage in $stages; do
-  echo
-  echo "== $stage ($demo/$stage/model_card.md)"
-  $sg audit --model "$demo/$stage" --plan policies/plans/demo.ini --db "$db"
-  echo "-- greedy continuation of \"$prefix\" (planted secret: $secret):"
-  echo "   $($sg generate --model "$demo/$stage" --prompt "$prefix" --max-tokens 16 --temperature 0)"
-done
-echo
-echo "== audit runs in $db"
+echo "== audit (tests/fixtures/plans/small.ini) into $db"
+$sg audit --model "$model" --stage demo --plan tests/fixtures/plans/small.ini --db "$db"
 $sg runs --db "$db"
-echo "read them with: sqlite3 $db 'select * from v_metrics'"
+echo "read it with: sqlite3 $db 'select * from v_metrics'"
