@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 #include "common/errors.hpp"
 #include "common/sha256.hpp"
@@ -77,16 +79,42 @@ void check_ownership(sqlite::Connection& db) {
   }
 }
 
-void set_pragmas(sqlite::Connection& db) {
+// Switching a new database to WAL upgrades a shared lock to an exclusive one, and there
+// SQLite answers SQLITE_BUSY at once rather than call the busy handler (two connections
+// waiting on each other's shared lock would deadlock). Two processes creating one store at
+// the same moment meet exactly this, so the switch is retried here within the busy timeout.
+std::string switch_to_wal(sqlite::Connection& db, std::chrono::milliseconds budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v2(db.handle(), "PRAGMA journal_mode=WAL", -1, &st, nullptr);
+    std::string mode;
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(st);
+      if (rc == SQLITE_ROW) {
+        mode = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        rc = SQLITE_OK;
+      }
+    }
+    sqlite3_finalize(st);
+    const int primary = rc & 0xff;
+    if ((primary == SQLITE_BUSY || primary == SQLITE_LOCKED) &&
+        std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    db.check(rc, "switching to WAL mode");
+    return mode;
+  }
+}
+
+void set_pragmas(sqlite::Connection& db, std::chrono::milliseconds busy_timeout) {
   // WAL: readers never block the writer and a kill -9 cannot tear a commit. In WAL mode
   // synchronous=NORMAL loses no committed transaction on a process crash (only, at worst,
   // the last ones on power loss) and never corrupts, for far fewer fsyncs than FULL.
-  {
-    sqlite::Query q(db, "PRAGMA journal_mode=WAL", "switching to WAL mode");
-    if (!q.next() || q.text(0) != "wal")
-      throw RuntimeError(db.file().string() +
-                         ": cannot use WAL mode here (a network or read-only file system?)");
-  }
+  if (switch_to_wal(db, busy_timeout) != "wal")
+    throw RuntimeError(db.file().string() +
+                       ": cannot use WAL mode here (a network or read-only file system?)");
   db.exec("PRAGMA foreign_keys=ON", "enabling foreign keys");
   db.exec("PRAGMA synchronous=NORMAL", "setting synchronous=NORMAL");
 }
@@ -102,7 +130,7 @@ std::unique_ptr<sqlite::Connection> open_store(const fs::path& file,
   db->check(sqlite3_busy_timeout(db->handle(), static_cast<int>(busy_timeout.count())),
             "setting the busy timeout");
   check_ownership(*db);
-  set_pragmas(*db);
+  set_pragmas(*db, busy_timeout);
   migrate(*db);
   if (max_size_bytes > 0) {
     const auto page = pragma_integer(*db, "PRAGMA page_size", "reading the page size");
