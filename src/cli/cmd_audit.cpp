@@ -124,7 +124,7 @@ int cmd_audit(const Args& args) {
   options.on_progress = [&](std::int64_t done, std::int64_t planned) {
     if (!bar) {
       bar.emplace("audit " + target.checkpoint.stage, static_cast<std::uint64_t>(planned),
-                  "samples");
+                  "samples", static_cast<std::uint64_t>(done));
     }
     bar->set(static_cast<std::uint64_t>(done));
   };

@@ -7,10 +7,13 @@
 
 namespace sg {
 
-ProgressBar::ProgressBar(std::string label, std::uint64_t total, std::string unit)
+ProgressBar::ProgressBar(std::string label, std::uint64_t total, std::string unit,
+                         std::uint64_t already_done)
     : label_(std::move(label)),
       unit_(std::move(unit)),
       total_(total),
+      first_(std::min(already_done, total)),
+      done_(first_),
       enabled_(isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()) {}
 
@@ -41,7 +44,7 @@ void ProgressBar::draw(bool force) {
   if (!force && now - last_draw_ < std::chrono::milliseconds(100) && done_ != total_) return;
   last_draw_ = now;
   double secs = std::chrono::duration<double>(now - start_).count();
-  double rate = secs > 0 ? static_cast<double>(done_) / secs : 0.0;
+  double rate = secs > 0 ? static_cast<double>(done_ - first_) / secs : 0.0;
   double frac = total_ ? static_cast<double>(done_) / static_cast<double>(total_) : 1.0;
   constexpr int kWidth = 30;
   int filled = static_cast<int>(frac * kWidth);

@@ -9,7 +9,10 @@ namespace sg {
 
 class ProgressBar {
  public:
-  ProgressBar(std::string label, std::uint64_t total, std::string unit = "");
+  // `already_done` counts work finished before this bar started (a resumed job): it shows in
+  // the count but not in the rate or the ETA.
+  ProgressBar(std::string label, std::uint64_t total, std::string unit = "",
+              std::uint64_t already_done = 0);
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
   ~ProgressBar();
@@ -24,6 +27,7 @@ class ProgressBar {
   std::string label_;
   std::string unit_;
   std::uint64_t total_;
+  std::uint64_t first_ = 0;
   std::uint64_t done_ = 0;
   bool enabled_;
   bool finished_ = false;
