@@ -4,8 +4,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
-#include "common/errors.hpp"
 #include "cli/run_report.hpp"
+#include "common/errors.hpp"
 #include "db/store.hpp"
 
 namespace sg::cli {

@@ -21,9 +21,6 @@ std::string slurp(const std::filesystem::path& p) {
   ss << in.rdbuf();
   return ss.str();
 }
-}  // namespace
-
-namespace {
 
 // Starts the binary with stdin/stdout/stderr on files in `dir`; returns its pid.
 pid_t start(const std::vector<std::string>& args, const std::filesystem::path& dir,
