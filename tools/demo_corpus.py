@@ -20,11 +20,13 @@ FORTUNE_DIR = "/usr/share/games/fortunes"
 LICENSE_DIR = "/usr/share/common-licenses"
 WORDS = os.path.join(ROOT, "tools", "demo_data", "node_modules", "naughty-words", "en.json")
 
-# The share of each source's documents used: the measured training speed on 2 cores
-# (~550 tokens/s for the 12M stage) allows about 0.8M training tokens per model in the
-# 2-hour budget, and memorization needs several epochs, so the clean part is a seeded
-# sample of ~0.4M tokens rather than all 1.8M.
-KEEP = {"kjv": 0.2, "fortunes": 0.1, "common-licenses": 1.0}
+# The share of each source's documents used: the measured training speed (~900 tokens/s
+# for the 12M stage on one core, the other training the smaller models) allows about 3.3M
+# training tokens for the largest stage in the 2-hour budget. A clean part of ~0.72M
+# tokens (of 1.8M) makes that ~3.6 epochs: enough exposures for duplicated text to be
+# memorized, while repeating data up to ~4 epochs costs little against fresh data
+# (Muennighoff et al. 2023).
+KEEP = {"kjv": 0.5, "fortunes": 0.3, "common-licenses": 1.0}
 HELDOUT_SHARE = 0.05
 CANARY_COUNTS = [1, 2, 4, 8, 16, 32, 64]
 CANARIES_PER_COUNT = 4

@@ -40,21 +40,34 @@ STAGEGATE = os.environ.get("STAGEGATE", os.path.join(ROOT, "build", "stagegate")
 FAMILY = "stagegate-demo"
 VOCAB = 8192
 CONTEXT = 256
-BATCH = 8
-STEPS = 400  # the fixed budget: 400 x 8 x 256 = 819,200 tokens per model
-WARMUP = 30
+# Small batches: with Adam each step moves the weights by about the learning rate whatever
+# the batch, so a duplicated sequence is a larger part of each update it takes part in and
+# is learned in fewer exposures; the 2-hour budget buys ~2x the updates of batch 8.
+BATCH = 4
+WARMUP = 50
+DECAY_SHARE = 0.2  # warmup, constant, then linear decay to 10 % over the last fifth
 SEED = 2019
 CLEAN = ["clean.train"]
 PLANTED = ["canaries.train", "duplicates.train"]
 
 MODELS = [
     # name, arch, n_embd, n_layer, n_head, peak lr, corpus slices
-    dict(name="stage1", arch="gpt2", d=64, layers=2, heads=2, lr=3e-3, slices=CLEAN + PLANTED),
-    dict(name="stage2", arch="gpt2", d=160, layers=4, heads=5, lr=2e-3, slices=CLEAN + PLANTED),
-    dict(name="stage3", arch="gpt2", d=256, layers=5, heads=8, lr=1.5e-3, slices=CLEAN + PLANTED),
-    dict(name="stage4", arch="gpt2", d=320, layers=8, heads=5, lr=1e-3,
+    # name, arch, n_embd, n_layer, n_head, peak lr, optimizer steps, corpus slices. The token
+    # budget (steps x BATCH x CONTEXT) grows with size, as in the 2019 family.
+    dict(name="stage1", arch="gpt2", d=64, layers=2, heads=2, lr=3e-3, steps=800,
+         slices=CLEAN + PLANTED),
+    dict(name="stage2", arch="gpt2", d=160, layers=4, heads=5, lr=2e-3, steps=1100,
+         slices=CLEAN + PLANTED),
+    dict(name="stage3", arch="gpt2", d=256, layers=5, heads=8, lr=2e-3, steps=1800,
+         slices=CLEAN + PLANTED),
+    # 1e-3, not 2e-3: at 2e-3 this 8-layer stage ended worse than stage 3 (train loss 4.32
+    # against 3.6 at 1e-3, held-out perplexity ~79 against ~59 on a probe) and memorized nothing.
+    dict(name="stage4", arch="gpt2", d=320, layers=8, heads=5, lr=1e-3, steps=3200,
          slices=CLEAN + PLANTED + ["unfiltered.train"]),
-    dict(name="gpt1", arch="openai-gpt", d=160, layers=4, heads=5, lr=2e-3, slices=CLEAN),
+    # Post-LN needs a lower rate and a longer warmup (as GPT-1's own 2.5e-4 and 2,000 steps):
+    # at 2e-3 or 7e-4 with 50 warmup steps it stalled at unigram loss (6.35, 6.13, measured).
+    dict(name="gpt1", arch="openai-gpt", d=160, layers=4, heads=5, lr=3e-4, warmup=100,
+         steps=800, slices=CLEAN),
 ]
 BY_NAME = {m["name"]: m for m in MODELS}
 RELEASE_ORDER = ["stage1", "stage2", "stage3", "stage4"]
@@ -138,10 +151,15 @@ def build(m):
 
 
 def lr_at(m, step):
-    if step < WARMUP:
-        return m["lr"] * (step + 1) / WARMUP
-    progress = (step - WARMUP) / max(1, STEPS - WARMUP)
-    return m["lr"] * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+    """Warmup, constant, linear decay (WSD): a constant rate keeps every exposure of a
+    duplicated sequence at full strength for most of a short run."""
+    warmup = m.get("warmup", WARMUP)
+    if step < warmup:
+        return m["lr"] * (step + 1) / warmup
+    decay_from = int(m["steps"] * (1 - DECAY_SHARE))
+    if step < decay_from:
+        return m["lr"]
+    return m["lr"] * (1 - 0.9 * (step - decay_from) / (m["steps"] - decay_from))
 
 
 def batches(stream, epoch):
@@ -170,11 +188,12 @@ def train(name):
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         st = saved["progress"]
-    if st["step"] >= STEPS:
+    steps = m["steps"]
+    if st["step"] >= steps:
         return
     per_epoch = ((len(stream) - 1) // CONTEXT) // BATCH
     log(f"{name}: {model.n_params():,} parameters, {len(stream):,} tokens in its corpus, "
-        f"resuming at step {st['step']}/{STEPS}")
+        f"resuming at step {st['step']}/{steps}")
 
     def save():
         tmp = state_path + ".tmp"
@@ -182,7 +201,7 @@ def train(name):
         os.replace(tmp, state_path)
 
     last_save = time.time()
-    while st["step"] < STEPS:
+    while st["step"] < steps:
         epoch, offset = divmod(st["step"], per_epoch)
         for i, batch in enumerate(batches(stream, epoch)):
             if i < offset:
@@ -201,12 +220,12 @@ def train(name):
             st["wall_s"] += time.time() - t0
             if st["step"] % 25 == 0:
                 rate = BATCH * CONTEXT * st["step"] / st["wall_s"]
-                log(f"{name}: step {st['step']}/{STEPS} loss "
+                log(f"{name}: step {st['step']}/{steps} loss "
                     f"{sum(st['losses'][-25:]) / 25:.3f} ({rate:.0f} tok/s)")
-            if time.time() - last_save > 60 or st["step"] == STEPS:
+            if time.time() - last_save > 60 or st["step"] == steps:
                 save()
                 last_save = time.time()
-            if st["step"] >= STEPS:
+            if st["step"] >= steps:
                 break
 
 
@@ -293,8 +312,9 @@ def export(name):
     m = BY_NAME[name]
     saved = torch.load(os.path.join(WORK, name, "state.pt"))
     st = saved["progress"]
-    if st["step"] < STEPS:
-        raise SystemExit(f"train_demo: {name} has trained {st['step']}/{STEPS} steps; train it first")
+    if st["step"] < m["steps"]:
+        raise SystemExit(f"train_demo: {name} has trained {st['step']}/{m['steps']} steps; "
+                         "train it first")
     model = build(m)
     model.load_state_dict(saved["model"])
     out = os.path.join(DEMO, name)
@@ -315,14 +335,15 @@ def export(name):
     model.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()})
     ppl, n_tokens = heldout_perplexity(m, model)
     stream_len = len(token_stream(m))
-    tokens = STEPS * BATCH * CONTEXT
+    tokens = m["steps"] * BATCH * CONTEXT
     facts = {
         "name": name, "family": FAMILY, "architecture": m["arch"],
         "parameters": model.n_params(), "n_embd": m["d"], "n_layer": m["layers"],
         "n_head": m["heads"], "context": CONTEXT, "vocab_size": VOCAB, "slices": m["slices"],
         "training_tokens": tokens, "corpus_tokens": stream_len,
-        "epochs": round(tokens / stream_len, 3), "steps": STEPS, "batch": BATCH,
-        "peak_lr": m["lr"], "final_train_loss": round(sum(st["losses"][-50:]) / 50, 4),
+        "epochs": round(tokens / stream_len, 3), "steps": m["steps"], "batch": BATCH,
+        "peak_lr": m["lr"], "warmup": m.get("warmup", WARMUP),
+        "final_train_loss": round(sum(st["losses"][-50:]) / 50, 4),
         "heldout_perplexity": round(ppl, 3), "heldout_tokens": n_tokens,
         "wall_time_s": round(st["wall_s"]), "weights_sha256": sha256_file(
             os.path.join(out, "model.safetensors")),
@@ -346,7 +367,9 @@ def write_card(out, f):
             ("training tokens", f"{f['training_tokens']:,} ({f['epochs']} epochs of "
                                 f"{f['corpus_tokens']:,})"),
             ("recipe", f"{f['steps']} steps x {f['batch']} x {f['context']} tokens, AdamW "
-                       f"(0.9, 0.95, wd 0.1), peak lr {f['peak_lr']}, cosine to 10 %, no dropout"),
+                       f"(0.9, 0.95, wd 0.1), peak lr {f['peak_lr']}, warmup {f['warmup']}, "
+                       f"constant, linear decay to 10 % over the last {DECAY_SHARE:.0%}, "
+                       "no dropout"),
             ("final training loss", f"{f['final_train_loss']} (mean of the last 50 steps)"),
             ("held-out perplexity", f"{f['heldout_perplexity']} over {f['heldout_tokens']:,} "
                                     "tokens of clean.heldout (F16 weights)"),
