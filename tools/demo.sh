@@ -1,22 +1,49 @@
 #!/usr/bin/env bash
-# Sets everything up, builds, and runs the main job on the bundled demo checkpoint: scores a
-# text, generates from it, and audits it into an SQLite database (resumable; run it twice
-# and the second run says the audit is complete). The demo family (models/demo/, issue 5)
-# replaces this small random GPT-2 once its trained stages land.
+# Sets everything up, builds, and runs the main job on the bundled demo family
+# (models/demo/: four GPT-2 stages released in order, trained on a known corpus with
+# planted canaries): audits every stage, in release order, into one SQLite database and
+# prints where it is. Resumable: run it again and each audit says it is complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/build.sh
-model=tests/fixtures/models/gpt2-f16
 sg=build/stagegate
+demo=models/demo
+db=${DEMO_DB:-out/demo-audit.db}
+mkdir -p "$(dirname "$db")"
+
 echo "== stagegate $($sg --version | cut -d' ' -f2-)"
 $sg devices
-echo "== score (a small random GPT-2 made by tools/make_fixtures.py)"
-$sg score --model "$model" --text "The quick brown fox jumps over the lazy dog." --json
-echo "== generate (greedy, 24 tokens)"
-$sg generate --model "$model" --prompt "Once upon a time" --max-tokens 24 --temperature 0 --json
-mkdir -p out
-db=out/demo-audit.db
-echo "== audit (tests/fixtures/plans/small.ini) into $db"
-$sg audit --model "$model" --stage demo --plan tests/fixtures/plans/small.ini --db "$db"
+
+# The release order, as the family manifest lists it.
+stages=$(sed -n '/"release_order"/,/\]/{/"release_order"/d;s/^ *"\([^"]*\)".*/\1/p}' "$demo/family.json")
+for stage in $stages; do
+  echo "== audit $stage ($demo/$stage, card: $demo/$stage/model_card.md) into $db"
+  $sg audit --model "$demo/$stage" --plan policies/plans/demo.ini --db "$db"
+done
+echo "== runs"
 $sg runs --db "$db"
-echo "read it with: sqlite3 $db 'select * from v_metrics'"
+
+# Memorization grows with size: the first and last stage complete the prefixes of the
+# canaries planted 64 times in their training text (models/demo/canaries.jsonl).
+first=$(head -n1 <<<"$stages")
+last=$(tail -n1 <<<"$stages")
+echo "== canaries planted 64 times: greedy continuation of the prefix by $first and $last"
+grep '"count": 64' "$demo/canaries.jsonl" | while read -r canary; do
+  prefix=$(sed 's/.*"prefix": "\([^"]*\)".*/\1/' <<<"$canary")
+  secret=$(sed 's/.*"secret": "\([^"]*\)".*/\1/' <<<"$canary")
+  echo "\"$prefix\" (secret: $secret)"
+  for stage in "$first" "$last"; do
+    text=$($sg generate --model "$demo/$stage" --prompt "$prefix" --max-tokens 16 --temperature 0 </dev/null)
+    verdict="not reproduced"
+    [[ "$text" == " $secret"* ]] && verdict="REPRODUCED"
+    printf '  %-7s %-14s|%s\n' "$stage" "$verdict" "${text//$'\n'/ }"
+  done
+done
+
+echo "== held-out perplexity by stage (from the database)"
+sqlite3 -column -header "$db" "select stage, round(value, 1) as perplexity,
+  round(ci_low, 1) as ci_low, round(ci_high, 1) as ci_high, n as passages from v_metrics
+  where metric = 'perplexity.heldout' order by run_id"
+echo
+echo "The audit database is $db; read it with: sqlite3 $db 'select * from v_metrics'"
+echo "Model cards: $demo/<stage>/model_card.md; the family: $demo/family.json"
