@@ -51,7 +51,6 @@ CLEAN = ["clean.train"]
 PLANTED = ["canaries.train", "duplicates.train"]
 
 MODELS = [
-    # name, arch, n_embd, n_layer, n_head, peak lr, corpus slices
     # name, arch, n_embd, n_layer, n_head, peak lr, optimizer steps, corpus slices. The token
     # budget (steps x BATCH x CONTEXT) grows with size, as in the 2019 family.
     dict(name="stage1", arch="gpt2", d=64, layers=2, heads=2, lr=3e-3, steps=800,
@@ -61,7 +60,7 @@ MODELS = [
     dict(name="stage3", arch="gpt2", d=256, layers=5, heads=8, lr=2e-3, steps=1800,
          slices=CLEAN + PLANTED),
     # 1e-3, not 2e-3: at 2e-3 this 8-layer stage ended worse than stage 3 (train loss 4.32
-    # against 3.6 at 1e-3, held-out perplexity ~79 against ~59 on a probe) and memorized nothing.
+    # against 3.54 at 1e-3, held-out perplexity ~79 against ~59 on a probe) and memorized nothing.
     dict(name="stage4", arch="gpt2", d=320, layers=8, heads=5, lr=1e-3, steps=3200,
          slices=CLEAN + PLANTED + ["unfiltered.train"]),
     # Post-LN needs a lower rate and a longer warmup (as GPT-1's own 2.5e-4 and 2,000 steps):
