@@ -23,7 +23,9 @@ struct CheckpointRecord {
   std::string last_seen_at;   // set by the store
 };
 
-enum class RunStatus { kRunning, kInterrupted, kCompleted, kFailed };
+// kAbandoned: superseded by a newer run of the same plan on the same checkpoint (--new-run);
+// never resumed.
+enum class RunStatus { kRunning, kInterrupted, kCompleted, kFailed, kAbandoned };
 std::string_view to_string(RunStatus status);
 
 struct NewRun {
@@ -77,8 +79,23 @@ struct ClaimResult {
   std::optional<Lease> holder;  // kHeld: who; kClaimed with `recovered`: the dead holder
 };
 
+// How an audit starts on one (checkpoint, plan): see Store::start_run.
+struct StartRunResult {
+  enum class Outcome {
+    kCreated,    // a new run, held by this process
+    kResumed,    // the unfinished run, now held by this process
+    kCompleted,  // the latest run is complete: nothing to do
+    kHeld,       // a live process works the unfinished run: `holder`
+  };
+  Outcome outcome = Outcome::kCreated;
+  std::int64_t run_id = 0;
+  bool recovered = false;  // kResumed: its previous holder had died
+  std::optional<Lease> holder;
+  std::optional<std::int64_t> abandoned_run;  // kCreated with `fresh`: the run it superseded
+};
+
 struct PromptRecord {
-  std::string id;      // unique in the run: the plan's id, or one a detector namespaces
+  std::string id;      // unique in the run: "<source>:<id in the source>"
   std::string source;  // the set it came from: "prompts", or a detector's name
   std::string text;
 };
@@ -117,6 +134,16 @@ struct FilterEventRecord {
   std::string detail_json = "{}";
 };
 
+// Why a detector gave a sample its figures (view v_evidence).
+struct EvidenceRecord {
+  std::string detector;
+  std::string metric;  // "" when it explains several
+  std::string kind;
+  std::optional<std::int64_t> start_byte;  // [start, end) in the sample's text
+  std::optional<std::int64_t> end_byte;
+  std::string detail_json = "{}";
+};
+
 struct SampleRecord {
   std::int64_t id = 0;  // assigned by the store
   std::int64_t run_id = 0;
@@ -131,7 +158,21 @@ struct SampleRecord {
   std::vector<MetricValue> metrics;
   // Filters that acted while it was generated; stored with it (run and sample ids filled in).
   std::vector<FilterEventRecord> filter_events;
-  std::string created_at;  // set by the store
+  std::vector<EvidenceRecord> evidence;  // stored with it; not read back by samples()
+  std::string created_at;                // set by the store
+  // Read back by the store, not written: the source of its prompt, and its token count.
+  std::string source;
+  std::int64_t token_count = 0;
+};
+
+// Which samples of a run to read, and which of their parts (select_samples).
+struct SampleSelection {
+  std::optional<std::string> source;
+  std::optional<std::string> strategy;
+  bool tokens = false;
+  bool text = false;
+  bool logprobs = false;
+  std::string metric_prefix;  // metrics whose name starts with it; "" reads none
 };
 
 // A run's summary of one metric for one strategy ("" = all) and slice ("" = none, or e.g.

@@ -1,6 +1,6 @@
 -- The stagegate audit store's schema after every migration in db/migrations/.
 -- Generated; do not edit. Regenerate: cmake --build build --target db_schema
--- PRAGMA user_version = 1;
+-- PRAGMA user_version = 2;
 -- PRAGMA application_id = 1397178707;
 
 CREATE TABLE aggregates (
@@ -17,7 +17,7 @@ CREATE TABLE aggregates (
   UNIQUE (run_id, metric, strategy, slice)
 );
 
-CREATE TABLE audit_runs (
+CREATE TABLE "audit_runs" (
   id INTEGER PRIMARY KEY,
   checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id),
   plan_path TEXT NOT NULL,
@@ -26,7 +26,8 @@ CREATE TABLE audit_runs (
   tool_version TEXT NOT NULL,
   tool_commit TEXT NOT NULL,
   device TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('running', 'interrupted', 'completed', 'failed')),
+  status TEXT NOT NULL
+    CHECK (status IN ('running', 'interrupted', 'completed', 'failed', 'abandoned')),
   samples_planned INTEGER NOT NULL CHECK (samples_planned >= 0),
   started_at TEXT NOT NULL,
   ended_at TEXT,
@@ -94,6 +95,18 @@ CREATE TABLE run_leases (
   heartbeat_at TEXT NOT NULL
 );
 
+CREATE TABLE sample_evidence (
+  id INTEGER PRIMARY KEY,
+  sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+  detector TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  start_byte INTEGER CHECK (start_byte >= 0),
+  end_byte INTEGER CHECK (end_byte >= start_byte),
+  detail_json TEXT NOT NULL CHECK (json_valid(detail_json)),
+  CHECK ((start_byte IS NULL) = (end_byte IS NULL))
+);
+
 CREATE TABLE sample_metrics (
   sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
   metric TEXT NOT NULL,
@@ -147,6 +160,9 @@ CREATE TABLE server_requests (
 
 CREATE INDEX audit_runs_by_checkpoint_plan ON audit_runs(checkpoint_id, plan_hash, id);
 
+CREATE UNIQUE INDEX audit_runs_one_unfinished ON audit_runs(checkpoint_id, plan_hash)
+WHERE status IN ('running', 'interrupted', 'failed');
+
 CREATE INDEX decisions_by_checkpoint ON decisions(checkpoint_id);
 
 CREATE INDEX filter_events_by_request ON filter_events(request_id);
@@ -155,6 +171,8 @@ CREATE INDEX filter_events_by_run ON filter_events(run_id);
 
 CREATE INDEX filter_events_by_sample ON filter_events(sample_id);
 
+CREATE INDEX sample_evidence_by_sample ON sample_evidence(sample_id);
+
 CREATE INDEX samples_by_prompt ON samples(prompt_id);
 
 CREATE VIEW v_decisions AS
@@ -162,6 +180,21 @@ SELECT d.stage AS stage, c.sha256 AS checkpoint_sha256, d.decision AS decision,
        d.reason AS reason, d.decided_at AS decided_at
 FROM decisions d
 JOIN checkpoints c ON c.id = d.checkpoint_id;
+
+CREATE VIEW v_evidence AS
+SELECT c.sha256 AS checkpoint_sha256, c.stage AS stage, s.run_id AS run_id,
+       s.strategy AS strategy, p.prompt_key AS prompt_id, s.sample_index AS sample_index,
+       e.detector AS detector, e.metric AS metric, e.kind AS kind,
+       e.start_byte AS start_byte, e.end_byte AS end_byte,
+       CASE WHEN e.start_byte IS NULL THEN NULL
+            ELSE CAST(substr(CAST(s.text AS BLOB), e.start_byte + 1, e.end_byte - e.start_byte)
+                      AS TEXT) END AS span_text,
+       e.detail_json AS detail_json
+FROM sample_evidence e
+JOIN samples s ON s.id = e.sample_id
+JOIN prompts p ON p.id = s.prompt_id
+JOIN audit_runs r ON r.id = s.run_id
+JOIN checkpoints c ON c.id = r.checkpoint_id;
 
 CREATE VIEW v_metrics AS
 SELECT c.sha256 AS checkpoint_sha256, c.stage AS stage, a.run_id AS run_id, a.metric AS metric,

@@ -62,11 +62,14 @@ class Store {
   std::optional<CheckpointRecord> checkpoint_by_sha256(std::string_view sha256);
 
   // --- runs ---
-  // Creates a run in state 'running', held by this Store.
-  std::int64_t create_run(const NewRun& run);
-  // The newest run of this plan on this checkpoint, whatever its status: the runner resumes
-  // it unless it is completed.
-  std::optional<RunInfo> latest_run(std::int64_t checkpoint_id, std::string_view plan_hash);
+  // Starts an audit of `run.plan_hash` on `run.checkpoint_id`, in one transaction (a
+  // checkpoint has at most one unfinished run per plan; the database enforces it, so two
+  // processes starting together cannot both create one). Without `fresh`: the unfinished
+  // run is claimed as claim_run does (kResumed, or kHeld by a live process); else the
+  // latest run, if complete, is reported (kCompleted); else a run is created. With `fresh`:
+  // an unfinished run is marked 'abandoned' (unless a live process holds it: kHeld) and a
+  // new run is created. kCreated and kResumed leave the run held by this Store.
+  StartRunResult start_run(const NewRun& run, bool fresh);
   std::optional<RunInfo> run(std::int64_t run_id);
   // Every run, newest first, with progress (samples stored / planned) and its holder.
   std::vector<RunInfo> runs();
@@ -92,6 +95,11 @@ class Store {
   std::int64_t add_sample(const SampleRecord& sample);
   // Every sample of the run with its metrics (not its filter events), in storage order.
   std::vector<SampleRecord> samples(std::int64_t run_id);
+  // The samples `selection` picks, in storage order, with only the parts it asks for (key,
+  // source, seed, settings, finish reason and token count always).
+  std::vector<SampleRecord> select_samples(std::int64_t run_id, const SampleSelection& selection);
+  // The evidence stored with one sample.
+  std::vector<EvidenceRecord> evidence(std::int64_t sample_id);
   // Inserts or replaces the run's aggregates (keyed by metric, strategy, slice).
   void add_aggregates(std::int64_t run_id, const std::vector<Aggregate>& aggregates);
   // Sorted by metric, strategy, slice.

@@ -20,6 +20,7 @@ RunStatus status_from(const std::string& text) {
   if (text == "interrupted") return RunStatus::kInterrupted;
   if (text == "completed") return RunStatus::kCompleted;
   if (text == "failed") return RunStatus::kFailed;
+  if (text == "abandoned") return RunStatus::kAbandoned;
   throw RuntimeError("unknown run status '" + text + "' in the store");
 }
 
@@ -135,6 +136,8 @@ std::string_view to_string(RunStatus status) {
       return "completed";
     case RunStatus::kFailed:
       return "failed";
+    case RunStatus::kAbandoned:
+      return "abandoned";
   }
   return "unknown";
 }
@@ -157,11 +160,8 @@ void Store::Impl::require_lease(std::int64_t run_id, std::string_view doing) {
       .run();
 }
 
-std::int64_t Store::create_run(const NewRun& run) {
-  auto& db = *impl_->db;
-  constexpr std::string_view doing = "creating an audit run";
-  sqlite::Transaction tx(db, doing);
-  sqlite::Query(db,
+std::int64_t Store::Impl::insert_run(const NewRun& run, std::string_view doing) {
+  sqlite::Query(*db,
                 "INSERT INTO audit_runs (checkpoint_id, plan_path, plan_hash, plan_text, "
                 "tool_version, tool_commit, device, status, samples_planned, started_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, " SG_SQL_NOW ")",
@@ -169,22 +169,124 @@ std::int64_t Store::create_run(const NewRun& run) {
       .bind_all(run.checkpoint_id, run.plan_path, run.plan_hash, run.plan_text, run.tool_version,
                 run.tool_commit, run.device, run.samples_planned)
       .run();
-  const std::int64_t id = sqlite3_last_insert_rowid(db.handle());
-  const std::string token = new_lease_token();
-  insert_lease(db, id, token, impl_->me, doing);
-  tx.commit();
-  impl_->leases[id] = token;
+  const std::int64_t id = sqlite3_last_insert_rowid(db->handle());
+  take_lease(id, doing);
   return id;
 }
 
-std::optional<RunInfo> Store::latest_run(std::int64_t checkpoint_id, std::string_view plan_hash) {
-  sqlite::Query q(*impl_->db,
-                  std::string(kRunSelect) +
-                      "WHERE r.checkpoint_id = ? AND r.plan_hash = ? ORDER BY r.id DESC LIMIT 1",
-                  "finding the latest run");
-  q.bind_all(checkpoint_id, plan_hash);
-  if (!q.next()) return std::nullopt;
-  return read_run(q);
+void Store::Impl::take_lease(std::int64_t run_id, std::string_view doing) {
+  const std::string token = new_lease_token();
+  insert_lease(*db, run_id, token, me, doing);
+  pending_leases[run_id] = token;
+}
+
+// Inside a write transaction: what claim_run does.
+ClaimResult Store::Impl::claim(std::int64_t run_id, std::string_view status,
+                               std::string_view doing) {
+  ClaimResult result;
+  if (status == "completed" || status == "abandoned") {
+    result.outcome = ClaimResult::Outcome::kCompleted;
+    return result;
+  }
+  const auto lease = read_lease(*db, run_id, doing);
+  if (lease) {
+    auto held = leases.find(run_id);
+    if (held != leases.end() && held->second == lease->token) return result;  // ours
+    if (holder_alive(*lease, options.foreign_lease_timeout)) {
+      result.outcome = ClaimResult::Outcome::kHeld;
+      result.holder = lease->lease;
+      return result;
+    }
+  }
+  if (status == "running" || lease) {
+    auto dead = mark_if_abandoned(*db, run_id, lease, options.foreign_lease_timeout, doing);
+    result.recovered = true;
+    if (dead && dead->pid != 0) result.holder = dead;
+  }
+  sqlite::Query(*db,
+                "UPDATE audit_runs SET status = 'running', ended_at = NULL, error = '' "
+                "WHERE id = ?",
+                doing)
+      .bind(run_id)
+      .run();
+  take_lease(run_id, doing);
+  return result;
+}
+
+// Leases taken in a transaction count as held only once it commits.
+void Store::Impl::commit_leases() {
+  for (auto& [run, token] : pending_leases) leases[run] = std::move(token);
+  pending_leases.clear();
+}
+
+StartRunResult Store::start_run(const NewRun& run, bool fresh) {
+  auto& db = *impl_->db;
+  constexpr std::string_view doing = "starting an audit run";
+  impl_->pending_leases.clear();
+  sqlite::Transaction tx(db, doing);
+  std::optional<std::int64_t> unfinished;
+  std::string unfinished_status;
+  bool latest_completed = false;
+  {
+    sqlite::Query q(db,
+                    "SELECT id, status FROM audit_runs WHERE checkpoint_id = ? AND plan_hash = ? "
+                    "AND status <> 'abandoned' ORDER BY id DESC",
+                    doing);
+    q.bind_all(run.checkpoint_id, run.plan_hash);
+    while (q.next()) {
+      const std::string status = q.text(1);
+      if (status == "completed") {
+        if (!unfinished) latest_completed = true;
+        break;
+      }
+      unfinished = q.integer(0);
+      unfinished_status = status;
+    }
+  }
+  StartRunResult result;
+  if (unfinished) {
+    auto claimed = impl_->claim(*unfinished, unfinished_status, doing);
+    if (claimed.outcome == ClaimResult::Outcome::kHeld) {
+      result.outcome = StartRunResult::Outcome::kHeld;
+      result.run_id = *unfinished;
+      result.holder = claimed.holder;
+      return result;
+    }
+    if (!fresh) {
+      tx.commit();
+      impl_->commit_leases();
+      result.outcome = StartRunResult::Outcome::kResumed;
+      result.run_id = *unfinished;
+      result.recovered = claimed.recovered;
+      result.holder = claimed.holder;
+      return result;
+    }
+    // Claimed only to be sure nobody works it: now superseded.
+    sqlite::Query(db,
+                  "UPDATE audit_runs SET status = 'abandoned', ended_at = " SG_SQL_NOW
+                  ", error = 'superseded by a new run (--new-run)' WHERE id = ?",
+                  doing)
+        .bind(*unfinished)
+        .run();
+    sqlite::Query(db, "DELETE FROM run_leases WHERE run_id = ?", doing).bind(*unfinished).run();
+    impl_->pending_leases.erase(*unfinished);
+    impl_->leases.erase(*unfinished);
+    result.abandoned_run = unfinished;
+  } else if (latest_completed && !fresh) {
+    sqlite::Query q(db,
+                    "SELECT id FROM audit_runs WHERE checkpoint_id = ? AND plan_hash = ? "
+                    "AND status = 'completed' ORDER BY id DESC LIMIT 1",
+                    doing);
+    q.bind_all(run.checkpoint_id, run.plan_hash);
+    q.next();
+    result.outcome = StartRunResult::Outcome::kCompleted;
+    result.run_id = q.integer(0);
+    return result;
+  }
+  result.run_id = impl_->insert_run(run, doing);
+  tx.commit();
+  impl_->commit_leases();
+  return result;
 }
 
 std::optional<RunInfo> Store::run(std::int64_t run_id) {
@@ -202,6 +304,7 @@ std::vector<RunInfo> Store::runs() {
 ClaimResult Store::claim_run(std::int64_t run_id) {
   auto& db = *impl_->db;
   constexpr std::string_view doing = "claiming a run";
+  impl_->pending_leases.clear();
   sqlite::Transaction tx(db, doing);
   std::string status;
   {
@@ -210,36 +313,11 @@ ClaimResult Store::claim_run(std::int64_t run_id) {
     if (!q.next()) throw InputError(impl_->where() + ": no audit run " + std::to_string(run_id));
     status = q.text(0);
   }
-  ClaimResult result;
-  if (status == "completed") {
-    result.outcome = ClaimResult::Outcome::kCompleted;
-    return result;
+  auto result = impl_->claim(run_id, status, doing);
+  if (result.outcome == ClaimResult::Outcome::kClaimed) {
+    tx.commit();
+    impl_->commit_leases();
   }
-  const auto lease = read_lease(db, run_id, doing);
-  if (lease) {
-    auto held = impl_->leases.find(run_id);
-    if (held != impl_->leases.end() && held->second == lease->token) return result;  // ours
-    if (holder_alive(*lease, impl_->options.foreign_lease_timeout)) {
-      result.outcome = ClaimResult::Outcome::kHeld;
-      result.holder = lease->lease;
-      return result;
-    }
-  }
-  if (status == "running" || lease) {
-    auto dead = mark_if_abandoned(db, run_id, lease, impl_->options.foreign_lease_timeout, doing);
-    result.recovered = true;
-    if (dead && dead->pid != 0) result.holder = dead;
-  }
-  sqlite::Query(db,
-                "UPDATE audit_runs SET status = 'running', ended_at = NULL, error = '' "
-                "WHERE id = ?",
-                doing)
-      .bind(run_id)
-      .run();
-  const std::string token = new_lease_token();
-  insert_lease(db, run_id, token, impl_->me, doing);
-  tx.commit();
-  impl_->leases[run_id] = token;
   return result;
 }
 

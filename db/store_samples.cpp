@@ -30,6 +30,14 @@ void check_sample(const SampleRecord& s) {
   for (const auto& m : s.metrics)
     if (!std::isfinite(m.value))
       throw std::invalid_argument(what + ": metric " + m.metric + " is not finite");
+  for (const auto& e : s.evidence) {
+    const auto size = static_cast<std::int64_t>(s.text.size());
+    if (e.start_byte.has_value() != e.end_byte.has_value() ||
+        (e.start_byte &&
+         !(0 <= *e.start_byte && *e.start_byte <= *e.end_byte && *e.end_byte <= size)))
+      throw std::invalid_argument(what + ": evidence '" + e.kind + "' of " + e.detector +
+                                  " has a byte range outside the text");
+  }
   if (s.key.sample_index < 0) throw std::invalid_argument(what + ": negative sample index");
 }
 
@@ -142,25 +150,60 @@ std::int64_t Store::add_sample(const SampleRecord& s) {
         .run();
   }
   for (const auto& e : s.filter_events) insert_filter_event(db, e, s.run_id, id, doing);
+  for (const auto& e : s.evidence) {
+    sqlite::Query(db,
+                  "INSERT INTO sample_evidence (sample_id, detector, metric, kind, start_byte, "
+                  "end_byte, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  doing)
+        .bind_all(id, e.detector, e.metric, e.kind, e.start_byte, e.end_byte, e.detail_json)
+        .run();
+  }
   tx.commit();
   return id;
 }
 
 std::vector<SampleRecord> Store::samples(std::int64_t run_id) {
+  SampleSelection all;
+  all.tokens = all.text = all.logprobs = true;
+  auto out = select_samples(run_id, all);
+  // Every metric: select_samples reads those with a prefix only.
+  auto& db = *impl_->db;
+  std::map<std::int64_t, std::size_t> index;
+  for (std::size_t i = 0; i < out.size(); ++i) index[out[i].id] = i;
+  sqlite::Query q(db,
+                  "SELECT m.sample_id, m.metric, m.value FROM sample_metrics m "
+                  "JOIN samples s ON s.id = m.sample_id WHERE s.run_id = ? "
+                  "ORDER BY m.sample_id, m.metric",
+                  "reading sample metrics");
+  q.bind(run_id);
+  while (q.next()) out[index.at(q.integer(0))].metrics.push_back({q.text(1), q.real(2)});
+  return out;
+}
+
+std::vector<SampleRecord> Store::select_samples(std::int64_t run_id,
+                                                const SampleSelection& selection) {
   auto& db = *impl_->db;
   const std::string where = impl_->where();
+  constexpr std::string_view doing = "reading samples";
   std::vector<SampleRecord> out;
   std::map<std::int64_t, std::size_t> index;
-  {
-    sqlite::Query q(db,
-                    "SELECT s.id, s.strategy, p.prompt_key, s.sample_index, s.seed, "
+  // The parts not asked for are read as NULL: one statement shape per selection.
+  std::string sql = std::string("SELECT s.id, s.strategy, p.prompt_key, s.sample_index, s.seed, ") +
                     "s.temperature, s.top_k, s.top_p, s.repetition_penalty, "
-                    "s.no_repeat_ngram_size, s.max_tokens, s.token_ids, s.text, s.logprobs, "
-                    "s.finish_reason, s.created_at "
-                    "FROM samples s JOIN prompts p ON p.id = s.prompt_id "
-                    "WHERE s.run_id = ? ORDER BY s.id",
-                    "reading samples");
+                    "s.no_repeat_ngram_size, s.max_tokens, " +
+                    (selection.tokens ? "s.token_ids" : "NULL") + ", " +
+                    (selection.text ? "s.text" : "NULL") + ", " +
+                    (selection.logprobs ? "s.logprobs" : "NULL") +
+                    ", s.finish_reason, s.created_at, p.source, json_array_length(s.token_ids) "
+                    "FROM samples s JOIN prompts p ON p.id = s.prompt_id WHERE s.run_id = ?";
+  if (selection.source) sql += " AND p.source = ?";
+  if (selection.strategy) sql += " AND s.strategy = ?";
+  sql += " ORDER BY s.id";
+  {
+    sqlite::Query q(db, sql, doing);
     q.bind(run_id);
+    if (selection.source) q.bind(*selection.source);
+    if (selection.strategy) q.bind(*selection.strategy);
     while (q.next()) {
       SampleRecord s;
       s.id = q.integer(0);
@@ -169,22 +212,41 @@ std::vector<SampleRecord> Store::samples(std::int64_t run_id) {
       s.seed = std::stoull(q.text(4));
       s.settings = {q.real(5), q.integer(6), q.real(7), q.real(8), q.integer(9), q.integer(10)};
       const std::string what = where + ": sample " + std::to_string(s.id);
-      s.token_ids = int_array_from_json(q.text(11), what + " token_ids");
-      s.text = q.text(12);
-      s.logprobs = double_array_from_json(q.text(13), what + " logprobs");
+      if (selection.tokens) s.token_ids = int_array_from_json(q.text(11), what + " token_ids");
+      if (selection.text) s.text = q.text(12);
+      if (selection.logprobs) s.logprobs = double_array_from_json(q.text(13), what + " logprobs");
       s.finish_reason = q.text(14);
       s.created_at = q.text(15);
+      s.source = q.text(16);
+      s.token_count = q.integer(17);
       index[s.id] = out.size();
       out.push_back(std::move(s));
     }
   }
+  if (selection.metric_prefix.empty() || out.empty()) return out;
   sqlite::Query q(db,
                   "SELECT m.sample_id, m.metric, m.value FROM sample_metrics m "
                   "JOIN samples s ON s.id = m.sample_id WHERE s.run_id = ? "
-                  "ORDER BY m.sample_id, m.metric",
+                  "AND substr(m.metric, 1, length(?)) = ? ORDER BY m.sample_id, m.metric",
                   "reading sample metrics");
-  q.bind(run_id);
-  while (q.next()) out[index.at(q.integer(0))].metrics.push_back({q.text(1), q.real(2)});
+  q.bind_all(run_id, selection.metric_prefix, selection.metric_prefix);
+  while (q.next()) {
+    auto it = index.find(q.integer(0));
+    if (it != index.end()) out[it->second].metrics.push_back({q.text(1), q.real(2)});
+  }
+  return out;
+}
+
+std::vector<EvidenceRecord> Store::evidence(std::int64_t sample_id) {
+  sqlite::Query q(*impl_->db,
+                  "SELECT detector, metric, kind, start_byte, end_byte, detail_json "
+                  "FROM sample_evidence WHERE sample_id = ? ORDER BY id",
+                  "reading evidence");
+  q.bind(sample_id);
+  std::vector<EvidenceRecord> out;
+  while (q.next())
+    out.push_back(
+        {q.text(0), q.text(1), q.text(2), q.optional_integer(3), q.optional_integer(4), q.text(5)});
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 
 #include "common/errors.hpp"
 #include "common/ini.hpp"
@@ -14,44 +15,38 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using ini::Range;
 using ini::Type;
 
-const ini::Schema& plan_schema() {
-  static const ini::Schema schema = {
+// Bounds that keep every value meaningful and every conversion to the engine's int and
+// float settings exact.
+constexpr double kMaxSamples = 1'000'000;
+constexpr double kMaxTokens = 1 << 20;
+constexpr double kMaxTopK = std::numeric_limits<std::int32_t>::max();
+
+ini::Schema plan_schema(const detectors::Registry& registry) {
+  ini::Schema schema = {
       {"prompts", false, false, {{"file", Type::kString, true}}},
       {"strategy",
        true,
        false,
-       {{"samples", Type::kInteger, true},
-        {"max_tokens", Type::kInteger},
-        {"temperature", Type::kNumber},
-        {"top_k", Type::kInteger},
-        {"top_p", Type::kNumber},
-        {"repetition_penalty", Type::kNumber},
-        {"no_repeat_ngram_size", Type::kInteger}}},
+       {{"samples", Type::kInteger, true, Range{1, kMaxSamples}},
+        {"max_tokens", Type::kInteger, false, Range{1, kMaxTokens}},
+        {"temperature", Type::kNumber, false, Range{0, 100}},
+        {"top_k", Type::kInteger, false, Range{0, kMaxTopK}},
+        {"top_p", Type::kNumber, false, Range{0, 1, true, false}},
+        {"repetition_penalty", Type::kNumber, false, Range{0, 100, true, false}},
+        {"no_repeat_ngram_size", Type::kInteger, false, Range{0, kMaxTokens}}}},
       {"detectors", false, false, {{"enabled", Type::kString, true}}},
-      {"perplexity", false, false, {{"heldout", Type::kString, true}, {"stride", Type::kInteger}}},
   };
+  for (const auto& spec : registry.specs()) schema.push_back({spec.name, false, false, spec.keys});
   return schema;
-}
-
-fs::path relative_to(const fs::path& plan, const std::string& path) {
-  const fs::path p(path);
-  return p.is_absolute() ? p : plan.parent_path() / p;
 }
 
 std::string number(double v) {
   std::array<char, 32> buf{};
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   return std::string(buf.data(), end);
-}
-
-// Reads the file a key names, so that its errors carry the key's place in the plan too.
-TextFile read_named_file(const ini::Document& doc, const std::string& section,
-                         const std::string& key, const fs::path& path) {
-  if (!fs::is_regular_file(path))
-    doc.fail(section, key, "'" + path.string() + "' is not a readable file");
-  return read_text_jsonl(path);
 }
 
 Strategy read_strategy(const ini::Document& doc, const std::string& section) {
@@ -65,49 +60,72 @@ Strategy read_strategy(const ini::Document& doc, const std::string& section) {
   s.repetition_penalty = doc.number(section, "repetition_penalty").value_or(s.repetition_penalty);
   s.no_repeat_ngram_size =
       doc.integer(section, "no_repeat_ngram_size").value_or(s.no_repeat_ngram_size);
-  if (s.samples < 1) doc.fail(section, "samples", "must be at least 1");
-  if (s.max_tokens < 1) doc.fail(section, "max_tokens", "must be at least 1");
-  if (s.temperature < 0) doc.fail(section, "temperature", "must be >= 0 (0: greedy)");
-  if (s.top_k < 0) doc.fail(section, "top_k", "must be >= 0 (0: off)");
-  if (!(s.top_p > 0 && s.top_p <= 1)) doc.fail(section, "top_p", "must be in (0, 1]");
-  if (!(s.repetition_penalty > 0)) doc.fail(section, "repetition_penalty", "must be > 0 (1: off)");
-  if (s.no_repeat_ngram_size < 0)
-    doc.fail(section, "no_repeat_ngram_size", "must be >= 0 (0: off)");
   return s;
 }
 
-std::vector<std::string> read_detectors(const ini::Document& doc) {
-  if (!doc.has_section("detectors")) return {};
-  std::vector<std::string> out;
-  for (auto& name : ini::split_list(*doc.string("detectors", "enabled"))) {
-    const auto& known = known_detectors();
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      doc.fail("detectors", "enabled", "unknown detector '" + name + "' (known: " + list + ")");
+std::vector<EnabledDetector> read_detectors(const ini::Document& doc,
+                                            const detectors::Registry& registry) {
+  std::vector<std::string> names;
+  if (doc.has_section("detectors")) {
+    for (auto& name : ini::split_list(*doc.string("detectors", "enabled"))) {
+      if (!registry.find(name)) {
+        std::string list;
+        for (const auto& k : registry.names()) list += (list.empty() ? "" : ", ") + k;
+        doc.fail("detectors", "enabled",
+                 "unknown detector '" + name + "'" + ini::did_you_mean(name, registry.names()) +
+                     " (known: " + list + ")");
+      }
+      if (std::find(names.begin(), names.end(), name) != names.end())
+        doc.fail("detectors", "enabled", "'" + name + "' listed twice");
+      names.push_back(std::move(name));
     }
-    if (std::find(out.begin(), out.end(), name) != out.end())
-      doc.fail("detectors", "enabled", "'" + name + "' listed twice");
-    out.push_back(std::move(name));
   }
-  std::sort(out.begin(), out.end());
-  for (const auto& name : known_detectors()) {
-    const bool enabled = std::binary_search(out.begin(), out.end(), name);
-    if (doc.has_section(name) && !enabled)
-      doc.fail(name, "", "settings for a detector that [detectors] enabled does not list");
+  std::sort(names.begin(), names.end());
+  for (const auto& spec : registry.specs()) {
+    const bool enabled = std::binary_search(names.begin(), names.end(), spec.name);
+    if (doc.has_section(spec.name) && !enabled)
+      doc.fail(spec.name, "", "settings for a detector that [detectors] enabled does not list");
+    if (enabled && spec.section_required && !doc.has_section(spec.name))
+      throw InputError(doc.file().string() + ": [" + spec.name + "]: missing section (" +
+                       spec.name + " is enabled in [detectors])");
+  }
+  std::vector<EnabledDetector> out;
+  for (const auto& name : names) {
+    EnabledDetector d;
+    d.name = name;
+    d.detector = registry.find(name)->make(doc);
+    d.jobs = d.detector->jobs();
+    auto check = [&](const std::string& strategy) {
+      if (!strategy.starts_with(name + "."))
+        throw std::logic_error("detector '" + name + "': job strategy '" + strategy +
+                               "' must start with '" + name + ".'");
+    };
+    for (const auto& job : d.jobs.score) check(job.strategy);
+    for (const auto& job : d.jobs.generate) check(job.strategy);
+    out.push_back(std::move(d));
   }
   return out;
 }
 
-}  // namespace
-
-const std::vector<std::string>& known_detectors() {
-  static const std::vector<std::string> names = {"perplexity"};
-  return names;
+void check_text(const tokenizer::Tokenizer& tokenizer, int context, const std::string& origin,
+                const std::string& what, const std::string& id, const std::string& text,
+                std::size_t min_tokens, std::size_t room) {
+  const auto n = tokenizer.encode(text).size();
+  if (n < min_tokens)
+    throw InputError(origin + ": " + what + " '" + id + "' encodes to " + std::to_string(n) +
+                     " token" + (n == 1 ? "" : "s") + "; it needs at least " +
+                     std::to_string(min_tokens));
+  if (n + room > static_cast<std::size_t>(context))
+    throw InputError(origin + ": " + what + " '" + id + "' has " + std::to_string(n) +
+                     " tokens; with the " + std::to_string(room) +
+                     " it must leave for generation it exceeds the model's context of " +
+                     std::to_string(context));
 }
 
-Plan Plan::load(const fs::path& file) {
-  const auto doc = ini::Document::read(file, plan_schema());
+}  // namespace
+
+Plan Plan::load(const fs::path& file, const detectors::Registry& registry) {
+  const auto doc = ini::Document::read(file, plan_schema(registry));
   Plan plan;
   plan.file = file;
 
@@ -115,33 +133,35 @@ Plan Plan::load(const fs::path& file) {
     plan.strategies.push_back(read_strategy(doc, section));
   std::sort(plan.strategies.begin(), plan.strategies.end(),
             [](const Strategy& a, const Strategy& b) { return a.name < b.name; });
-  plan.detectors = read_detectors(doc);
 
   if (doc.has_section("prompts")) {
     if (plan.strategies.empty())
       doc.fail("prompts", "", "prompts but no [strategy.NAME] section to sample them with");
-    plan.prompts_file = relative_to(file, *doc.string("prompts", "file"));
-    plan.prompts = read_named_file(doc, "prompts", "file", plan.prompts_file);
+    plan.prompts_file = detectors::plan_relative(doc, *doc.string("prompts", "file"));
+    plan.prompts = detectors::read_named_text_file(doc, "prompts", "file", plan.prompts_file);
   } else if (!plan.strategies.empty()) {
     throw InputError(file.string() + ": [prompts]: missing section (the strategies need prompts)");
   }
-
-  if (std::binary_search(plan.detectors.begin(), plan.detectors.end(), "perplexity")) {
-    if (!doc.has_section("perplexity"))
-      throw InputError(file.string() +
-                       ": [perplexity]: missing section (perplexity is enabled in [detectors])");
-    PerplexitySettings p;
-    p.heldout = relative_to(file, *doc.string("perplexity", "heldout"));
-    p.heldout_texts = read_named_file(doc, "perplexity", "heldout", p.heldout);
-    p.stride = doc.integer("perplexity", "stride").value_or(0);
-    if (p.stride < 0) doc.fail("perplexity", "stride", "must be >= 0 (0: half the context)");
-    plan.perplexity = std::move(p);
-  }
+  plan.detectors = read_detectors(doc, registry);
 
   if (plan.strategies.empty() && plan.detectors.empty())
     throw InputError(file.string() +
                      ": the plan has nothing to audit (no [strategy.NAME] and no detectors)");
   return plan;
+}
+
+void Plan::check_texts(const tokenizer::Tokenizer& tokenizer, int context) const {
+  // A generated sample needs room for at least one new token.
+  for (const auto& p : prompts.records)
+    check_text(tokenizer, context, prompts_file.string() + ":" + std::to_string(p.line), "prompt",
+               p.id, p.text, 1, 1);
+  for (const auto& d : detectors) {
+    for (const auto& j : d.jobs.score)
+      check_text(tokenizer, std::numeric_limits<int>::max(), j.origin, "text to score", j.id,
+                 j.text, 2, 0);
+    for (const auto& j : d.jobs.generate)
+      check_text(tokenizer, context, j.origin, "prompt", j.id, j.prompt, 1, 1);
+  }
 }
 
 std::string Plan::canonical_text() const {
@@ -163,12 +183,9 @@ std::string Plan::canonical_text() const {
     out += "no_repeat_ngram_size = " + std::to_string(s.no_repeat_ngram_size) + "\n";
   }
   out += "\n[detectors]\nenabled = ";
-  for (std::size_t i = 0; i < detectors.size(); ++i) out += (i ? "," : "") + detectors[i];
+  for (std::size_t i = 0; i < detectors.size(); ++i) out += (i ? "," : "") + detectors[i].name;
   out += "\n";
-  if (perplexity) {
-    out += "\n[perplexity]\nheldout_sha256 = " + perplexity->heldout_texts.sha256 +
-           "\nstride = " + std::to_string(perplexity->stride) + "\n";
-  }
+  for (const auto& d : detectors) out += "\n" + d.detector->canonical_settings();
   return out;
 }
 

@@ -12,10 +12,12 @@
 //   repetition_penalty = 1
 //   no_repeat_ngram_size = 0
 //   [detectors]
-//   enabled = perplexity          # comma-separated
-//   [perplexity]                  # one section per enabled detector, for its settings
+//   enabled = perplexity          # comma-separated names from the detector registry
+//   [perplexity]                  # each detector's settings, in a section of its name
 //   heldout = heldout.jsonl
-//   stride = 0                    # 0: half the context
+//
+// The sections a detector may have come from its registration (detectors/seam/registry.hpp):
+// this reader knows no detector by name.
 //
 // The plan's identity is the hash of its canonical text: the parsed values (defaults filled
 // in) and the SHA-256 of the files it names, so reordering, comments, spacing or moving the
@@ -24,11 +26,14 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "audit/text_jsonl.hpp"
+#include "seam/detector.hpp"
+#include "seam/registry.hpp"
+#include "seam/text_jsonl.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace sg::audit {
 
@@ -43,31 +48,33 @@ struct Strategy {
   std::int64_t no_repeat_ngram_size = 0;
 };
 
-struct PerplexitySettings {
-  std::filesystem::path heldout;
-  TextFile heldout_texts;
-  std::int64_t stride = 0;  // 0: half the context
+struct EnabledDetector {
+  std::string name;
+  std::unique_ptr<detectors::Detector> detector;
+  detectors::Jobs jobs;  // what it contributes to every run of the plan
 };
 
 struct Plan {
   std::filesystem::path file;
   std::filesystem::path prompts_file;
-  TextFile prompts;
-  std::vector<Strategy> strategies;    // sorted by name
-  std::vector<std::string> detectors;  // enabled, sorted
-  std::optional<PerplexitySettings> perplexity;
+  detectors::TextFile prompts;
+  std::vector<Strategy> strategies;        // sorted by name
+  std::vector<EnabledDetector> detectors;  // sorted by name
 
-  // Throws InputError "FILE:LINE: KEY: message" for any unknown, repeated or bad setting, and
-  // "FILE:LINE: ..." for a bad prompt or held-out line.
-  static Plan load(const std::filesystem::path& file);
+  // Throws InputError "FILE:LINE: KEY: message" for any unknown, repeated or bad setting,
+  // and "FILE:LINE: ..." for a bad prompt or held-out line.
+  static Plan load(const std::filesystem::path& file,
+                   const detectors::Registry& registry = detectors::builtin_registry());
+
+  // Every text the plan feeds the model, checked before any weight is uploaded: a prompt
+  // must encode to at least one token, a text to score to at least two, and each must fit
+  // the context. InputError "FILE:LINE: ..." naming the first that does not.
+  void check_texts(const tokenizer::Tokenizer& tokenizer, int context) const;
 
   std::string canonical_text() const;
   std::string hash() const;  // hex SHA-256 of canonical_text()
   // Samples the plan's strategies draw: prompts x samples, summed over strategies.
   std::int64_t samples_planned() const;
 };
-
-// Detectors a plan may enable (each may have a section of the same name).
-const std::vector<std::string>& known_detectors();
 
 }  // namespace sg::audit

@@ -1,11 +1,12 @@
 #include "audit/runner.hpp"
 
 #include <chrono>
-#include <cmath>
+#include <map>
 #include <set>
 
 #include "audit/aggregates.hpp"
-#include "audit/seed.hpp"
+#include "audit/run_context.hpp"
+#include "audit/sample_writer.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
@@ -15,16 +16,12 @@
 
 namespace sg::audit {
 
-struct Runner::Job {
-  db::SampleKey key;
-  const Strategy* strategy = nullptr;  // null: a held-out text to score
-  const TextRecord* text = nullptr;
-};
-
 namespace {
 
-std::string heldout_prompt_id(const TextRecord& r) {
-  return "heldout:" + r.id;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
 // An unfinished run of this plan on a checkpoint at the same path but with other weights:
@@ -35,7 +32,7 @@ void refuse_if_checkpoint_changed(db::Store& store, const db::CheckpointRecord& 
   if (new_run) return;
   for (const auto& r : store.runs()) {
     if (r.plan_hash != plan_hash || r.status == db::RunStatus::kCompleted ||
-        r.checkpoint_sha256 == now.sha256)
+        r.status == db::RunStatus::kAbandoned || r.checkpoint_sha256 == now.sha256)
       continue;
     auto then = store.checkpoint(r.checkpoint_id);
     if (!then || then->path != now.path) continue;
@@ -45,6 +42,31 @@ void refuse_if_checkpoint_changed(db::Store& store, const db::CheckpointRecord& 
                      "... now); its samples are not mixed with new ones: restore the weights to "
                      "resume it, or pass --new-run to audit the changed checkpoint");
   }
+}
+
+db::SampleRecord scored_sample(const Job& job, std::vector<std::int32_t> tokens,
+                               engine::ScoreResult scored) {
+  db::SampleRecord r;
+  r.key = job.key;
+  r.settings = job.settings;
+  r.token_ids = std::move(tokens);
+  r.text = *job.text;
+  r.finish_reason = "scored";
+  r.logprobs = std::move(scored.logprobs);
+  return r;
+}
+
+db::SampleRecord generated_sample(const Job& job, const tokenizer::Tokenizer& tokenizer,
+                                  engine::GenerationResult&& result) {
+  db::SampleRecord r;
+  r.key = job.key;
+  r.seed = job.params.seed;
+  r.settings = job.settings;
+  r.text = tokenizer.decode(result.tokens);
+  r.token_ids = std::move(result.tokens);
+  r.logprobs = std::move(result.logprobs);
+  r.finish_reason = std::move(result.finish_reason);
+  return r;
 }
 
 }  // namespace
@@ -58,186 +80,136 @@ Runner::Runner(engine::Model& model, const tokenizer::Tokenizer& tokenizer, db::
       target_(std::move(target)),
       plan_hash_(plan.hash()) {}
 
-// Every job of the plan in a fixed order: held-out texts first (cheap, and the figure most
-// audits want first), then strategy by strategy, prompt by prompt, sample by sample.
-std::vector<Runner::Job> Runner::jobs() const {
-  std::vector<Job> out;
-  if (plan_.perplexity && !plan_.perplexity->heldout.empty())
-    for (const auto& r : plan_.perplexity->heldout_texts.records)
-      out.push_back({{kHeldoutStrategy, heldout_prompt_id(r), 0}, nullptr, &r});
-  for (const auto& s : plan_.strategies)
-    for (const auto& p : plan_.prompts.records)
-      for (std::int64_t i = 0; i < s.samples; ++i) out.push_back({{s.name, p.id, i}, &s, &p});
-  return out;
-}
-
-std::vector<db::PromptRecord> Runner::prompt_records() const {
-  std::vector<db::PromptRecord> out;
-  for (const auto& p : plan_.prompts.records) out.push_back({p.id, "prompts", p.text});
-  if (plan_.perplexity && !plan_.perplexity->heldout.empty())
-    for (const auto& r : plan_.perplexity->heldout_texts.records)
-      out.push_back({heldout_prompt_id(r), kHeldoutStrategy, r.text});
-  return out;
-}
-
-db::SampleRecord Runner::generate_one(const Job& job, const std::vector<std::int32_t>& tokens,
-                                      const std::vector<double>& logprobs,
-                                      const std::string& finish_reason) const {
-  const Strategy& s = *job.strategy;
-  db::SampleRecord r;
-  r.key = job.key;
-  r.seed = sample_seed(plan_hash_, s.name, job.key.prompt_id, job.key.sample_index);
-  r.settings = {s.temperature,          s.top_k,     s.top_p, s.repetition_penalty,
-                s.no_repeat_ngram_size, s.max_tokens};
-  r.token_ids = tokens;
-  r.text = tokenizer_.decode(tokens);
-  r.logprobs = logprobs;
-  r.finish_reason = finish_reason;
-  if (!logprobs.empty()) {
-    double sum = 0;
-    for (double lp : logprobs) sum += lp;
-    r.metrics.push_back(
-        {"perplexity.sample", std::exp(-sum / static_cast<double>(logprobs.size()))});
-  }
-  return r;
-}
-
-db::SampleRecord Runner::score_one(const Job& job) const {
-  db::SampleRecord r;
-  r.key = job.key;
-  r.settings = {0.0, 0, 1.0, 1.0, 0, 0};
-  r.token_ids = tokenizer_.encode(job.text->text);
-  r.text = job.text->text;
-  r.finish_reason = "scored";
-  if (r.token_ids.size() < 2)
-    throw InputError(plan_.perplexity->heldout.string() + ":" + std::to_string(job.text->line) +
-                     ": held-out text '" + job.text->id + "' has fewer than two tokens");
-  auto scored = engine::score(model_, r.token_ids, static_cast<int>(plan_.perplexity->stride));
-  r.logprobs = scored.logprobs;
-  r.metrics.push_back({"perplexity.heldout", scored.perplexity});
-  return r;
-}
-
-std::vector<db::Aggregate> Runner::aggregate(std::int64_t run_id) {
-  auto aggregates = run_aggregates(store_.samples(run_id), kHeldoutStrategy);
-  store_.add_aggregates(run_id, aggregates);
-  return aggregates;
-}
-
 RunSummary Runner::run(const RunnerOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   RunSummary summary;
-  const auto all_jobs = jobs();
+  const auto all_jobs = plan_jobs(plan_, plan_hash_);
   summary.planned = static_cast<std::int64_t>(all_jobs.size());
+  summary.slots = model_.max_sequences();
 
   const std::int64_t checkpoint_id = store_.upsert_checkpoint(target_.checkpoint);
-  std::optional<db::RunInfo> previous;
-  if (!options.new_run) previous = store_.latest_run(checkpoint_id, plan_hash_);
-  if (previous && previous->status == db::RunStatus::kCompleted) {
-    summary.run_id = previous->id;
-    summary.outcome = "already completed";
-    summary.done = previous->samples_done;
-    summary.aggregates = store_.aggregates(previous->id);
-    return summary;
-  }
-  if (previous) {
-    auto claim = store_.claim_run(previous->id);
-    if (claim.outcome == db::ClaimResult::Outcome::kHeld)
-      throw RuntimeError("run " + std::to_string(previous->id) + " is being worked by process " +
-                         std::to_string(claim.holder ? claim.holder->pid : 0) + " on " +
-                         (claim.holder ? claim.holder->host : std::string("?")) +
+  refuse_if_checkpoint_changed(store_, target_.checkpoint, plan_hash_, options.new_run);
+  db::NewRun nr;
+  nr.checkpoint_id = checkpoint_id;
+  nr.plan_path = plan_.file.string();
+  nr.plan_hash = plan_hash_;
+  nr.plan_text = plan_.canonical_text();
+  nr.tool_version = std::string(version());
+  nr.tool_commit = std::string(git_commit());
+  nr.device = target_.device;
+  nr.samples_planned = summary.planned;
+  const auto started = store_.start_run(nr, options.new_run);
+  summary.run_id = started.run_id;
+  summary.abandoned_run = started.abandoned_run;
+  using Outcome = db::StartRunResult::Outcome;
+  switch (started.outcome) {
+    case Outcome::kCompleted: {
+      summary.outcome = "already completed";
+      auto info = store_.run(started.run_id);
+      summary.done = info ? info->samples_done : 0;
+      summary.aggregates = store_.aggregates(started.run_id);
+      return summary;
+    }
+    case Outcome::kHeld:
+      throw RuntimeError("run " + std::to_string(started.run_id) + " is being worked by process " +
+                         std::to_string(started.holder ? started.holder->pid : 0) + " on " +
+                         (started.holder ? started.holder->host : std::string("?")) +
                          "; two processes never work one run (wait for it, or stop it)");
-    summary.run_id = previous->id;
-    summary.resumed = true;
-    summary.recovered = claim.recovered;
-  } else {
-    refuse_if_checkpoint_changed(store_, target_.checkpoint, plan_hash_, options.new_run);
-    db::NewRun nr;
-    nr.checkpoint_id = checkpoint_id;
-    nr.plan_path = plan_.file.string();
-    nr.plan_hash = plan_hash_;
-    nr.plan_text = plan_.canonical_text();
-    nr.tool_version = std::string(version());
-    nr.tool_commit = std::string(git_commit());
-    nr.device = target_.device;
-    nr.samples_planned = summary.planned;
-    summary.run_id = store_.create_run(nr);
+    case Outcome::kResumed:
+      summary.resumed = true;
+      summary.recovered = started.recovered;
+      break;
+    case Outcome::kCreated:
+      break;
   }
   const std::int64_t run_id = summary.run_id;
   auto timed = [&](auto&& write) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     write();
-    summary.store_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    summary.store_seconds += seconds_since(t0);
   };
 
   try {
     std::set<db::SampleKey> stored;
     timed([&] {
-      store_.add_prompts(run_id, prompt_records());
+      store_.add_prompts(run_id, prompt_records(all_jobs));
       stored = store_.existing_sample_keys(run_id);
     });
-    std::vector<const Job*> pending;
+    std::vector<const Job*> to_score, to_generate;
     for (const auto& j : all_jobs)
-      if (!stored.count(j.key)) pending.push_back(&j);
-    summary.done = summary.planned - static_cast<std::int64_t>(pending.size());
+      if (!stored.count(j.key)) (j.score ? to_score : to_generate).push_back(&j);
+    summary.done =
+        summary.planned - static_cast<std::int64_t>(to_score.size() + to_generate.size());
     if (options.on_progress) options.on_progress(summary.done, summary.planned);
 
-    auto stopped = [&] { return options.stop && options.stop->load(); };
-    auto store_sample = [&](db::SampleRecord s) {
-      s.run_id = run_id;
-      timed([&] { store_.add_sample(s); });
-      ++summary.done;
-      ++summary.new_samples;
-      if (options.on_progress) options.on_progress(summary.done, summary.planned);
-    };
+    RunModels models(model_);
+    detectors::RunContext context{model_, tokenizer_, models};
+    for (const auto& d : plan_.detectors) d.detector->prepare(context);
 
-    std::size_t next = 0;
-    const std::size_t batch = static_cast<std::size_t>(std::max(1, model_.max_sequences()));
-    engine::Generator generator(model_, tokenizer_.eos_id());
-    while (next < pending.size() && !stopped()) {
-      if (!pending[next]->strategy) {  // a held-out text
-        store_sample(score_one(*pending[next]));
-        ++next;
-        continue;
-      }
-      // A batch of generation jobs: batch invariance makes each result independent of
-      // which others share its batch.
-      std::vector<const Job*> group;
-      std::vector<engine::GenerationRequest> requests;
-      while (next < pending.size() && pending[next]->strategy && group.size() < batch) {
-        const Job& j = *pending[next++];
-        const Strategy& s = *j.strategy;
-        engine::GenerationRequest req;
-        req.prompt = tokenizer_.encode(j.text->text);
-        if (req.prompt.empty())
-          throw InputError(plan_.prompts_file.string() + ":" + std::to_string(j.text->line) +
-                           ": prompt '" + j.text->id + "' encodes to no tokens");
-        req.params.temperature = static_cast<float>(s.temperature);
-        req.params.top_k = static_cast<int>(s.top_k);
-        req.params.top_p = static_cast<float>(s.top_p);
-        req.params.repetition_penalty = static_cast<float>(s.repetition_penalty);
-        req.params.no_repeat_ngram = static_cast<int>(s.no_repeat_ngram_size);
-        req.params.max_tokens = static_cast<int>(s.max_tokens);
-        req.params.seed = sample_seed(plan_hash_, s.name, j.key.prompt_id, j.key.sample_index);
-        group.push_back(&j);
-        requests.push_back(std::move(req));
-      }
-      timed([&] { store_.heartbeat(run_id); });
-      auto results = generator.run(requests);
-      for (std::size_t i = 0; i < group.size(); ++i) {
-        // Ctrl-C between samples: what is stored is whole, the rest is redone on resume.
-        if (stopped()) break;
-        store_sample(generate_one(*group[i], results[i].tokens, results[i].logprobs,
-                                  results[i].finish_reason));
-      }
+    auto stopped = [&] { return options.stop && options.stop->load(); };
+    const auto slots = static_cast<std::size_t>(summary.slots);
+    SampleWriter writer(
+        store_, plan_, run_id, slots,
+        [&] {
+          ++summary.done;
+          ++summary.new_samples;
+          if (options.on_progress) options.on_progress(summary.done, summary.planned);
+        },
+        summary.store_seconds);
+
+    // Texts to score, a slot's worth per forward pass (texts of one stride together).
+    for (std::size_t begin = 0; begin < to_score.size() && !stopped();) {
+      std::size_t end = begin;
+      std::vector<std::vector<std::int32_t>> texts;
+      while (end < to_score.size() && texts.size() < slots &&
+             to_score[end]->stride == to_score[begin]->stride)
+        texts.push_back(tokenizer_.encode(*to_score[end++]->text));
+      auto scored = engine::score_many(model_, texts, to_score[begin]->stride);
+      for (std::size_t i = 0; i < texts.size(); ++i)
+        writer.add(*to_score[begin + i], {},
+                   scored_sample(*to_score[begin + i], std::move(texts[i]), std::move(scored[i])));
+      writer.flush();
+      begin = end;
     }
-    if (stopped() && summary.done < summary.planned) {
+
+    // Samples to draw: each distinct prompt encoded once.
+    std::map<const std::string*, std::vector<std::int32_t>> encoded;
+    std::vector<engine::GenerationRequest> requests;
+    for (const Job* j : to_generate) {
+      auto [it, fresh] = encoded.try_emplace(j->text);
+      if (fresh) it->second = tokenizer_.encode(*j->text);
+      requests.push_back({it->second, j->params});
+    }
+    engine::Generator generator(model_, tokenizer_.eos_id());
+    auto last_write = Clock::now();
+    generator.run_continuous(
+        requests,
+        [&](std::size_t i, engine::GenerationResult&& result) {
+          summary.generated_tokens += static_cast<std::int64_t>(result.tokens.size());
+          writer.add(*to_generate[i], requests[i].prompt,
+                     generated_sample(*to_generate[i], tokenizer_, std::move(result)));
+          last_write = Clock::now();
+        },
+        [&] {
+          // Long sequences can go a while without a finished sample: keep the lease fresh
+          // for other hosts that judge it by its heartbeat.
+          if (seconds_since(last_write) > 30) {
+            timed([&] { store_.heartbeat(run_id); });
+            last_write = Clock::now();
+          }
+          return stopped();
+        });
+    // Finished samples are whole: stored even when Ctrl-C cut the run short.
+    writer.flush();
+
+    if (summary.done < summary.planned) {
       store_.finish_run(run_id, db::RunStatus::kInterrupted, "stopped by a signal (Ctrl-C)");
       summary.outcome = "interrupted";
     } else {
       timed([&] {
-        summary.aggregates = aggregate(run_id);
+        StoreRunReader reader(store_, run_id);
+        summary.aggregates = run_aggregates(reader, plan_);
+        store_.add_aggregates(run_id, summary.aggregates);
         store_.finish_run(run_id, db::RunStatus::kCompleted);
       });
       summary.outcome = "completed";
@@ -259,7 +231,7 @@ RunSummary Runner::run(const RunnerOptions& options) {
     }
     throw;
   }
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = seconds_since(start);
   return summary;
 }
 

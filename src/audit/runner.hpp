@@ -1,8 +1,11 @@
-// Runs an audit plan on one checkpoint into the store: every (strategy, prompt, sample) job
-// and every held-out text, in batches on the engine, each sample stored with its metrics in
-// one transaction; then the run's aggregates. Resumable: jobs already stored are skipped,
-// and each sample's seed depends only on the plan and the job, so with the engine's batch
-// invariance a resumed run stores exactly what an uninterrupted one would have.
+// Runs an audit plan on one checkpoint into the store: every text the detectors score, and
+// every (strategy, prompt, sample) job, through the engine's sequence slots with
+// continuous batching (a finished sequence's slot takes the next job at the next step);
+// each finished sample is measured by every enabled detector and stored with its metrics
+// and evidence in one transaction; then each detector summarizes the run. Resumable: jobs
+// already stored are skipped, and each sample's seed depends only on the plan and the job,
+// so with the engine's batch invariance a resumed run, or one with any number of slots,
+// stores exactly what an uninterrupted one would have.
 #pragma once
 
 #include <atomic>
@@ -19,13 +22,9 @@
 
 namespace sg::audit {
 
-// The strategy name under which held-out texts are scored (a plan's strategy names are
-// plain identifiers, so it cannot clash with one).
-inline constexpr const char* kHeldoutStrategy = "perplexity.heldout";
-
 struct RunnerOptions {
-  bool new_run = false;                     // start a fresh run even when an unfinished one exists
-  const std::atomic<bool>* stop = nullptr;  // set by Ctrl-C: stop after the current sample
+  bool new_run = false;                     // supersede an unfinished or completed run
+  const std::atomic<bool>* stop = nullptr;  // set by Ctrl-C: stop after the current step
   // Called after each stored sample with (done, planned), for the progress bar.
   std::function<void(std::int64_t, std::int64_t)> on_progress;
 };
@@ -35,14 +34,18 @@ struct RunSummary {
   std::string outcome;  // "completed", "interrupted", "already completed"
   bool resumed = false;
   bool recovered = false;  // the run's previous process had died and the run was recovered
+  std::optional<std::int64_t> abandoned_run;  // --new-run superseded this unfinished run
   std::int64_t planned = 0;
-  std::int64_t done = 0;         // stored in all, this session included
-  std::int64_t new_samples = 0;  // stored by this session
+  std::int64_t done = 0;              // stored in all, this session included
+  std::int64_t new_samples = 0;       // stored by this session
+  int slots = 0;                      // sequences the engine ran at once
+  std::int64_t generated_tokens = 0;  // new tokens sampled by this session
   double seconds = 0;
   double store_seconds = 0;  // of `seconds`, spent in the store (for the store-cost benchmark)
   std::vector<db::Aggregate> aggregates;
 };
 
+// The checkpoint an audit measures, as the store records it.
 struct AuditTarget {
   db::CheckpointRecord checkpoint;  // sha256, path, family, stage, architecture, ...
   std::string device;
@@ -55,15 +58,6 @@ class Runner {
   RunSummary run(const RunnerOptions& options);
 
  private:
-  struct Job;
-  std::vector<Job> jobs() const;
-  std::vector<db::PromptRecord> prompt_records() const;
-  db::SampleRecord generate_one(const Job& job, const std::vector<std::int32_t>& tokens,
-                                const std::vector<double>& logprobs,
-                                const std::string& finish_reason) const;
-  db::SampleRecord score_one(const Job& job) const;
-  std::vector<db::Aggregate> aggregate(std::int64_t run_id);
-
   engine::Model& model_;
   const tokenizer::Tokenizer& tokenizer_;
   db::Store& store_;

@@ -17,7 +17,7 @@
 #include "common/log.hpp"
 #include "common/progress.hpp"
 #include "db/store.hpp"
-#include "model/identity.hpp"
+#include "model/checkpoint_facts.hpp"
 
 namespace sg::cli {
 
@@ -49,13 +49,6 @@ class StopOnSignal {
   StopOnSignal(const StopOnSignal&) = delete;
   StopOnSignal& operator=(const StopOnSignal&) = delete;
 };
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 }  // namespace
 
@@ -105,14 +98,22 @@ int cmd_audit(const Args& args) {
 
   engine::EngineOptions size;
   size.max_sequences = 8;
-  auto m = load_model(vm, size);
+  auto m = load_model(vm, size,
+                      [&](const model::Checkpoint& checkpoint, const tokenizer::Tokenizer* tok,
+                          const gpu::Context&, engine::EngineOptions&) {
+                        if (!tok)
+                          throw InputError("--model: " + model_dir.string() +
+                                           " has no tokenizer (vocab.json + merges.txt); an "
+                                           "audit needs one");
+                        plan.check_texts(*tok, checkpoint.config().n_positions);
+                      });
   const auto& tok = m.require_tokenizer("--model");
-  // A record of an audit names exactly the weights it measured: hashed now, not cached.
-  target.checkpoint.sha256 = model::checkpoint_sha256(m.checkpoint->weight_files());
-  target.checkpoint.path = fs::absolute(model_dir).lexically_normal().string();
-  target.checkpoint.architecture = std::string(model::to_string(m.checkpoint->config().arch));
-  target.checkpoint.parameters = static_cast<std::int64_t>(m.checkpoint->parameter_count());
-  target.checkpoint.config_json = read_file(model_dir / "config.json");
+  const auto facts = model::checkpoint_facts(*m.checkpoint);
+  target.checkpoint.sha256 = facts.sha256;
+  target.checkpoint.path = facts.path;
+  target.checkpoint.architecture = facts.architecture;
+  target.checkpoint.parameters = facts.parameters;
+  target.checkpoint.config_json = facts.config_json;
   target.device = m.gpu->info().name;
 
   StopOnSignal signals;
@@ -133,20 +134,25 @@ int cmd_audit(const Args& args) {
   if (bar) bar->finish();
 
   if (vm.count("json")) {
-    nlohmann::json out{{"run_id", summary.run_id},
-                       {"stage", target.checkpoint.stage},
-                       {"checkpoint_sha256", target.checkpoint.sha256},
-                       {"plan_hash", plan.hash()},
-                       {"db", store.file().string()},
-                       {"outcome", summary.outcome},
-                       {"resumed", summary.resumed},
-                       {"recovered", summary.recovered},
-                       {"samples_planned", summary.planned},
-                       {"samples_done", summary.done},
-                       {"samples_new", summary.new_samples},
-                       {"seconds", summary.seconds},
-                       {"store_seconds", summary.store_seconds},
-                       {"aggregates", aggregates_json(summary.aggregates)}};
+    nlohmann::json out{
+        {"run_id", summary.run_id},
+        {"stage", target.checkpoint.stage},
+        {"checkpoint_sha256", target.checkpoint.sha256},
+        {"plan_hash", plan.hash()},
+        {"db", store.file().string()},
+        {"outcome", summary.outcome},
+        {"resumed", summary.resumed},
+        {"recovered", summary.recovered},
+        {"samples_planned", summary.planned},
+        {"samples_done", summary.done},
+        {"samples_new", summary.new_samples},
+        {"abandoned_run",
+         summary.abandoned_run ? nlohmann::json(*summary.abandoned_run) : nlohmann::json(nullptr)},
+        {"slots", summary.slots},
+        {"generated_tokens", summary.generated_tokens},
+        {"seconds", summary.seconds},
+        {"store_seconds", summary.store_seconds},
+        {"aggregates", aggregates_json(summary.aggregates)}};
     std::cout << out.dump() << "\n";
   } else {
     std::cout << "run " << summary.run_id << " (" << target.checkpoint.stage << ", "
@@ -160,6 +166,8 @@ int cmd_audit(const Args& args) {
                     : summary.resumed ? " (resumed)"
                                       : "");
     std::cout << "\n";
+    if (summary.abandoned_run)
+      std::cout << "run " << *summary.abandoned_run << " (unfinished) was marked abandoned\n";
     print_aggregates(std::cout, summary.aggregates);
   }
   if (summary.outcome == "interrupted") {

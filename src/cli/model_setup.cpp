@@ -31,7 +31,8 @@ std::unique_ptr<model::Checkpoint> open_checkpoint(const po::variables_map& vm) 
       model::Checkpoint::open(vm["model"].as<std::string>(), open));
 }
 
-LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size) {
+LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size,
+                       const BeforeUpload& before_upload) {
   if (vm.count("dtype")) {
     auto d = vm["dtype"].as<std::string>();
     if (d == "f16")
@@ -59,6 +60,7 @@ LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size) 
   const char* validation = std::getenv("STAGEGATE_VALIDATION");
   gopts.validation = validation && std::string(validation) == "1";
   m.gpu = std::make_unique<gpu::Context>(gopts);
+  if (before_upload) before_upload(*m.checkpoint, m.tokenizer.get(), *m.gpu, size);
   m.engine = std::make_unique<engine::Model>(*m.gpu, *m.checkpoint, size);
   return m;
 }

@@ -2,6 +2,7 @@
 // loading they imply: checkpoint, device, engine and, when present, the tokenizer.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,9 +27,15 @@ struct LoadedModel {
   const tokenizer::Tokenizer& require_tokenizer(const std::string& option) const;
 };
 
+// Called once the checkpoint, its tokenizer (null when none) and the device are open, before
+// any weight is uploaded: to refuse bad input cheaply, or to size the engine to the device.
+using BeforeUpload = std::function<void(const model::Checkpoint&, const tokenizer::Tokenizer*,
+                                        const gpu::Context&, engine::EngineOptions&)>;
+
 // Opens the checkpoint named by --model and uploads it. `size` sets the engine's sequence
 // slots and context; its dtype is overridden by --dtype.
-LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size);
+LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size,
+                       const BeforeUpload& before_upload = {});
 
 // Opens only the checkpoint (for commands that first need its config to size the engine).
 std::unique_ptr<model::Checkpoint> open_checkpoint(const po::variables_map& vm);

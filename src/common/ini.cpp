@@ -1,5 +1,6 @@
 #include "common/ini.hpp"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <fstream>
@@ -57,6 +58,22 @@ const Key* find_key(const Section& section, std::string_view name) {
   return nullptr;
 }
 
+// Levenshtein distance, for "did you mean" hints.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
 std::string known_sections(const Schema& schema) {
   std::string out;
   for (const auto& s : schema) {
@@ -70,6 +87,23 @@ std::string known_keys(const Section& section) {
   std::string out;
   for (const auto& k : section.keys) out += (out.empty() ? "" : ", ") + k.name;
   return out;
+}
+
+std::string format_number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+std::string describe(const Range& r) {
+  return (r.min_open ? "(" : "[") + format_number(r.min) + ", " + format_number(r.max) +
+         (r.max_open ? ")" : "]");
+}
+
+bool in_range(double v, const Range& r) {
+  const bool above = r.min_open ? v > r.min : v >= r.min;
+  const bool below = r.max_open ? v < r.max : v <= r.max;
+  return above && below;
 }
 
 std::string_view type_name(Type type) {
@@ -103,11 +137,31 @@ po::value_semantic* semantic(Type type) {
 struct Entry {
   std::string name;  // "section.key"
   std::string value;
-  Type type;
+  const Key* key;
   int line;
 };
 
+void check_range(const std::filesystem::path& file, const Entry& e, double v) {
+  if (!e.key->range) throw std::logic_error("ini schema: numeric key " + e.name + " has no range");
+  if (!in_range(v, *e.key->range))
+    fail_at(file, e.line, e.name,
+            "'" + e.value + "' is out of range: must be in " + describe(*e.key->range));
+}
+
 }  // namespace
+
+std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  std::size_t best_distance = 0;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(name, c);
+    if (!best || d < best_distance) best = &c, best_distance = d;
+  }
+  // Close enough to be a slip of the keyboard, not a different word.
+  if (!best || best_distance == 0 || best_distance > std::max<std::size_t>(2, name.size() / 3))
+    return "";
+  return "; did you mean '" + *best + "'?";
+}
 
 Document Document::read(const std::filesystem::path& file, const Schema& schema) {
   std::ifstream in(file, std::ios::binary);
@@ -121,6 +175,11 @@ Document Document::read(const std::filesystem::path& file, const Schema& schema)
 Document Document::parse(std::string_view text, const std::filesystem::path& file,
                          const Schema& schema) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte-order mark
+  for (const auto& section : schema)
+    for (const auto& k : section.keys)
+      if ((k.type == Type::kInteger || k.type == Type::kNumber) && !k.range)
+        throw std::logic_error("ini schema: [" + section.name + "] " + k.name +
+                               " is numeric but has no range");
   Document doc;
   doc.file_ = file;
 
@@ -146,8 +205,11 @@ Document Document::parse(std::string_view text, const std::filesystem::path& fil
           if (family.named && section.starts_with(family.name + "."))
             fail_at(file, line, "[" + section + "]",
                     "the name after '" + family.name + ".' must be letters, digits, '_' or '-'");
+        std::vector<std::string> names;
+        for (const auto& family : schema) names.push_back(family.name);
         fail_at(file, line, "[" + section + "]",
-                "unknown section (known: " + known_sections(schema) + ")");
+                "unknown section" + did_you_mean(section, names) +
+                    " (known: " + known_sections(schema) + ")");
       }
       for (const auto& [name, first] : doc.sections_)
         if (name == section)
@@ -164,9 +226,13 @@ Document Document::parse(std::string_view text, const std::filesystem::path& fil
     if (!spec) fail_at(file, line, key, "key outside any section");
     const std::string name = section + "." + key;
     const Key* key_spec = find_key(*spec, key);
-    if (!key_spec)
+    if (!key_spec) {
+      std::vector<std::string> names;
+      for (const auto& k : spec->keys) names.push_back(k.name);
       fail_at(file, line, name,
-              "unknown key in [" + section + "] (known: " + known_keys(*spec) + ")");
+              "unknown key in [" + section + "]" + did_you_mean(key, names) +
+                  " (known: " + known_keys(*spec) + ")");
+    }
     if (auto it = doc.key_lines_.find(name); it != doc.key_lines_.end())
       fail_at(file, line, name, "key repeated (first at line " + std::to_string(it->second) + ")");
     std::string value(trim(s.substr(eq + 1)));
@@ -174,7 +240,7 @@ Document Document::parse(std::string_view text, const std::filesystem::path& fil
       fail_at(file, line, name,
               "empty value (expected " + std::string(type_name(key_spec->type)) + ")");
     doc.key_lines_.emplace(name, line);
-    entries.push_back({name, std::move(value), key_spec->type, line});
+    entries.push_back({name, std::move(value), key_spec, line});
   }
 
   for (const auto& s : schema)
@@ -189,7 +255,7 @@ Document Document::parse(std::string_view text, const std::filesystem::path& fil
 
   // Boost's pass: the typed values, parsed as the command line parses its options.
   po::options_description desc;
-  for (const auto& e : entries) desc.add_options()(e.name.c_str(), semantic(e.type));
+  for (const auto& e : entries) desc.add_options()(e.name.c_str(), semantic(e.key->type));
   po::variables_map vm;
   std::istringstream in{std::string(text)};
   try {
@@ -200,26 +266,31 @@ Document Document::parse(std::string_view text, const std::filesystem::path& fil
     for (const auto& entry : entries)
       if (entry.name == name)
         fail_at(file, entry.line, name,
-                "'" + entry.value + "' is not " + std::string(type_name(entry.type)));
+                "'" + entry.value + "' is not " + std::string(type_name(entry.key->type)) +
+                    (entry.key->range ? " in " + describe(*entry.key->range) : ""));
     throw InputError(file.string() + ": " + e.what());
   } catch (const po::error& e) {
     throw InputError(file.string() + ": " + e.what());
   }
   for (const auto& e : entries) {
     const auto& any = vm[e.name].value();
-    switch (e.type) {
+    switch (e.key->type) {
       case Type::kString:
         doc.values_[e.name] = boost::any_cast<std::string>(any);
         break;
-      case Type::kInteger:
-        doc.values_[e.name] = boost::any_cast<std::int64_t>(any);
+      case Type::kInteger: {
+        const auto v = boost::any_cast<std::int64_t>(any);
+        check_range(file, e, static_cast<double>(v));
+        doc.values_[e.name] = v;
         break;
+      }
       case Type::kBoolean:
         doc.values_[e.name] = boost::any_cast<bool>(any);
         break;
       case Type::kNumber: {
         const double v = boost::any_cast<double>(any);
         if (!std::isfinite(v)) fail_at(file, e.line, e.name, "'" + e.value + "' is not finite");
+        check_range(file, e, v);
         doc.values_[e.name] = v;
         break;
       }

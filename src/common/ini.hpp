@@ -21,10 +21,21 @@ namespace sg::ini {
 
 enum class Type { kString, kInteger, kNumber, kBoolean };
 
+// The values a numeric key accepts: [min, max], either end open when asked. Every integer
+// and number key has one, so a value is never narrowed or wrapped on its way to the code
+// that uses it (`max_tokens = 4294967297` is refused, not read as 1).
+struct Range {
+  double min = 0;
+  double max = 0;
+  bool min_open = false;  // (min, ...
+  bool max_open = false;  // ..., max)
+};
+
 struct Key {
   std::string name;
   Type type = Type::kString;
   bool required = false;
+  std::optional<Range> range = std::nullopt;  // required for kInteger and kNumber keys
 };
 
 // `[name]`, or with `named` any `[name.LABEL]` (LABEL: letters, digits, '_', '-'), as
@@ -75,6 +86,10 @@ class Document {
   std::map<std::string, int, std::less<>> key_lines_;  // "section.key" -> line
   std::map<std::string, Value, std::less<>> values_;   // "section.key" -> typed value
 };
+
+// "; did you mean 'X'?" for the candidate nearest to `name` when it is a near miss (a typo),
+// else "".
+std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);
 
 // Splits a comma-separated list, trimming blanks around items; empty items are dropped.
 std::vector<std::string> split_list(std::string_view text);

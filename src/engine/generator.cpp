@@ -36,6 +36,20 @@ std::vector<GenerationResult> Generator::run(std::span<const GenerationRequest> 
   return results;
 }
 
+void Generator::run_continuous(
+    std::span<const GenerationRequest> requests,
+    const std::function<void(std::size_t, GenerationResult&&)>& on_finished,
+    const std::function<bool()>& should_stop) {
+  const auto group = static_cast<std::size_t>(model_.max_sequences());
+  for (std::size_t begin = 0; begin < requests.size(); begin += group) {
+    if (should_stop && should_stop()) return;
+    std::size_t n = std::min(group, requests.size() - begin);
+    std::vector<GenerationResult> results(n);
+    run_group(requests.subspan(begin, n), results, begin, {});
+    for (std::size_t i = 0; i < n; ++i) on_finished(begin + i, std::move(results[i]));
+  }
+}
+
 void Generator::run_group(std::span<const GenerationRequest> requests,
                           std::span<GenerationResult> results, std::size_t first_index,
                           const TokenCallback& on_token) {

@@ -43,6 +43,11 @@ class Generator {
   std::vector<GenerationResult> run(std::span<const GenerationRequest> requests,
                                     const TokenCallback& on_token = {});
 
+  // Placeholder until continuous batching lands: runs in groups, reporting each result.
+  void run_continuous(std::span<const GenerationRequest> requests,
+                      const std::function<void(std::size_t, GenerationResult&&)>& on_finished,
+                      const std::function<bool()>& should_stop = {});
+
   const GenerationTimings& timings() const { return timings_; }
 
  private:

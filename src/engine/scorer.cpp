@@ -45,4 +45,11 @@ ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride
   return result;
 }
 
+std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<std::int32_t>> texts,
+                                    int stride) {
+  std::vector<ScoreResult> out;
+  for (const auto& t : texts) out.push_back(score(model, t, stride));
+  return out;
+}
+
 }  // namespace sg::engine

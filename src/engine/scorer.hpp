@@ -21,4 +21,8 @@ struct ScoreResult {
 // `stride` 0 means half the context. Needs at least two tokens.
 ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride = 0);
 
+// Placeholder until batched scoring lands: score() per text.
+std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<std::int32_t>> texts,
+                                    int stride = 0);
+
 }  // namespace sg::engine

@@ -14,8 +14,8 @@ const Schema& schema() {
       {"strategy",
        true,
        false,
-       {{"samples", Type::kInteger, true},
-        {"temperature", Type::kNumber},
+       {{"samples", Type::kInteger, true, Range{1, 1000}},
+        {"temperature", Type::kNumber, false, Range{0, 2, true, false}},
         {"greedy", Type::kBoolean},
         {"note", Type::kString}}},
   };
@@ -147,6 +147,47 @@ TEST(Ini, ReadingAMissingFileNamesIt) {
 TEST(Ini, SplitList) {
   EXPECT_EQ(split_list(" a, b ,,c "), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_TRUE(split_list("  ").empty());
+}
+
+}  // namespace
+}  // namespace sg::ini
+
+namespace sg::ini {
+namespace {
+
+TEST(Ini, NumbersOutsideTheirRangeAreRefusedWithTheirLine) {
+  // 2^32 + 1 fits the 64-bit parse but would wrap to 1 in an int: the range refuses it.
+  expect_error("[prompts]\nfile = p\n[strategy.a]\nsamples = 4294967297\n",
+               {"plans/demo.ini:4: strategy.a.samples: '4294967297' is out of range", "[1, 1000]"});
+  expect_error("[prompts]\nfile = p\n[strategy.a]\nsamples = 0\n", {":4:", "[1, 1000]"});
+  expect_error("[prompts]\nfile = p\n[strategy.a]\nsamples = 1\ntemperature = 0\n",
+               {":5: strategy.a.temperature: '0' is out of range: must be in (0, 2]"});
+  expect_error("[prompts]\nfile = p\n[strategy.a]\nsamples = 99999999999999999999\n",
+               {":4:", "is not an integer in [1, 1000]"});
+  const auto doc = parse("[prompts]\nfile = p\n[strategy.a]\nsamples = 1000\ntemperature = 2\n");
+  EXPECT_EQ(doc.integer("strategy.a", "samples"), 1000);
+  EXPECT_EQ(doc.number("strategy.a", "temperature"), 2.0);
+}
+
+TEST(Ini, ANumericKeyWithoutARangeIsAProgrammingError) {
+  const Schema bad = {{"s", false, false, {{"n", Type::kInteger}}}};
+  EXPECT_THROW(Document::parse("[s]\n", "x.ini", bad), std::logic_error);
+}
+
+TEST(Ini, NearMissesGetAHint) {
+  expect_error("[prompts]\nfiel = p\n", {":2: prompts.fiel: unknown key", "did you mean 'file'?"});
+  expect_error("[prompt]\nfile = p\n",
+               {":1: [prompt]: unknown section", "did you mean 'prompts'?"});
+  // A different word gets the list, not a guess.
+  try {
+    parse("[prompts]\nzzzzzz = p\n");
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).find("did you mean"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(did_you_mean("stirde", {"stride", "heldout"}), "; did you mean 'stride'?");
+  EXPECT_EQ(did_you_mean("stride", {"stride"}), "");
+  EXPECT_EQ(did_you_mean("x", {}), "");
 }
 
 }  // namespace

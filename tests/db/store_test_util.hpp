@@ -118,6 +118,14 @@ inline db::NewRun new_run(std::int64_t checkpoint_id, std::int64_t planned,
   return r;
 }
 
+// A new run held by `store` (an unfinished run of the same checkpoint and plan is abandoned).
+inline std::int64_t create_run(db::Store& store, const db::NewRun& run) {
+  const auto started = store.start_run(run, true);
+  if (started.outcome != db::StartRunResult::Outcome::kCreated)
+    throw std::runtime_error("create_run: the run was not created");
+  return started.run_id;
+}
+
 inline db::SampleRecord sample(std::int64_t run_id, const std::string& strategy,
                                const std::string& prompt_id, std::int64_t index) {
   db::SampleRecord s;

@@ -35,7 +35,7 @@ TEST(ProcessIdentity, TellsThisProcessAliveAndAReusedPidDead) {
 TEST(Leases, AHeldRunIsNotClaimedByAnotherStore) {
   TempDir dir;
   Store a(dir / "s.db");
-  const auto run = a.create_run(testing::new_run(testing::add_checkpoint(a), 1));
+  const auto run = testing::create_run(a, testing::new_run(testing::add_checkpoint(a), 1));
   Store b(dir / "s.db");
   const auto claim = b.claim_run(run);
   EXPECT_EQ(claim.outcome, ClaimResult::Outcome::kHeld);
@@ -62,7 +62,7 @@ TEST(Leases, AKilledHoldersRunIsRecoveredAndResumed) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     Store s(file);
-    std::int64_t run = s.create_run(testing::new_run(ckpt, 2));
+    std::int64_t run = testing::create_run(s, testing::new_run(ckpt, 2));
     s.add_prompts(run, {{"p1", "prompts", "Hi"}});
     s.add_sample(testing::sample(run, "greedy", "p1", 0));
     (void)!write(to_parent[1], &run, sizeof run);
@@ -105,7 +105,7 @@ TEST(Leases, ClaimRecognisesADeadHolderDirectly) {
   std::int64_t run = 0;
   {
     Store s(file);
-    run = s.create_run(testing::new_run(testing::add_checkpoint(s), 1));
+    run = testing::create_run(s, testing::new_run(testing::add_checkpoint(s), 1));
     // Make the lease look like a previous process with this pid (a reused pid).
     RawDb raw(file);
     raw.exec("UPDATE run_leases SET pid_start = pid_start + 1");
@@ -128,7 +128,7 @@ TEST(Leases, AHolderOnAnotherHostExpiresWithItsHeartbeat) {
   Store::Options options;
   options.foreign_lease_timeout = std::chrono::seconds(60);
   Store s(file, options);
-  const auto run = s.create_run(testing::new_run(testing::add_checkpoint(s), 1));
+  const auto run = testing::create_run(s, testing::new_run(testing::add_checkpoint(s), 1));
   s.finish_run(run, RunStatus::kInterrupted);
   RawDb raw(file);
   raw.exec(
@@ -149,7 +149,7 @@ TEST(Leases, ClosingAStoreReleasesItsRunsAsInterrupted) {
   std::int64_t run = 0;
   {
     Store s(dir / "s.db");
-    run = s.create_run(testing::new_run(testing::add_checkpoint(s), 1));
+    run = testing::create_run(s, testing::new_run(testing::add_checkpoint(s), 1));
   }
   Store s(dir / "s.db");
   const auto r = s.run(run);
@@ -163,7 +163,7 @@ TEST(Leases, ClosingAStoreReleasesItsRunsAsInterrupted) {
 TEST(Leases, AClaimedRunIsReclaimedByItsHolderWithoutChange) {
   TempDir dir;
   Store s(dir / "s.db");
-  const auto run = s.create_run(testing::new_run(testing::add_checkpoint(s), 1));
+  const auto run = testing::create_run(s, testing::new_run(testing::add_checkpoint(s), 1));
   const auto claim = s.claim_run(run);
   EXPECT_EQ(claim.outcome, ClaimResult::Outcome::kClaimed);
   EXPECT_FALSE(claim.recovered);

@@ -30,15 +30,11 @@ void resumable_worker(const fs::path& file, int prompt_count, int per_prompt) {
   const auto ckpt = testing::add_checkpoint(s);
   const std::string plan(64, 'p');
   s.recover_abandoned_runs();
-  std::int64_t run = 0;
-  const auto latest = s.latest_run(ckpt, plan);
-  if (latest && latest->status == RunStatus::kCompleted) return;
-  if (latest) {
-    if (s.claim_run(latest->id).outcome != ClaimResult::Outcome::kClaimed) _exit(3);
-    run = latest->id;
-  } else {
-    run = s.create_run(testing::new_run(ckpt, prompt_count * per_prompt, plan));
-  }
+  const auto started =
+      s.start_run(testing::new_run(ckpt, prompt_count * per_prompt, plan), /*fresh=*/false);
+  if (started.outcome == StartRunResult::Outcome::kCompleted) return;
+  if (started.outcome == StartRunResult::Outcome::kHeld) _exit(3);
+  const std::int64_t run = started.run_id;
   s.add_prompts(run, prompts(prompt_count));
   const auto done = s.existing_sample_keys(run);
   for (int p = 0; p < prompt_count; ++p) {
@@ -128,7 +124,7 @@ TEST(Reliability, DiskFullIsAClearErrorAndTheRunContinuesOnceSpaceIsFreed) {
   };
   {
     Store s(file, capped);
-    run = s.create_run(testing::new_run(testing::add_checkpoint(s), 1000));
+    run = testing::create_run(s, testing::new_run(testing::add_checkpoint(s), 1000));
     s.add_prompts(run, prompts(1));
     for (; stored < 1000; ++stored) {
       try {
@@ -162,7 +158,8 @@ TEST(Reliability, TwoProcessesWritingAtOnceBothFinish) {
   auto writer = [&](char sha) {
     return testing::fork_child([&file, sha] {
       Store s(file);
-      const auto run = s.create_run(testing::new_run(testing::add_checkpoint(s, sha), kSamples));
+      const auto run =
+          testing::create_run(s, testing::new_run(testing::add_checkpoint(s, sha), kSamples));
       s.add_prompts(run, prompts(1));
       for (int i = 0; i < kSamples; ++i) {
         s.add_sample(testing::sample(run, "greedy", "p0", i));
@@ -189,7 +186,7 @@ TEST(Reliability, TwoThreadsWithTheirOwnStoresBothFinish) {
     try {
       Store s(file);
       const auto run =
-          s.create_run(testing::new_run(testing::add_checkpoint(s, t ? 'c' : 'd'), 200));
+          testing::create_run(s, testing::new_run(testing::add_checkpoint(s, t ? 'c' : 'd'), 200));
       s.add_prompts(run, prompts(1));
       for (int i = 0; i < 200; ++i) s.add_sample(testing::sample(run, "greedy", "p0", i));
       s.finish_run(run, RunStatus::kCompleted);
@@ -202,6 +199,53 @@ TEST(Reliability, TwoThreadsWithTheirOwnStoresBothFinish) {
   two.join();
   EXPECT_EQ(errors, std::vector<std::string>(2));
   expect_sound_and_complete(file, 400);
+}
+
+// Two processes start auditing one checkpoint with one plan at the same moment (released
+// together through a pipe): exactly one creates the run; the other finds it (held, or
+// resumable once the first has exited), never a second run. Repeated, since a race shows
+// itself only sometimes.
+TEST(Reliability, TwoProcessesStartingOneAuditTogetherMakeOneRun) {
+  for (int round = 0; round < 25; ++round) {
+    TempDir dir;
+    const auto file = dir / "s.db";
+    {
+      Store s(file);
+      testing::add_checkpoint(s);
+    }
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    // Exit code: 10 created, 11 resumed, 12 held by the other, 13 already completed.
+    auto starter = [&] {
+      return testing::fork_child([&] {
+        close(gate[1]);
+        char c;
+        if (read(gate[0], &c, 1) != 0) _exit(2);  // wait for the gate to close
+        Store s(file);
+        const auto ckpt = testing::add_checkpoint(s);
+        const auto started = s.start_run(testing::new_run(ckpt, 1), false);
+        switch (started.outcome) {
+          case StartRunResult::Outcome::kCreated:
+            _exit(10);
+          case StartRunResult::Outcome::kResumed:
+            _exit(11);
+          case StartRunResult::Outcome::kHeld:
+            _exit(12);
+          case StartRunResult::Outcome::kCompleted:
+            _exit(13);
+        }
+      });
+    };
+    const pid_t a = starter();
+    const pid_t b = starter();
+    close(gate[0]);
+    close(gate[1]);  // opens the gate: both reads return 0
+    const int ra = testing::wait_child(a), rb = testing::wait_child(b);
+    EXPECT_EQ((ra == 10) + (rb == 10), 1) << "round " << round << ": exits " << ra << ", " << rb;
+    EXPECT_TRUE(ra == 11 || ra == 12 || rb == 11 || rb == 12) << "round " << round;
+    testing::RawDb raw(file);
+    EXPECT_EQ(raw.integer("SELECT count(*) FROM audit_runs"), 1) << "round " << round;
+  }
 }
 
 }  // namespace

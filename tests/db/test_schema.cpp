@@ -96,7 +96,7 @@ TEST(Schema, ViewsShowWhatWasStored) {
   {
     Store store(dir / "a.db");
     const auto ckpt = testing::add_checkpoint(store, 'c', "medium");
-    const auto run = store.create_run(testing::new_run(ckpt, 1));
+    const auto run = testing::create_run(store, testing::new_run(ckpt, 1));
     store.add_prompts(run, {{"p1", "prompts", "Once upon"}});
     store.add_sample(testing::sample(run, "greedy", "p1", 0));
     store.add_aggregates(run, {{"perplexity.heldout", "", "", 31.5, 30.0, 33.0, 100},

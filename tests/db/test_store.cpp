@@ -16,7 +16,7 @@ class StoreTest : public ::testing::Test {
  protected:
   StoreTest() : store(dir / "store.db") {
     ckpt = testing::add_checkpoint(store);
-    run = store.create_run(testing::new_run(ckpt, 4));
+    run = testing::create_run(store, testing::new_run(ckpt, 4));
     store.add_prompts(run, {{"p1", "prompts", "Once upon a time"}, {"p2", "prompts", "The"}});
   }
   long long count(const std::string& sql) {
@@ -171,7 +171,7 @@ TEST_F(StoreTest, ARunCompletesOnlyWithEverySamplePlanned) {
   store.add_sample(testing::sample(run, "greedy", "p1", 1));
   store.add_sample(testing::sample(run, "greedy", "p2", 1));
   store.finish_run(run, RunStatus::kCompleted);
-  const auto r = store.latest_run(ckpt, std::string(64, 'p'));
+  const auto r = store.run(run);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->id, run);
   EXPECT_EQ(r->status, RunStatus::kCompleted);
@@ -182,18 +182,59 @@ TEST_F(StoreTest, ARunCompletesOnlyWithEverySamplePlanned) {
   EXPECT_THROW(store.add_sample(testing::sample(run, "greedy", "p1", 2)), LeaseLostError);
 }
 
-TEST_F(StoreTest, LatestRunIsPerCheckpointAndPlan) {
+TEST_F(StoreTest, StartRunResumesTheUnfinishedRunOfTheSameCheckpointAndPlan) {
+  using Outcome = StartRunResult::Outcome;
   store.finish_run(run, RunStatus::kFailed, "disk full");
-  const auto second = store.create_run(testing::new_run(ckpt, 4));
-  const auto other_plan = store.create_run(testing::new_run(ckpt, 4, std::string(64, 'q')));
-  EXPECT_EQ(store.latest_run(ckpt, std::string(64, 'p'))->id, second);
-  EXPECT_EQ(store.latest_run(ckpt, std::string(64, 'q'))->id, other_plan);
-  EXPECT_FALSE(store.latest_run(ckpt, std::string(64, 'r')));
   EXPECT_EQ(store.run(run)->status, RunStatus::kFailed);
   EXPECT_EQ(store.run(run)->error, "disk full");
+
+  // A failed run is unfinished: resumed, not duplicated.
+  auto again = store.start_run(testing::new_run(ckpt, 4), false);
+  EXPECT_EQ(again.outcome, Outcome::kResumed);
+  EXPECT_EQ(again.run_id, run);
+  EXPECT_EQ(store.run(run)->status, RunStatus::kRunning);
+
+  // Another plan on the same checkpoint is another run.
+  auto other_plan = store.start_run(testing::new_run(ckpt, 4, std::string(64, 'q')), false);
+  EXPECT_EQ(other_plan.outcome, Outcome::kCreated);
+  EXPECT_NE(other_plan.run_id, run);
+
+  // --new-run: the unfinished run is abandoned in the same transaction.
+  auto fresh = store.start_run(testing::new_run(ckpt, 1), true);
+  EXPECT_EQ(fresh.outcome, Outcome::kCreated);
+  EXPECT_EQ(fresh.abandoned_run, run);
+  EXPECT_EQ(store.run(run)->status, RunStatus::kAbandoned);
+  EXPECT_FALSE(store.run(run)->lease);
+  EXPECT_THROW(store.add_sample(testing::sample(run, "greedy", "p1", 0)), LeaseLostError);
+  EXPECT_EQ(store.claim_run(run).outcome, ClaimResult::Outcome::kCompleted);  // never resumed
+
+  store.add_sample(testing::sample(fresh.run_id, "greedy", "p1", 0));
+  store.finish_run(fresh.run_id, RunStatus::kCompleted);
+  auto done = store.start_run(testing::new_run(ckpt, 1), false);
+  EXPECT_EQ(done.outcome, Outcome::kCompleted);
+  EXPECT_EQ(done.run_id, fresh.run_id);
+  auto after_done = store.start_run(testing::new_run(ckpt, 1), true);
+  EXPECT_EQ(after_done.outcome, Outcome::kCreated);
+  EXPECT_FALSE(after_done.abandoned_run);
+
   const auto all = store.runs();
-  ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(all[0].id, other_plan);  // newest first
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].id, after_done.run_id);  // newest first
+  EXPECT_EQ(db::to_string(all[3].status), "abandoned");
+}
+
+TEST_F(StoreTest, TheDatabaseRefusesASecondUnfinishedRunOfOneCheckpointAndPlan) {
+  RawDb raw(dir / "store.db");
+  const std::string copy =
+      "INSERT INTO audit_runs (checkpoint_id, plan_path, plan_hash, plan_text, tool_version, "
+      "tool_commit, device, status, samples_planned, started_at) SELECT checkpoint_id, "
+      "plan_path, plan_hash, plan_text, tool_version, tool_commit, device, '";
+  const std::string from =
+      "', samples_planned, started_at FROM audit_runs WHERE id = " + std::to_string(run);
+  for (const char* unfinished : {"running", "interrupted", "failed"})
+    EXPECT_THROW(raw.exec(copy + unfinished + from), std::runtime_error) << unfinished;
+  EXPECT_NO_THROW(raw.exec(copy + "completed" + from));
+  EXPECT_NO_THROW(raw.exec(copy + "abandoned" + from));
 }
 
 TEST_F(StoreTest, DecisionsKeepTheirChainFields) {

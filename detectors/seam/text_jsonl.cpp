@@ -1,4 +1,4 @@
-#include "audit/text_jsonl.hpp"
+#include "seam/text_jsonl.hpp"
 
 #include <fstream>
 #include <map>
@@ -9,7 +9,7 @@
 #include "common/sha256.hpp"
 #include "tokenizer/utf8.hpp"
 
-namespace sg::audit {
+namespace sg::detectors {
 
 TextFile read_text_jsonl(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -65,4 +65,16 @@ TextFile read_text_jsonl(const std::filesystem::path& file) {
   return out;
 }
 
-}  // namespace sg::audit
+std::filesystem::path plan_relative(const ini::Document& plan, const std::string& path) {
+  const std::filesystem::path p(path);
+  return p.is_absolute() ? p : plan.file().parent_path() / p;
+}
+
+TextFile read_named_text_file(const ini::Document& plan, const std::string& section,
+                              const std::string& key, const std::filesystem::path& file) {
+  if (!std::filesystem::is_regular_file(file))
+    plan.fail(section, key, "'" + file.string() + "' is not a readable file");
+  return read_text_jsonl(file);
+}
+
+}  // namespace sg::detectors

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace sg::audit {
+#include "common/ini.hpp"
+
+namespace sg::detectors {
 
 struct TextRecord {
   std::string
@@ -25,4 +27,11 @@ struct TextFile {
 // records is an InputError "FILE:LINE: ...".
 TextFile read_text_jsonl(const std::filesystem::path& file);
 
-}  // namespace sg::audit
+// A path written in a plan or policy: relative to the file's folder unless absolute.
+std::filesystem::path plan_relative(const ini::Document& plan, const std::string& path);
+
+// read_text_jsonl of the file `section.key` names; a missing file is reported at the key.
+TextFile read_named_text_file(const ini::Document& plan, const std::string& section,
+                              const std::string& key, const std::filesystem::path& file);
+
+}  // namespace sg::detectors

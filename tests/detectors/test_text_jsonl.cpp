@@ -1,12 +1,12 @@
 // Prompt and held-out files: JSON Lines whose every error names the file and the line.
 #include <gtest/gtest.h>
 
-#include "audit/text_jsonl.hpp"
 #include "common/errors.hpp"
 #include "common/sha256.hpp"
 #include "plan_files.hpp"
+#include "seam/text_jsonl.hpp"
 
-namespace sg::audit {
+namespace sg::detectors {
 namespace {
 
 void expect_error(const std::string& bytes, const std::vector<std::string>& fragments) {
@@ -61,4 +61,4 @@ TEST(TextJsonl, AMissingFileIsNamed) {
 }
 
 }  // namespace
-}  // namespace sg::audit
+}  // namespace sg::detectors

@@ -1,0 +1,16 @@
+// The detectors stagegate ships, by name. A new detector adds one line here.
+#include "perplexity/perplexity_detector.hpp"
+#include "seam/registry.hpp"
+
+namespace sg::detectors {
+
+const Registry& builtin_registry() {
+  static const Registry registry = [] {
+    Registry r;
+    r.add(perplexity_detector());
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace sg::detectors
