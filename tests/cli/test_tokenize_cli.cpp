@@ -16,48 +16,112 @@ using nlohmann::json;
 
 const std::string kGpt2 = std::string(STAGEGATE_SOURCE_DIR) + "/models/gpt2-tokenizer";
 
+std::vector<std::string> split_lines(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The tokenizer corpus with the ids tiktoken gives each text (tools/tokenizer/make_fixtures.js).
+std::vector<json> tiktoken_corpus() {
+  std::ifstream in(fs::path(STAGEGATE_FIXTURES) / "tokenizer/gpt2_corpus.jsonl");
+  std::vector<json> cases;
+  for (std::string line; std::getline(in, line);) cases.push_back(json::parse(line));
+  return cases;
+}
+
 TEST(TokenizeCli, TextToIdsAndBack) {
   auto r = run_stagegate({"tokenize", "--model", kGpt2, "--text", "Hello world"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "15496,995\n");
   auto j = run_stagegate({"tokenize", "--model", kGpt2, "--text", "Hello world", "--json"});
-  EXPECT_EQ(json::parse(j.out)["tokens"], json({15496, 995}));
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(j.out, "{\"tokens\":[15496,995]}\n");
   auto d = run_stagegate({"tokenize", "--model", kGpt2, "--ids", "15496,995", "--decode"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
   EXPECT_EQ(d.out, "Hello world\n");
+  auto dj =
+      run_stagegate({"tokenize", "--model", kGpt2, "--ids", "15496,995", "--decode", "--json"});
+  ASSERT_EQ(dj.exit_code, 0) << dj.err;
+  EXPECT_EQ(dj.out, "{\"text\":\"Hello world\"}\n");
 }
 
 TEST(TokenizeCli, SpecialTokenAndNoSpecial) {
-  auto r = run_stagegate({"tokenize", "--model", kGpt2, "--text", "<|endoftext|>"});
-  EXPECT_EQ(r.out, "50256\n");
-  auto p = run_stagegate({"tokenize", "--model", kGpt2, "--text", "<|endoftext|>", "--no-special"});
-  EXPECT_NE(p.out, "50256\n");
+  auto r = run_stagegate({"tokenize", "--model", kGpt2, "--text", "a<|endoftext|>b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "64,50256,65\n");
+  // As plain text: "<", "|", "end", "of", "text", "|", ">" (tiktoken's encode_ordinary, as
+  // the corpus fixture records for "<|endoftext" and "endoftext|>").
+  auto p =
+      run_stagegate({"tokenize", "--model", kGpt2, "--text", "a<|endoftext|>b", "--no-special"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(p.out, "64,27,91,437,1659,5239,91,29,65\n");
+  // Both decode back to the same text.
+  for (const char* ids : {"64,50256,65", "64,27,91,437,1659,5239,91,29,65"}) {
+    auto d = run_stagegate({"tokenize", "--model", kGpt2, "--ids", ids, "--decode"});
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_EQ(d.out, "a<|endoftext|>b\n") << ids;
+  }
 }
 
 TEST(TokenizeCli, JsonLinesInOrderFromStdin) {
+  // 5000 lines (three batches of 2048 lines on two threads), each a text of the tiktoken
+  // corpus, in a shuffled order: every output line must hold that text's tiktoken ids.
+  auto corpus = tiktoken_corpus();
+  ASSERT_GT(corpus.size(), 1000u);
   std::string input;
-  for (int i = 0; i < 5000; ++i) input += json{{"text", "line " + std::to_string(i)}}.dump() + "\n";
+  std::vector<json> want;
+  for (std::size_t i = 0; i < 5000; ++i) {
+    const auto& c = corpus[(i * 7919) % corpus.size()];
+    input += json{{"text", c["text"]}}.dump() + "\n";
+    want.push_back(json{{"tokens", c["ids"]}});
+  }
   auto r = run_stagegate(
       {"tokenize", "--model", kGpt2, "--input", "-", "--format", "jsonl", "--threads", "2"}, input);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::istringstream lines(r.out);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(lines, line);) out.push_back(line);
-  ASSERT_EQ(out.size(), 5000u);
-  // Order is kept across threads and batches: spot-check the first and the last lines.
-  for (int i : {0, 4999}) {
-    auto one = run_stagegate(
-        {"tokenize", "--model", kGpt2, "--text", "line " + std::to_string(i), "--json"});
-    EXPECT_EQ(json::parse(out[static_cast<std::size_t>(i)]), json::parse(one.out)) << i;
+  auto out = split_lines(r.out);
+  ASSERT_EQ(out.size(), want.size());
+  int wrong = 0;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (json::parse(out[i]) != want[i] && ++wrong <= 5)
+      ADD_FAILURE() << "line " << i + 1 << ": " << out[i] << "\nwant " << want[i].dump();
+  EXPECT_EQ(wrong, 0);
+}
+
+TEST(TokenizeCli, JsonLinesDecodeInOrder) {
+  // The way back: the corpus's tiktoken ids, 5000 lines, each decoding to its own text.
+  auto corpus = tiktoken_corpus();
+  ASSERT_GT(corpus.size(), 1000u);
+  std::string input;
+  std::vector<json> want;
+  for (std::size_t i = 0; i < 5000; ++i) {
+    const auto& c = corpus[(i * 4001) % corpus.size()];
+    input += json{{"tokens", c["ids"]}}.dump() + "\n";
+    want.push_back(json{{"text", c["text"]}});
   }
-  int n = static_cast<int>(out.size());
-  EXPECT_EQ(n, 5000);
+  auto r = run_stagegate({"tokenize", "--model", kGpt2, "--input", "-", "--format", "jsonl",
+                          "--decode", "--threads", "2"},
+                         input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = split_lines(r.out);
+  ASSERT_EQ(out.size(), want.size());
+  int wrong = 0;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (json::parse(out[i]) != want[i] && ++wrong <= 5)
+      ADD_FAILURE() << "line " << i + 1 << ": " << out[i] << "\nwant " << want[i].dump();
+  EXPECT_EQ(wrong, 0);
 }
 
 TEST(TokenizeCli, JsonLinesErrorsNameTheLine) {
   auto r = run_stagegate({"tokenize", "--model", kGpt2, "--input", "-", "--format", "jsonl"},
                          "{\"text\": \"ok\"}\n{\"txt\": 1}\n");
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find("<stdin>:2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("<stdin>:2: expected an object with \"text\""), std::string::npos) << r.err;
+  auto bad_json = run_stagegate({"tokenize", "--model", kGpt2, "--input", "-", "--format", "jsonl"},
+                                "{\"text\": \"ok\"}\n{\"text\": \"ok\"}\n{not json\n");
+  EXPECT_EQ(bad_json.exit_code, 3);
+  EXPECT_NE(bad_json.err.find("<stdin>:3: not valid JSON"), std::string::npos) << bad_json.err;
 }
 
 TEST(TokenizeCli, InvalidUtf8IsAnErrorOrReplaced) {
@@ -66,18 +130,29 @@ TEST(TokenizeCli, InvalidUtf8IsAnErrorOrReplaced) {
                                         "cd";
   auto r = run_stagegate({"tokenize", "--model", kGpt2, "--input", f.string()});
   EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("byte offset 2"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(f.string()), std::string::npos) << r.err;
+  // Replaced as Python's errors="replace" does: "ab", U+FFFD (GPT-2's token 4210), "cd".
   auto ok = run_stagegate(
       {"tokenize", "--model", kGpt2, "--input", f.string(), "--invalid-utf8", "replace"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "397,4210,10210\n");
+  auto same = run_stagegate({"tokenize", "--model", kGpt2, "--text",
+                             "ab\xEF\xBF\xBD"
+                             "cd"});
+  EXPECT_EQ(same.out, ok.out);
   fs::remove(f);
 }
 
 TEST(TokenizeCli, IdsOutsideTheVocabularyAreBadInput) {
   auto r = run_stagegate({"tokenize", "--model", kGpt2, "--decode", "--ids", "50257"});
   EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("50257"), std::string::npos) << r.err;
+  auto last = run_stagegate({"tokenize", "--model", kGpt2, "--decode", "--ids", "50256"});
+  EXPECT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_EQ(last.out, "<|endoftext|>\n");
 }
 
 }  // namespace
