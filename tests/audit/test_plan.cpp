@@ -94,10 +94,20 @@ TEST(Plan, ReadsStrategiesDetectorsAndFilesRelativeToThePlan) {
   EXPECT_EQ(plan.prompts_file, dir.path() / "data/prompts.jsonl");
   ASSERT_EQ(plan.prompts.records.size(), 2u);
   EXPECT_EQ(plan.prompts.records[1].id, "b");
-  EXPECT_EQ(plan.detectors, std::vector<std::string>{"perplexity"});
-  ASSERT_TRUE(plan.perplexity);
-  EXPECT_EQ(plan.perplexity->stride, 256);
-  EXPECT_EQ(plan.perplexity->heldout_texts.records.at(0).text, "Held-out text.");
+  ASSERT_EQ(plan.detectors.size(), 1u);
+  EXPECT_EQ(plan.detectors[0].name, "perplexity");
+  const auto& heldout = plan.detectors[0].jobs.score;
+  ASSERT_EQ(heldout.size(), 1u);
+  EXPECT_EQ(heldout[0].text, "Held-out text.");
+  EXPECT_EQ(heldout[0].stride, 256);
+  EXPECT_EQ(heldout[0].strategy, "perplexity.heldout");
+  EXPECT_EQ(heldout[0].origin, (dir.path() / "data/heldout.jsonl").string() + ":1");
+  // The detector's section enters the canonical text as it did before the detector seam,
+  // so plans keep their hashes (and audits made before it stay resumable).
+  EXPECT_NE(plan.canonical_text().find("\n[detectors]\nenabled = perplexity\n\n[perplexity]\n"
+                                       "heldout_sha256 = "),
+            std::string::npos);
+  EXPECT_NE(plan.canonical_text().find("\nstride = 256\n"), std::string::npos);
   EXPECT_EQ(plan.samples_planned(), 2 * (3 + 1));
   EXPECT_EQ(plan.hash().size(), 64u);
 }
@@ -150,6 +160,18 @@ TEST(Plan, BadSettingsNameFileLineAndKey) {
   };
   expect_error(with("top_p = 0.95", "top_p = 0"), {"plan.ini:8:", "strategy.t07.top_p", "(0, 1]"});
   expect_error(with("samples = 3", "samples = 0"), {"plan.ini:6:", "strategy.t07.samples"});
+  // 2^32 + 1 fits the 64-bit parse; narrowed to int it would have been 1.
+  expect_error(with("max_tokens = 32", "max_tokens = 4294967297"),
+               {"plan.ini:13:", "strategy.greedy.max_tokens", "out of range", "[1, 1048576]"});
+  expect_error(with("samples = 3", "samples = 4294967297"),
+               {"plan.ini:6:", "strategy.t07.samples", "out of range"});
+  expect_error(with("top_p = 0.95", "top_p = 0.95\ntop_k = 4294967296"),
+               {"plan.ini:9:", "strategy.t07.top_k", "out of range"});
+  expect_error(with("stride = 256", "stride = 99999999999"), {"plan.ini:20:", "perplexity.stride"});
+  expect_error(with("stride = 256", "strdie = 256"),
+               {"plan.ini:20:", "perplexity.strdie", "did you mean 'stride'?"});
+  expect_error(with("enabled = perplexity", "enabled = perplexty"),
+               {"plan.ini:16:", "unknown detector 'perplexty'", "did you mean 'perplexity'?"});
   expect_error(with("temperature = 0.7", "temperature = -1"), {"plan.ini:7:", "temperature"});
   expect_error(with("max_tokens = 32", "max_tokens = 0"), {"plan.ini:13:", "max_tokens"});
   expect_error(with("stride = 256", "stride = -2"), {"plan.ini:20:", "perplexity.stride"});

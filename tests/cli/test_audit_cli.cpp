@@ -6,12 +6,14 @@
 
 #include <sqlite3.h>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -312,6 +314,48 @@ TEST_F(AuditCli, APlanErrorNamesFileLineAndKey) {
   EXPECT_NE(r.err.find("bad.ini:6"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("temprature"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "x.db")) << "a refused plan creates no database";
+}
+
+// The audit's held-out perplexity is the corpus perplexity `stagegate score` gives the same
+// texts: exp(-(sum of every text's log-probs) / (their count)).
+TEST_F(AuditCli, HeldOutPerplexityIsWhatScoreSaysOfTheSameTexts) {
+  auto db = dir_ / "p.db";
+  auto r = run_stagegate(audit_args(db, "small.ini", {"--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::optional<double> audited;
+  for (const auto& a : json::parse(r.out)["aggregates"])
+    if (a["metric"] == "perplexity.heldout") audited = a["value"].get<double>();
+  ASSERT_TRUE(audited);
+  std::ifstream in(kPlans / "heldout-small.jsonl");
+  double total = 0, count = 0;
+  int texts = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    auto score = run_stagegate({"score", "--model", kStage.string(), "--text",
+                                json::parse(line)["text"].get<std::string>(), "--json"});
+    ASSERT_EQ(score.exit_code, 0) << score.err;
+    auto j = json::parse(score.out);
+    total += j["total_logprob"].get<double>();
+    count += static_cast<double>(j["logprobs"].size());
+    ++texts;
+  }
+  ASSERT_EQ(texts, 3);
+  EXPECT_NEAR(*audited, std::exp(-total / count), 1e-9 * *audited);
+}
+
+TEST_F(AuditCli, AnEmptyPromptIsRefusedBeforeTheRunNamingItsLine) {
+  auto prompts = dir_ / "prompts.jsonl";
+  std::ofstream(prompts) << "{\"id\": 1, \"text\": \"Fine\"}\n\n{\"id\": 2, \"text\": \"\"}\n";
+  auto plan = dir_ / "empty.ini";
+  std::ofstream(plan) << "[prompts]\nfile = prompts.jsonl\n[strategy.greedy]\nsamples = 1\n";
+  auto db = dir_ / "e.db";
+  auto r = run_stagegate({"audit", "--model", kStage.string(), "--stage", "s", "--plan",
+                          plan.string(), "--db", db.string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("prompts.jsonl:3: prompt '2' encodes to 0 tokens"), std::string::npos)
+      << r.err;
+  db::Store store(db);
+  EXPECT_TRUE(store.runs().empty()) << "no run is started for a plan that cannot run";
 }
 
 }  // namespace

@@ -120,12 +120,12 @@ TEST(Ini, StructuralErrors) {
 }
 
 TEST(Ini, FailPointsAtTheKeyOrItsSection) {
-  const auto doc = parse("[prompts]\nfile = a\n[strategy.g]\nsamples = 0\n");
+  const auto doc = parse("[prompts]\nfile = a\n[strategy.g]\nsamples = 5\n");
   try {
-    doc.fail("strategy.g", "samples", "must be at least 1");
+    doc.fail("strategy.g", "samples", "must be odd");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(), "plans/demo.ini:4: strategy.g.samples: must be at least 1");
+    EXPECT_STREQ(e.what(), "plans/demo.ini:4: strategy.g.samples: must be odd");
   }
   try {
     doc.fail("strategy.g", "", "not used");

@@ -1,0 +1,118 @@
+// Reading audit databases in the runner tests: a raw read-only SQL reader, every stored
+// sample as comparable text, and a database's rows with the columns that legitimately
+// differ between two runs of one plan (ids, times, paths, device name, the tool's commit)
+// left out.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "db/store.hpp"
+
+namespace sg::testing {
+
+class SqlReader {
+ public:
+  explicit SqlReader(const std::filesystem::path& file) {
+    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+      throw std::runtime_error("cannot open " + file.string());
+  }
+  ~SqlReader() { sqlite3_close(db_); }
+  SqlReader(const SqlReader&) = delete;
+  SqlReader& operator=(const SqlReader&) = delete;
+
+  // Every row, each as its columns' values in SQLite's text form ("NULL" for NULL) joined
+  // by '|'; REAL columns with 17 significant digits so that equal text means equal values.
+  std::vector<std::string> rows(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sql + ": " + sqlite3_errmsg(db_));
+    std::vector<std::string> out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string row;
+      for (int c = 0; c < sqlite3_column_count(st); ++c) {
+        if (c) row += "|";
+        switch (sqlite3_column_type(st, c)) {
+          case SQLITE_NULL:
+            row += "NULL";
+            break;
+          case SQLITE_FLOAT: {
+            char buf[40];
+            std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(st, c));
+            row += buf;
+            break;
+          }
+          default:
+            row += reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+        }
+      }
+      out.push_back(std::move(row));
+    }
+    sqlite3_finalize(st);
+    return out;
+  }
+  long long integer(const std::string& sql) { return std::stoll(rows(sql).at(0)); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// (strategy, prompt, index) -> everything stored about the sample but its ids and time.
+inline std::map<db::SampleKey, std::string> sample_contents(const std::filesystem::path& file) {
+  db::Store store(file);
+  const auto runs = store.runs();
+  if (runs.size() != 1) throw std::runtime_error(file.string() + ": expected one run");
+  std::map<db::SampleKey, std::string> out;
+  for (const auto& s : store.samples(runs.front().id)) {
+    nlohmann::json j{{"seed", std::to_string(s.seed)},
+                     {"tokens", s.token_ids},
+                     {"text", s.text},
+                     {"logprobs", s.logprobs},
+                     {"finish", s.finish_reason},
+                     {"temperature", s.settings.temperature},
+                     {"top_k", s.settings.top_k},
+                     {"top_p", s.settings.top_p},
+                     {"max_tokens", s.settings.max_tokens}};
+    for (const auto& m : s.metrics) j["metrics"][m.metric] = m.value;
+    if (!out.emplace(s.key, j.dump()).second)
+      throw std::runtime_error(file.string() + ": a sample stored twice");
+  }
+  return out;
+}
+
+// Table -> its rows (sorted), without ids, times or the tool's commit.
+inline std::map<std::string, std::vector<std::string>> comparable_rows(
+    const std::filesystem::path& file) {
+  SqlReader sql(file);
+  const std::map<std::string, std::string> queries = {
+      {"checkpoints",
+       "SELECT sha256, family, stage, architecture, parameters, config_json FROM checkpoints"},
+      {"audit_runs",
+       "SELECT plan_hash, plan_text, tool_version, status, samples_planned, error "
+       "FROM audit_runs"},
+      {"prompts", "SELECT prompt_key, source, text FROM prompts"},
+      {"samples",
+       "SELECT s.strategy, p.prompt_key, s.sample_index, s.seed, s.temperature, s.top_k, "
+       "s.top_p, s.repetition_penalty, s.no_repeat_ngram_size, s.max_tokens, s.token_ids, "
+       "s.text, s.logprobs, s.finish_reason FROM samples s JOIN prompts p ON p.id = s.prompt_id"},
+      {"sample_metrics",
+       "SELECT s.strategy, p.prompt_key, s.sample_index, m.metric, m.value FROM sample_metrics m "
+       "JOIN samples s ON s.id = m.sample_id JOIN prompts p ON p.id = s.prompt_id"},
+      {"aggregates", "SELECT metric, strategy, slice, value, ci_low, ci_high, n FROM aggregates"},
+  };
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [table, query] : queries) {
+    auto rows = sql.rows(query);
+    std::sort(rows.begin(), rows.end());
+    out[table] = std::move(rows);
+  }
+  return out;
+}
+
+}  // namespace sg::testing
