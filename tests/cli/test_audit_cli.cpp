@@ -323,7 +323,8 @@ TEST_F(AuditCli, HeldOutPerplexityIsWhatScoreSaysOfTheSameTexts) {
   auto r = run_stagegate(audit_args(db, "small.ini", {"--json"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::optional<double> audited;
-  for (const auto& a : json::parse(r.out)["aggregates"])
+  const auto summary = json::parse(r.out);
+  for (const auto& a : summary["aggregates"])
     if (a["metric"] == "perplexity.heldout") audited = a["value"].get<double>();
   ASSERT_TRUE(audited);
   std::ifstream in(kPlans / "heldout-small.jsonl");

@@ -208,6 +208,7 @@ TEST_F(StoreTest, StartRunResumesTheUnfinishedRunOfTheSameCheckpointAndPlan) {
   EXPECT_THROW(store.add_sample(testing::sample(run, "greedy", "p1", 0)), LeaseLostError);
   EXPECT_EQ(store.claim_run(run).outcome, ClaimResult::Outcome::kCompleted);  // never resumed
 
+  store.add_prompts(fresh.run_id, {{"p1", "prompts", "Once upon a time"}});
   store.add_sample(testing::sample(fresh.run_id, "greedy", "p1", 0));
   store.finish_run(fresh.run_id, RunStatus::kCompleted);
   auto done = store.start_run(testing::new_run(ckpt, 1), false);
