@@ -89,15 +89,13 @@ int cmd_bench(const Args& args) {
     }
     generator.run(requests);
     const auto& t = generator.timings();
-    double decode_seconds = 0;
-    for (double s : t.step_seconds) decode_seconds += s;
     std::vector<double> step_ms;
     for (double s : t.step_seconds) step_ms.push_back(s * 1e3);
     rows.push_back(
         {{"batch", batch},
          {"dtype", dtype},
          {"prefill_tok_s", static_cast<double>(t.prefill_tokens) / t.prefill_seconds},
-         {"decode_tok_s", static_cast<double>(t.decode_tokens) / decode_seconds},
+         {"decode_tok_s", static_cast<double>(t.decode_tokens) / t.decode_seconds},
          {"ms_per_token_p50", percentile(step_ms, 0.5)},
          {"ms_per_token_p99", percentile(step_ms, 0.99)},
          {"peak_rss_mb", peak_rss_mb()},

@@ -8,15 +8,26 @@ namespace sg::engine {
 
 namespace {
 
-struct Active {
+// One request in its KV-cache slot.
+struct Sequence {
+  Sequence(std::size_t index, const GenerationRequest& r)
+      : request(index), rng(r.params.seed), chain(make_chain(r.params)) {}
+
   std::size_t request;
-  int slot;
-  int pos;  // tokens already in the KV cache
+  int pos = 0;  // tokens already in the KV cache; 0 until the prompt is prefilled
   Rng rng;
   ProcessorChain chain;
-  std::int32_t next;  // chosen but not yet fed to the model
+  std::int32_t next = 0;  // chosen but not yet fed to the model
   bool done = false;
+  GenerationResult result;
 };
+
+void check_prompt(const GenerationRequest& r, int context) {
+  if (r.prompt.empty()) throw InputError("generation needs a prompt of at least one token");
+  if (static_cast<int>(r.prompt.size()) > context)
+    throw InputError("the prompt has " + std::to_string(r.prompt.size()) +
+                     " tokens but the model's context is " + std::to_string(context));
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -26,107 +37,106 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 std::vector<GenerationResult> Generator::run(std::span<const GenerationRequest> requests,
                                              const TokenCallback& on_token) {
-  timings_ = {};
   std::vector<GenerationResult> results(requests.size());
-  const auto group = static_cast<std::size_t>(model_.max_sequences());
-  for (std::size_t begin = 0; begin < requests.size(); begin += group) {
-    std::size_t n = std::min(group, requests.size() - begin);
-    run_group(requests.subspan(begin, n), std::span(results).subspan(begin, n), begin, on_token);
-  }
+  run_continuous(
+      requests, [&](std::size_t i, GenerationResult&& r) { results[i] = std::move(r); }, {},
+      on_token);
   return results;
 }
 
-void Generator::run_continuous(
-    std::span<const GenerationRequest> requests,
-    const std::function<void(std::size_t, GenerationResult&&)>& on_finished,
-    const std::function<bool()>& should_stop) {
-  const auto group = static_cast<std::size_t>(model_.max_sequences());
-  for (std::size_t begin = 0; begin < requests.size(); begin += group) {
-    if (should_stop && should_stop()) return;
-    std::size_t n = std::min(group, requests.size() - begin);
-    std::vector<GenerationResult> results(n);
-    run_group(requests.subspan(begin, n), results, begin, {});
-    for (std::size_t i = 0; i < n; ++i) on_finished(begin + i, std::move(results[i]));
-  }
-}
+void Generator::run_continuous(std::span<const GenerationRequest> requests,
+                               const FinishedCallback& on_finished, const StopCheck& should_stop,
+                               const TokenCallback& on_token) {
+  timings_ = {};
+  const int context = model_.context();
+  for (const auto& r : requests) check_prompt(r, context);
 
-void Generator::run_group(std::span<const GenerationRequest> requests,
-                          std::span<GenerationResult> results, std::size_t first_index,
-                          const TokenCallback& on_token) {
-  std::vector<Active> active;
-  std::vector<SequenceChunk> chunks;
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    const auto& r = requests[i];
-    if (r.prompt.empty()) throw InputError("generation needs a prompt of at least one token");
-    if (static_cast<int>(r.prompt.size()) > model_.context())
-      throw InputError("the prompt has " + std::to_string(r.prompt.size()) +
-                       " tokens but the model's context is " + std::to_string(model_.context()));
-    active.push_back({i, static_cast<int>(i), 0, Rng(r.params.seed), make_chain(r.params), 0});
-    chunks.push_back({static_cast<int>(i), 0, r.prompt, false});
-  }
-
-  // Picks the next token of sequence `a` from its raw logits; marks it done when finished.
+  // Picks the next token of `s` from its raw logits; marks it done when finished.
   std::vector<float> work;
-  auto choose = [&](Active& a, std::span<const float> logits) {
-    const auto& req = requests[a.request];
-    auto& res = results[a.request];
+  auto choose = [&](Sequence& s, std::span<const float> logits) {
+    const auto& req = requests[s.request];
+    auto& res = s.result;
     if (static_cast<int>(res.tokens.size()) >= req.params.max_tokens) {
       res.finish_reason = "length";
-      a.done = true;
+      s.done = true;
       return;
     }
     work.assign(logits.begin(), logits.end());
     GenerationState state{req.prompt, res.tokens};
-    a.chain.apply(state, work);
-    std::int32_t token = req.params.temperature > 0.0f ? sample(work, a.rng) : argmax(work);
+    s.chain.apply(state, work);
+    std::int32_t token = req.params.temperature > 0.0f ? sample(work, s.rng) : argmax(work);
     if (eos_ && token == *eos_ && !req.params.ignore_eos) {
       res.finish_reason = "stop";
-      a.done = true;
+      s.done = true;
       return;
     }
     res.tokens.push_back(token);
     res.logprobs.push_back(log_prob(logits, token));
-    if (on_token) on_token(first_index + a.request, token);
-    a.next = token;
-    if (static_cast<int>(res.tokens.size()) >= req.params.max_tokens ||
-        a.pos + 1 > model_.context() ||
-        static_cast<int>(req.prompt.size() + res.tokens.size()) >= model_.context()) {
+    if (on_token) on_token(s.request, token);
+    s.next = token;
+    // The chosen token would sit at position `pos`, which must be inside the context.
+    if (static_cast<int>(res.tokens.size()) >= req.params.max_tokens || s.pos + 1 > context ||
+        static_cast<int>(req.prompt.size() + res.tokens.size()) >= context) {
       res.finish_reason = "length";
-      a.done = true;
+      s.done = true;
     }
   };
 
-  auto start = std::chrono::steady_clock::now();
-  model_.forward(chunks, [&](std::size_t c, int, std::span<const float> logits) {
-    auto& a = active[c];
-    a.pos = static_cast<int>(requests[a.request].prompt.size());
-    choose(a, logits);
-  });
-  timings_.prefill_seconds += seconds_since(start);
-  for (const auto& r : requests) timings_.prefill_tokens += r.prompt.size();
-
-  std::vector<std::size_t> live;
-  std::vector<std::int32_t> feed;
+  std::vector<std::optional<Sequence>> slots(static_cast<std::size_t>(model_.max_sequences()));
+  std::size_t waiting = 0;  // the next request to start
+  std::vector<SequenceChunk> chunks;
+  std::vector<std::size_t> chunk_slot;
   for (;;) {
-    live.clear();
-    for (std::size_t i = 0; i < active.size(); ++i)
-      if (!active[i].done) live.push_back(i);
-    if (live.empty()) break;
-    feed.resize(live.size());
-    chunks.clear();
-    for (std::size_t j = 0; j < live.size(); ++j) {
-      const auto& a = active[live[j]];
-      feed[j] = a.next;
-      chunks.push_back({a.slot, a.pos, std::span(&feed[j], 1), false});
+    if (should_stop && should_stop()) return;
+    for (auto& slot : slots) {
+      if (slot || waiting == requests.size()) continue;
+      slot.emplace(waiting, requests[waiting]);
+      ++waiting;
     }
-    start = std::chrono::steady_clock::now();
+
+    // Newcomers' prompts and everyone else's last token go into one forward call.
+    chunks.clear();
+    chunk_slot.clear();
+    std::size_t prefill_tokens = 0;
+    std::size_t decode_tokens = 0;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (!slots[i]) continue;
+      const auto& s = *slots[i];
+      const int slot = static_cast<int>(i);
+      if (s.pos == 0) {
+        const auto& prompt = requests[s.request].prompt;
+        chunks.push_back({slot, 0, prompt, false});
+        prefill_tokens += prompt.size();
+      } else {
+        chunks.push_back({slot, s.pos, std::span(&s.next, 1), false});
+        decode_tokens += 1;
+      }
+      chunk_slot.push_back(i);
+    }
+    if (chunks.empty()) return;
+
+    const auto start = std::chrono::steady_clock::now();
     model_.forward(chunks, [&](std::size_t c, int, std::span<const float> logits) {
-      auto& a = active[live[c]];
-      a.pos += 1;
-      choose(a, logits);
+      auto& s = *slots[chunk_slot[c]];
+      s.pos = s.pos == 0 ? static_cast<int>(requests[s.request].prompt.size()) : s.pos + 1;
+      choose(s, logits);
     });
-    timings_.step_seconds.push_back(seconds_since(start));
-    timings_.decode_tokens += live.size();
+    const double seconds = seconds_since(start);
+    const double total = static_cast<double>(prefill_tokens + decode_tokens);
+    timings_.prefill_seconds += seconds * static_cast<double>(prefill_tokens) / total;
+    timings_.prefill_tokens += prefill_tokens;
+    timings_.decode_seconds += seconds * static_cast<double>(decode_tokens) / total;
+    timings_.decode_tokens += decode_tokens;
+    if (decode_tokens > 0) timings_.step_seconds.push_back(seconds);
+
+    for (std::size_t i : chunk_slot) {
+      auto& s = slots[i];
+      if (!s->done) continue;
+      const std::size_t index = s->request;
+      GenerationResult result = std::move(s->result);
+      s.reset();  // free before the callback, which may throw or stop the run
+      on_finished(index, std::move(result));
+    }
   }
 }
 

@@ -1,5 +1,8 @@
-// The generation loop: prefill a batch of prompts, then decode one token per sequence per
-// step (one submission each), every sequence with its own settings and seed.
+// The generation loop with continuous batching: every KV-cache slot runs one sequence, and a
+// slot freed by a finished sequence takes the next waiting request at the next step, its
+// prompt prefilled in the same forward pass as the other sequences' decode tokens. Each
+// sequence has its own settings, seed and processor chain, and the engine is batch
+// invariant, so a result never depends on which requests shared its steps.
 #pragma once
 
 #include <cstdint>
@@ -15,21 +18,25 @@
 namespace sg::engine {
 
 struct GenerationRequest {
-  std::vector<std::int32_t> prompt;  // at least one token
+  std::vector<std::int32_t> prompt;  // at least one token, at most the model's context
   SamplingParams params;
 };
 
 struct GenerationResult {
   std::vector<std::int32_t> tokens;  // new tokens; the end-of-text token is not included
   std::vector<double> logprobs;      // raw model log-prob of each, before any processor
-  std::string finish_reason;         // "stop" (end of text) or "length"
+  std::string finish_reason;         // "stop" (end of text) or "length" (max_tokens or the context)
 };
 
+// Summed over the steps of the last call. A step that both prefills newcomers and decodes
+// others splits its time between the two in proportion to their token counts.
 struct GenerationTimings {
   double prefill_seconds = 0;
   std::size_t prefill_tokens = 0;
-  std::vector<double> step_seconds;  // one per decode step
+  double decode_seconds = 0;
   std::size_t decode_tokens = 0;
+  // Wall time of each step that decodes: the latency its decoding sequences saw per token.
+  std::vector<double> step_seconds;
 };
 
 class Generator {
@@ -38,22 +45,26 @@ class Generator {
 
   // (request index, new token) as each token is chosen, for streaming.
   using TokenCallback = std::function<void(std::size_t, std::int32_t)>;
+  // (request index, its result), once per request, as soon as that request finishes.
+  using FinishedCallback = std::function<void(std::size_t, GenerationResult&&)>;
+  // Asked before each step; true: start no new request and return.
+  using StopCheck = std::function<bool()>;
 
-  // Runs the requests in groups of up to the model's sequence slots.
+  // Runs the requests through the model's slots, starting them in order as slots free up,
+  // and hands each result to `on_finished` the step it finishes (so in finishing order, not
+  // request order). When `should_stop` returns true the call returns at once: requests
+  // still running or waiting are not reported. Every prompt is checked before any work.
+  void run_continuous(std::span<const GenerationRequest> requests,
+                      const FinishedCallback& on_finished, const StopCheck& should_stop = {},
+                      const TokenCallback& on_token = {});
+
+  // All results, in request order (run_continuous to completion).
   std::vector<GenerationResult> run(std::span<const GenerationRequest> requests,
                                     const TokenCallback& on_token = {});
-
-  // Placeholder until continuous batching lands: runs in groups, reporting each result.
-  void run_continuous(std::span<const GenerationRequest> requests,
-                      const std::function<void(std::size_t, GenerationResult&&)>& on_finished,
-                      const std::function<bool()>& should_stop = {});
 
   const GenerationTimings& timings() const { return timings_; }
 
  private:
-  void run_group(std::span<const GenerationRequest> requests, std::span<GenerationResult> results,
-                 std::size_t first_index, const TokenCallback& on_token);
-
   Model& model_;
   std::optional<std::int32_t> eos_;
   GenerationTimings timings_;

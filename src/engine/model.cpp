@@ -45,9 +45,24 @@ WeightType choose_dtype(const gpu::Context& context, const EngineOptions& option
   return context.info().storage_16bit && context.info().int64 ? WeightType::kF16 : WeightType::kF32;
 }
 
+// One layer's K (or V) cache for one slot.
+std::uint64_t kv_layer_bytes(const model::Config& c, int context) {
+  return static_cast<std::uint64_t>(context) * static_cast<std::uint64_t>(c.n_embd) * 4u;
+}
+
 std::uint64_t kv_bytes(const model::Config& c, int slots, int context) {
   return 2ull * static_cast<std::uint64_t>(c.n_layer) * static_cast<std::uint64_t>(slots) *
-         static_cast<std::uint64_t>(context) * static_cast<std::uint64_t>(c.n_embd) * 4u;
+         kv_layer_bytes(c, context);
+}
+
+// The per-pass buffers the constructor makes for `tokens` tokens per pass.
+std::uint64_t activation_bytes(const model::Config& c, int tokens) {
+  auto rows = [&](int cols) {
+    return static_cast<std::uint64_t>(tokens) *
+           static_cast<std::uint64_t>(round_up(cols, kColumnAlign)) * sizeof(float);
+  };
+  return 6 * rows(c.n_embd) + rows(3 * c.n_embd) + rows(c.n_inner) + rows(c.vocab_size) +
+         4u * 4u * static_cast<std::uint64_t>(tokens);  // ids, (slot, pos), logit rows
 }
 
 gpu::Buffer int_buffer(gpu::Context& context, int count, int ints_per_item) {
@@ -72,6 +87,32 @@ int checked_context(const model::Config& c, const EngineOptions& o) {
 }
 
 }  // namespace
+
+int slots_within(const SlotBudget& b) {
+  const auto usable =
+      static_cast<std::uint64_t>(static_cast<double>(b.available) * b.usable_fraction);
+  if (b.max_slots < 1 || usable < b.fixed) return 0;
+  std::uint64_t slots = static_cast<std::uint64_t>(b.max_slots);
+  if (b.kv_per_slot > 0) slots = std::min(slots, (usable - b.fixed) / b.kv_per_slot);
+  if (b.kv_layer_per_slot > 0) slots = std::min(slots, b.max_buffer / b.kv_layer_per_slot);
+  return static_cast<int>(slots);
+}
+
+int Model::slots_that_fit(const gpu::Context& context, const model::Checkpoint& checkpoint,
+                          const EngineOptions& options, double usable_fraction) {
+  const auto& c = checkpoint.config();
+  const int ctx = checked_context(c, options);
+  SlotBudget b;
+  b.available = context.available_device_memory();
+  b.usable_fraction = usable_fraction;
+  b.fixed = planned_weight_bytes(checkpoint, choose_dtype(context, options)) +
+            activation_bytes(c, std::max(1, options.max_step_tokens));
+  b.kv_per_slot = kv_bytes(c, 1, ctx);
+  b.kv_layer_per_slot = kv_layer_bytes(c, ctx);
+  b.max_buffer = context.max_storage_buffer_range();
+  b.max_slots = options.max_sequences;
+  return slots_within(b);
+}
 
 Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
              const EngineOptions& options)

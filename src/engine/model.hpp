@@ -34,12 +34,34 @@ struct SequenceChunk {
   bool all_logits = false;  // logits for every token (scoring), else for the last only
 };
 
+// What bounds the number of KV-cache slots, in bytes.
+struct SlotBudget {
+  std::uint64_t available = 0;          // free device memory before the model is loaded
+  double usable_fraction = 0.8;         // of `available`: room for the driver and the rest
+  std::uint64_t fixed = 0;              // weights and activations, whatever the slot count
+  std::uint64_t kv_per_slot = 0;        // K and V of every layer, for one slot
+  std::uint64_t kv_layer_per_slot = 0;  // one layer's K (or V) buffer, for one slot
+  std::uint64_t max_buffer = 0;         // the device's largest storage-buffer range
+  int max_slots = 1;                    // the caller's cap
+};
+
+// The largest slot count in [0, max_slots] within the budget; 0 when not even one fits.
+int slots_within(const SlotBudget& budget);
+
 // Called once per logits row, in batch order: (chunk index, token index in the chunk, logits).
 using LogitsSink = std::function<void(std::size_t, int, std::span<const float>)>;
 
 class Model {
  public:
   Model(gpu::Context& context, const model::Checkpoint& checkpoint, const EngineOptions& options);
+
+  // How many KV-cache slots a Model made with `options` could have: the most, up to
+  // options.max_sequences, whose weights, KV cache and activations fit in `usable_fraction`
+  // of the device's free memory and whose per-layer KV buffer fits the device's buffer
+  // range; 0 when not even one does. Call it before loading the model, whose weights would
+  // otherwise be counted twice.
+  static int slots_that_fit(const gpu::Context& context, const model::Checkpoint& checkpoint,
+                            const EngineOptions& options, double usable_fraction = 0.8);
 
   const model::Config& config() const { return config_; }
   int max_sequences() const { return slots_; }

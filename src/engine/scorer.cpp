@@ -2,17 +2,42 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "common/errors.hpp"
 #include "engine/sampling.hpp"
 
 namespace sg::engine {
 
-ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride) {
-  const int n = static_cast<int>(tokens.size());
-  if (n < 2)
-    throw InputError("scoring needs at least two tokens (the first is context only); got " +
-                     std::to_string(n));
+namespace {
+
+// Tokens [begin, end) of one text, scoring targets [first_target, end).
+struct Window {
+  std::size_t text;
+  int begin;
+  int end;
+  int first_target;
+};
+
+void add_windows(std::vector<Window>& out, std::size_t text, int n, int window, int stride) {
+  int scored_until = 1;  // tokens [1, scored_until) are scored by earlier windows
+  for (int begin = 0;; begin += stride) {
+    const int end = std::min(begin + window, n);
+    out.push_back({text, begin, end, scored_until});
+    scored_until = end;
+    if (end == n) break;
+  }
+}
+
+}  // namespace
+
+std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<std::int32_t>> texts,
+                                    int stride) {
+  for (std::size_t t = 0; t < texts.size(); ++t)
+    if (texts[t].size() < 2)
+      throw InputError("scoring needs at least two tokens (the first is context only); got " +
+                       std::to_string(texts[t].size()) +
+                       (texts.size() > 1 ? " in text " + std::to_string(t) : std::string()));
   const int window = model.context();
   if (stride <= 0) stride = std::max(1, window / 2);
   // Windows must overlap by at least one token, or the first token of each later window
@@ -21,35 +46,46 @@ ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride
     throw UsageError("--stride " + std::to_string(stride) + " must be less than the context of " +
                      std::to_string(window));
 
-  ScoreResult result;
-  result.logprobs.assign(static_cast<std::size_t>(n - 1), 0.0);
-  int scored_until = 1;  // tokens [1, scored_until) have a logprob
-  for (int begin = 0;; begin += stride) {
-    const int end = std::min(begin + window, n);
-    SequenceChunk chunk{
-        0, 0,
-        tokens.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)),
-        true};
-    const int first_target = scored_until;
-    model.forward(std::span(&chunk, 1), [&](std::size_t, int i, std::span<const float> logits) {
-      int target = begin + i + 1;
-      if (target < first_target || target >= end) return;
-      result.logprobs[static_cast<std::size_t>(target - 1)] =
+  std::vector<ScoreResult> results(texts.size());
+  std::vector<Window> windows;
+  for (std::size_t t = 0; t < texts.size(); ++t) {
+    results[t].logprobs.assign(texts[t].size() - 1, 0.0);
+    add_windows(windows, t, static_cast<int>(texts[t].size()), window, stride);
+  }
+
+  const auto slots = static_cast<std::size_t>(model.max_sequences());
+  std::vector<SequenceChunk> chunks;
+  for (std::size_t first = 0; first < windows.size(); first += slots) {
+    const auto group = std::span(windows).subspan(first, std::min(slots, windows.size() - first));
+    chunks.clear();
+    for (std::size_t j = 0; j < group.size(); ++j) {
+      const auto& w = group[j];
+      chunks.push_back({static_cast<int>(j), 0,
+                        std::span(texts[w.text])
+                            .subspan(static_cast<std::size_t>(w.begin),
+                                     static_cast<std::size_t>(w.end - w.begin)),
+                        true});
+    }
+    model.forward(chunks, [&](std::size_t c, int i, std::span<const float> logits) {
+      const auto& w = group[c];
+      const int target = w.begin + i + 1;
+      if (target < w.first_target || target >= w.end) return;
+      const auto& tokens = texts[w.text];
+      results[w.text].logprobs[static_cast<std::size_t>(target - 1)] =
           log_prob(logits, tokens[static_cast<std::size_t>(target)]);
     });
-    scored_until = end;
-    if (end == n) break;
   }
-  for (double lp : result.logprobs) result.total_logprob += lp;
-  result.perplexity = std::exp(-result.total_logprob / static_cast<double>(n - 1));
-  return result;
+
+  for (auto& r : results) {
+    for (double lp : r.logprobs) r.total_logprob += lp;
+    r.perplexity = std::exp(-r.total_logprob / static_cast<double>(r.logprobs.size()));
+  }
+  return results;
 }
 
-std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<std::int32_t>> texts,
-                                    int stride) {
-  std::vector<ScoreResult> out;
-  for (const auto& t : texts) out.push_back(score(model, t, stride));
-  return out;
+ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride) {
+  const std::vector<std::int32_t> text(tokens.begin(), tokens.end());
+  return std::move(score_many(model, std::span(&text, 1), stride).front());
 }
 
 }  // namespace sg::engine

@@ -1,4 +1,4 @@
-// Log-probabilities of a token sequence under the model. Sequences longer than the context
+// Log-probabilities of token sequences under the model. Sequences longer than the context
 // are scored with a sliding window, as in Hugging Face's perplexity guide: windows of the
 // full context start every `stride` tokens, and each scores only the tokens that no earlier
 // window scored, with the rest of the window as context. The first token is context only.
@@ -18,11 +18,14 @@ struct ScoreResult {
   double perplexity = 0;  // exp(-mean logprob)
 };
 
-// `stride` 0 means half the context. Needs at least two tokens.
-ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride = 0);
-
-// Placeholder until batched scoring lands: score() per text.
+// One result per text, in order. The windows of all texts are packed into forward calls of
+// up to max_sequences() windows, one per KV-cache slot; batch invariance makes each result
+// the same, bit for bit, as scoring its text alone. `stride` 0 means half the context.
+// Every text needs at least two tokens.
 std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<std::int32_t>> texts,
                                     int stride = 0);
+
+// One text (score_many of one).
+ScoreResult score(Model& model, std::span<const std::int32_t> tokens, int stride = 0);
 
 }  // namespace sg::engine
