@@ -87,9 +87,10 @@ TEST_P(BatchedScoringTest, EqualsEachTextAlone) {
         for (double lp : want[t]) total += lp;
         EXPECT_EQ(got[t].total_logprob, total);
         EXPECT_EQ(got[t].perplexity, std::exp(-total / static_cast<double>(want[t].size())));
-        // The one-text call is the same path.
-        auto one = score(*m, texts[t], stride);
-        EXPECT_EQ(one.logprobs, want[t]) << "text " << t;
+        if (slots == 3) {  // the one-text call is the same path
+          auto one = score(*m, texts[t], stride);
+          EXPECT_EQ(one.logprobs, want[t]) << "text " << t;
+        }
       }
     }
   }
