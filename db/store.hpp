@@ -93,9 +93,11 @@ class Store {
   // Stores the sample with its metrics and filter events in one transaction; returns its id.
   // A sample already stored under the same key is a DuplicateSampleError (nothing written).
   std::int64_t add_sample(const SampleRecord& sample);
-  // Every sample of the run with its metrics (not its filter events), in storage order.
+  // Every sample of the run with its metrics (not its filter events), in plan order: scored
+  // texts, then the plan's samples, then detectors' samples, each by strategy, prompt (in the
+  // order the prompts were stored) and index; never in the order they happened to finish.
   std::vector<SampleRecord> samples(std::int64_t run_id);
-  // The samples `selection` picks, in storage order, with only the parts it asks for (key,
+  // The samples `selection` picks, in the same order, with only the parts it asks for (key,
   // source, seed, settings, finish reason and token count always).
   std::vector<SampleRecord> select_samples(std::int64_t run_id, const SampleSelection& selection);
   // The evidence stored with one sample.

@@ -198,7 +198,13 @@ std::vector<SampleRecord> Store::select_samples(std::int64_t run_id,
                     "FROM samples s JOIN prompts p ON p.id = s.prompt_id WHERE s.run_id = ?";
   if (selection.source) sql += " AND p.source = ?";
   if (selection.strategy) sql += " AND s.strategy = ?";
-  sql += " ORDER BY s.id";
+  // The order the runner plans them in, whatever order they finished and were stored in, so
+  // that figures computed from them (a bootstrap's resamples, a sum's rounding) do not
+  // depend on batching or resumption: scored texts, then the plan's samples, then detectors'
+  // samples; each by strategy, prompt (in the order the run stored its prompts) and index.
+  sql +=
+      " ORDER BY CASE WHEN s.finish_reason = 'scored' THEN 0 WHEN p.source = 'prompts' THEN 1 "
+      "ELSE 2 END, s.strategy, p.id, s.sample_index";
   {
     sqlite::Query q(db, sql, doing);
     q.bind(run_id);

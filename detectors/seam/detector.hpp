@@ -119,7 +119,9 @@ struct StoredSample {
 class RunReader {
  public:
   virtual ~RunReader() = default;
-  // In storage order.
+  // In plan order (scored texts, the plan's samples, detectors' samples; each by strategy,
+  // prompt and index), never in the order they finished: summaries do not depend on
+  // batching or resumption.
   virtual std::vector<StoredSample> samples(const SampleQuery& query) = 0;
 };
 

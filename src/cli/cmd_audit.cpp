@@ -1,4 +1,5 @@
 // `stagegate audit`: runs an audit plan on one checkpoint into the SQLite store, resumably.
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "audit/family_manifest.hpp"
+#include "audit/jobs.hpp"
 #include "audit/plan.hpp"
 #include "audit/runner.hpp"
 #include "cli/commands.hpp"
@@ -24,6 +26,9 @@ namespace sg::cli {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Enough sequences at once to keep a GPU busy; lavapipe gains little past ~16.
+constexpr int kDefaultMaxBatch = 64;
 
 // A signal handler may only touch a lock-free atomic: this flag is the one piece of state
 // the handler and the runner share, for the life of the command.
@@ -63,6 +68,9 @@ int cmd_audit(const Args& args) {
       "new-run",
       "start a fresh run even when this plan's last run on this checkpoint is "
       "unfinished or complete")(
+      "max-batch", po::value<int>(),
+      "most sequences to run at once (default: as many as the device's free memory holds, up "
+      "to 64 and to the plan's number of jobs)")(
       "db-max-mb", po::value<double>(),
       "cap the database's size in MiB; reaching it stops the audit as a full disk would, "
       "resumable once the cap is raised or removed")("json", "print a JSON summary at the end");
@@ -97,15 +105,28 @@ int cmd_audit(const Args& args) {
   }
 
   engine::EngineOptions size;
-  size.max_sequences = 8;
+  size.max_sequences = kDefaultMaxBatch;
+  if (vm.count("max-batch")) {
+    size.max_sequences = vm["max-batch"].as<int>();
+    if (size.max_sequences < 1) throw UsageError("--max-batch must be at least 1");
+  }
+  // More slots than jobs would only hold memory.
+  const auto jobs = static_cast<std::int64_t>(audit::plan_jobs(plan, plan.hash()).size());
+  size.max_sequences = static_cast<int>(std::clamp<std::int64_t>(jobs, 1, size.max_sequences));
   auto m = load_model(vm, size,
                       [&](const model::Checkpoint& checkpoint, const tokenizer::Tokenizer* tok,
-                          const gpu::Context&, engine::EngineOptions&) {
+                          const gpu::Context& gpu, engine::EngineOptions& options) {
                         if (!tok)
                           throw InputError("--model: " + model_dir.string() +
                                            " has no tokenizer (vocab.json + merges.txt); an "
                                            "audit needs one");
                         plan.check_texts(*tok, checkpoint.config().n_positions);
+                        const int fit = engine::Model::slots_that_fit(gpu, checkpoint, options);
+                        if (fit < 1)
+                          throw RuntimeError("device '" + gpu.info().name +
+                                             "' has not the memory for this model and one "
+                                             "sequence");
+                        options.max_sequences = fit;
                       });
   const auto& tok = m.require_tokenizer("--model");
   const auto facts = model::checkpoint_facts(*m.checkpoint);
