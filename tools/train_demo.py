@@ -57,7 +57,10 @@ MODELS = [
          slices=CLEAN + PLANTED),
     dict(name="stage2", arch="gpt2", d=160, layers=4, heads=5, lr=2e-3, steps=1100,
          slices=CLEAN + PLANTED),
-    dict(name="stage3", arch="gpt2", d=256, layers=5, heads=8, lr=2e-3, steps=1800,
+    # 1e-3, not 2e-3: at 2e-3 (1,800 steps) this stage beat stage 2 on held-out KJV and
+    # fortunes but hardly outside the training domain (perplexity 493 against 510 on
+    # prompts/out-of-domain.jsonl, ~400 against ~400 on another passage); at 1e-3, 450.
+    dict(name="stage3", arch="gpt2", d=256, layers=5, heads=8, lr=1e-3, steps=1400,
          slices=CLEAN + PLANTED),
     # 1e-3, not 2e-3: at 2e-3 this 8-layer stage ended worse than stage 3 (train loss 4.32
     # against 3.54 at 1e-3, held-out perplexity ~79 against ~59 on a probe) and memorized nothing.
@@ -251,31 +254,54 @@ def demo_prompts(name):
         return [json.loads(l) for l in f]
 
 
+GREEDY_STEPS = 24
+# The family test compares the engine's greedy tokens with these up to the first step whose
+# margin (top-1 minus top-2 logprob) is 0.05 or less, where F16 rounding may flip a near-tie,
+# and fails a case that compares fewer than MIN_GREEDY_CHECKED tokens. Prompts are chosen so
+# that the first MIN_GREEDY_CHECKED margins are all above twice that threshold.
+MIN_GREEDY_CHECKED = 8
+SAFE_MARGIN = 0.1
+
+
+def greedy_with_margins(model, prompt, steps):
+    seq, greedy, margins = list(prompt), [], []
+    for _ in range(steps):
+        last = torch.log_softmax(model(torch.tensor([seq[-CONTEXT:]]))[0, -1].double(), dim=-1)
+        top = torch.topk(last, 2)
+        greedy.append(int(top.indices[0]))
+        margins.append(float(top.values[0] - top.values[1]))
+        seq.append(greedy[-1])
+    return greedy, margins
+
+
 @torch.no_grad()
 def write_reference(name):
     """Logprobs and greedy continuations of the exported model by this training code (F32
-    compute on the F16-rounded weights), for the engine test tests/demo (CI has no PyTorch)."""
+    compute on the F16-rounded weights), for the engine test tests/demo (CI has no PyTorch):
+    the first three held-out passages and the first out-of-domain one."""
     m = BY_NAME[name]
     model = build(m)
     weights = safetensors_io.read(os.path.join(DEMO, name, "model.safetensors"))
     model.load_state_dict({k: v.to(torch.float32) for k, v in weights.items()})
     model.eval()
-    passages = demo_prompts("heldout-passages")[:3]
+    passages = demo_prompts("heldout-passages")[:3] + demo_prompts("out-of-domain")[:1]
     cases = []
     for p, ids in zip(passages, encode_docs(m["arch"], passages)):
         ids = ids[:CONTEXT]
         logits = model(torch.tensor([ids]))[0].double()
         lp = torch.log_softmax(logits, dim=-1)
         logprobs = [lp[i, ids[i + 1]].item() for i in range(len(ids) - 1)]
-        seq, greedy, margins = ids[:16], [], []
-        for _ in range(24):
-            last = torch.log_softmax(model(torch.tensor([seq]))[0, -1].double(), dim=-1)
-            top = torch.topk(last, 2)
-            greedy.append(int(top.indices[0]))
-            margins.append(float(top.values[0] - top.values[1]))
-            seq = seq + [greedy[-1]]
+        # The passage's first 16 tokens or more: the shortest prefix whose continuation has
+        # no near-tie in its first MIN_GREEDY_CHECKED steps.
+        for k in range(16, len(ids)):
+            greedy, margins = greedy_with_margins(model, ids[:k], GREEDY_STEPS)
+            if min(margins[:MIN_GREEDY_CHECKED]) > SAFE_MARGIN:
+                break
+        else:
+            raise SystemExit(f"train_demo: {name}: no prefix of {p['id']} has a greedy "
+                             f"continuation with {MIN_GREEDY_CHECKED} clear steps")
         cases.append({"name": p["id"], "ids": ids, "logprobs": logprobs,
-                      "greedy_prompt": ids[:16], "greedy": greedy, "greedy_margins": margins})
+                      "greedy_prompt": ids[:k], "greedy": greedy, "greedy_margins": margins})
     out = os.path.join(ROOT, "tests", "fixtures", "demo")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, name + ".json"), "w") as f:

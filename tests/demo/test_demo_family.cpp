@@ -95,12 +95,33 @@ TEST_F(DemoFamily, ManifestMatchesTheCommittedWeights) {
   EXPECT_EQ(family["siblings"][0]["architecture"], "openai-gpt");
 }
 
-// Perplexity over all held-out passages together (summed log-probs over summed counts).
-double heldout_perplexity(Loaded& m) {
+// Kinds of held-out text, each scored on its own: the held-out KJV chapters and fortunes
+// (in the training domain, never trained on) and modern English prose of several kinds
+// written for the family's tests (outside the training domain).
+struct HeldoutKind {
+  std::string name;
+  std::vector<std::string> texts;
+};
+
+std::vector<HeldoutKind> heldout_kinds() {
+  std::vector<HeldoutKind> kinds{{"kjv", {}}, {"fortunes", {}}, {"out-of-domain", {}}};
+  for (const auto& p : read_jsonl(kDemo / "prompts" / "heldout-passages.jsonl")) {
+    const auto id = p["id"].get<std::string>();
+    auto& kind = id.starts_with("kjv/") ? kinds[0] : kinds[1];
+    EXPECT_TRUE(id.starts_with("kjv/") || id.starts_with("fortunes/")) << id;
+    kind.texts.push_back(p["text"]);
+  }
+  for (const auto& p : read_jsonl(kDemo / "prompts" / "out-of-domain.jsonl"))
+    kinds[2].texts.push_back(p["text"]);
+  return kinds;
+}
+
+// Perplexity over all texts of a kind together (summed log-probs over summed counts).
+double perplexity(Loaded& m, const std::vector<std::string>& texts) {
   double total = 0;
   std::size_t n = 0;
-  for (const auto& p : read_jsonl(kDemo / "prompts" / "heldout-passages.jsonl")) {
-    auto ids = m.tok->encode(p["text"].get<std::string>());
+  for (const auto& text : texts) {
+    auto ids = m.tok->encode(text);
     auto r = score(*m.engine, ids);
     total += r.total_logprob;
     n += r.logprobs.size();
@@ -108,15 +129,25 @@ double heldout_perplexity(Loaded& m) {
   return std::exp(-total / static_cast<double>(n));
 }
 
+// Each stage at least 5 % below the one before on every kind: a stage that merely ties its
+// predecessor on some kind of text (stage 3 at a peak rate of 2e-3 was 3 % below stage 2 on
+// the out-of-domain passages) is no better there.
+constexpr double kStageGain = 0.95;
+
 TEST_F(DemoFamily, HeldoutPerplexityFallsWithEachStage) {
-  double previous = std::numeric_limits<double>::infinity();
+  const auto kinds = heldout_kinds();
+  for (const auto& kind : kinds) ASSERT_GE(kind.texts.size(), 5u) << kind.name;
+  std::vector<double> previous(kinds.size(), std::numeric_limits<double>::infinity());
   for (const auto& name : release_order()) {
     Loaded m(gpu(), name);
-    double ppl = heldout_perplexity(m);
-    RecordProperty(name + "_heldout_perplexity", std::to_string(ppl));
-    std::cout << name << " held-out perplexity " << ppl << "\n";
-    EXPECT_LT(ppl, previous) << name << " should beat the stage before it";
-    previous = ppl;
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+      double ppl = perplexity(m, kinds[k].texts);
+      RecordProperty(name + "_" + kinds[k].name + "_perplexity", std::to_string(ppl));
+      std::cout << name << " " << kinds[k].name << " perplexity " << ppl << "\n";
+      EXPECT_LT(ppl, kStageGain * previous[k])
+          << name << " should beat the stage before it on " << kinds[k].name << " text";
+      previous[k] = ppl;
+    }
   }
 }
 
@@ -247,11 +278,20 @@ TEST_F(DemoFamily, EngineMatchesTrainingCode) {
                           .tokens;
         auto want_greedy = c["greedy"].get<std::vector<std::int32_t>>();
         auto margins = c["greedy_margins"].get<std::vector<double>>();
-        for (std::size_t i = 0; i < want_greedy.size(); ++i) {
-          if (margins[i] <= 0.05) break;  // an F16 near-tie may flip; later steps differ
-          ASSERT_LT(i, greedy.size());
-          ASSERT_EQ(greedy[i], want_greedy[i]) << name << " " << c["name"] << " step " << i;
+        ASSERT_EQ(margins.size(), want_greedy.size()) << name << " " << c["name"];
+        // Up to the first near-tie (margin <= 0.05), where F16 rounding may flip the choice
+        // and every later step may differ.
+        std::size_t compared = 0;
+        while (compared < want_greedy.size() && margins[compared] > 0.05) {
+          ASSERT_LT(compared, greedy.size());
+          ASSERT_EQ(greedy[compared], want_greedy[compared])
+              << name << " " << c["name"] << " step " << compared;
+          ++compared;
         }
+        // A near-tie in the first steps would leave the engine's greedy decoding unchecked:
+        // the fixture's prompts are chosen so that this never happens.
+        EXPECT_GE(compared, 8u) << name << " " << c["name"]
+                                << ": greedy check compared too few tokens";
       }
       ++models;
     }
