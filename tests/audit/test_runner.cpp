@@ -160,6 +160,16 @@ class Runner : public sg::testing::GpuTest {
     return runner.run(ro);
   }
 
+  // Audits into `db` capped at about half the size of `complete` (the same plan, done): the
+  // store fills up midway.
+  void audit_until_full(const Plan& plan, const fs::path& db, const fs::path& complete) {
+    { db::Store fresh(db); }
+    db::Store::Options tight;
+    tight.max_size_bytes =
+        static_cast<std::int64_t>((fs::file_size(db) + fs::file_size(complete)) / 2);
+    EXPECT_THROW(audit(plan, db, 4, tight), db::DiskFullError);
+  }
+
   PlanDir dir;
   fs::path plan_file;
   model::Checkpoint checkpoint = model::Checkpoint::open(kStage1);
@@ -289,37 +299,37 @@ TEST_F(Runner, HeldOutPerplexityIsTheCorpusPerplexityOfTheScoredTexts) {
   ADD_FAILURE() << "no perplexity.heldout aggregate";
 }
 
+// check_texts' error for the plan as it is, or "" when it accepts the texts.
+std::string refusal(const fs::path& plan_file, const tokenizer::Tokenizer& tok, int context) {
+  try {
+    Plan::load(plan_file, with_probe()).check_texts(tok, context);
+    return "";
+  } catch (const InputError& e) {
+    return e.what();
+  }
+}
+
 TEST_F(Runner, TextsThatCannotBeAuditedAreRefusedBeforeTheRunNamingTheirLine) {
+  const int context = checkpoint.config().n_positions;
+  EXPECT_EQ(refusal(plan_file, *tok, context), "");
   dir.write("prompts.jsonl",
             "{\"id\": \"a\", \"text\": \"fine\"}\n{\"id\": \"b\", \"text\": \"\"}\n");
-  const auto plan = Plan::load(plan_file, with_probe());
-  try {
-    plan.check_texts(*tok, checkpoint.config().n_positions);
-    ADD_FAILURE() << "an empty prompt passed";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("prompts.jsonl:2: prompt 'b' encodes to 0 tokens"),
-              std::string::npos)
-        << e.what();
-  }
+  EXPECT_NE(
+      refusal(plan_file, *tok, context).find("prompts.jsonl:2: prompt 'b' encodes to 0 tokens"),
+      std::string::npos);
   dir.write("prompts.jsonl", kPrompts);
   dir.write("heldout.jsonl",
             "{\"id\": 1, \"text\": \"Long enough text.\"}\n{\"id\": 9, \"text\": \"A\"}\n");
-  const auto short_text = Plan::load(plan_file, with_probe());
-  try {
-    short_text.check_texts(*tok, checkpoint.config().n_positions);
-    ADD_FAILURE() << "a one-token held-out text passed";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("heldout.jsonl:2: text to score '9' encodes to 1 token;"),
-              std::string::npos)
-        << e.what();
-  }
-  // A prompt that leaves no room in the context.
+  EXPECT_NE(refusal(plan_file, *tok, context)
+                .find("heldout.jsonl:2: text to score '9' encodes to 1 token;"),
+            std::string::npos);
+  // A prompt that leaves no room in the context for a new token.
   std::string longest = "{\"id\": \"long\", \"text\": \"";
-  for (int i = 0; i < checkpoint.config().n_positions; ++i) longest += " the";
+  for (int i = 0; i < context; ++i) longest += " the";
   dir.write("heldout.jsonl", kHeldout);
   dir.write("prompts.jsonl", longest + "\"}\n");
-  const auto too_long = Plan::load(plan_file, with_probe());
-  EXPECT_THROW(too_long.check_texts(*tok, checkpoint.config().n_positions), InputError);
+  EXPECT_NE(refusal(plan_file, *tok, context).find("exceeds the model's context"),
+            std::string::npos);
 }
 
 // The store fills up in the middle of a batch: the run stops with the samples stored so far
@@ -356,10 +366,7 @@ TEST_F(Runner, NewRunAbandonsTheUnfinishedRun) {
   const auto clean = dir.path() / "clean.db";
   audit(plan, clean, 4);
   const auto db = dir.path() / "n.db";
-  { db::Store fresh(db); }
-  db::Store::Options tight;
-  tight.max_size_bytes = static_cast<std::int64_t>((fs::file_size(db) + fs::file_size(clean)) / 2);
-  EXPECT_THROW(audit(plan, db, 4, tight), db::DiskFullError);
+  audit_until_full(plan, db, clean);
   const auto fresh = audit(plan, db, 4, {}, true);
   EXPECT_EQ(fresh.outcome, "completed");
   ASSERT_TRUE(fresh.abandoned_run);
