@@ -142,7 +142,10 @@ TEST_F(AuditCli, KillNineAtTwentyMomentsThenResumeGivesTheUninterruptedSamples) 
   int killed_mid_run = 0;
   for (int i = 0; i < 20; ++i) {
     const int before = stored_count(db);
-    RunningStagegate p(audit_args(db, "resume.ini"));
+    // Four sequences at a time, so that samples are stored steadily rather than in bursts of
+    // a whole batch (the reference ran with the default, as many as fit: the samples must
+    // not depend on it).
+    RunningStagegate p(audit_args(db, "resume.ini", {"--max-batch", "4"}));
     if (i % 5 == 0) {
       // A moment anywhere in the start-up: opening the store, loading, claiming the run.
       std::uniform_real_distribution<double> when(0.0, 0.5 * full_ms);
