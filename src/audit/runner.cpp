@@ -13,6 +13,7 @@
 #include "db/errors.hpp"
 #include "engine/generator.hpp"
 #include "engine/scorer.hpp"
+#include "model/checkpoint_facts.hpp"
 
 namespace sg::audit {
 
@@ -70,6 +71,21 @@ db::SampleRecord generated_sample(const Job& job, const tokenizer::Tokenizer& to
 }
 
 }  // namespace
+
+AuditTarget audit_target(const model::Checkpoint& checkpoint, std::string family, std::string stage,
+                         std::string device) {
+  auto facts = model::checkpoint_facts(checkpoint);
+  AuditTarget t;
+  t.checkpoint.sha256 = std::move(facts.sha256);
+  t.checkpoint.path = std::move(facts.path);
+  t.checkpoint.family = std::move(family);
+  t.checkpoint.stage = std::move(stage);
+  t.checkpoint.architecture = std::move(facts.architecture);
+  t.checkpoint.parameters = facts.parameters;
+  t.checkpoint.config_json = std::move(facts.config_json);
+  t.device = std::move(device);
+  return t;
+}
 
 Runner::Runner(engine::Model& model, const tokenizer::Tokenizer& tokenizer, db::Store& store,
                const Plan& plan, AuditTarget target)

@@ -19,6 +19,7 @@
 #include "db/records.hpp"
 #include "db/store.hpp"
 #include "engine/model.hpp"
+#include "model/checkpoint.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace sg::audit {
@@ -51,6 +52,11 @@ struct AuditTarget {
   db::CheckpointRecord checkpoint;  // sha256, path, family, stage, architecture, ...
   std::string device;
 };
+
+// The target for `checkpoint` (its weights hashed now: model::checkpoint_facts) audited as
+// `stage` of `family` on `device`.
+AuditTarget audit_target(const model::Checkpoint& checkpoint, std::string family, std::string stage,
+                         std::string device);
 
 class Runner {
  public:

@@ -19,7 +19,6 @@
 #include "common/log.hpp"
 #include "common/progress.hpp"
 #include "db/store.hpp"
-#include "model/checkpoint_facts.hpp"
 
 namespace sg::cli {
 
@@ -91,14 +90,13 @@ int cmd_audit(const Args& args) {
   db::Store store(vm["db"].as<std::string>(), store_options);
 
   const fs::path model_dir = vm["model"].as<std::string>();
-  audit::AuditTarget target;
+  std::string family, stage;
   if (vm.count("stage")) {
-    target.checkpoint.stage = vm["stage"].as<std::string>();
-    if (auto member = audit::find_family_member(model_dir))
-      target.checkpoint.family = member->family;
+    stage = vm["stage"].as<std::string>();
+    if (auto member = audit::find_family_member(model_dir)) family = member->family;
   } else if (auto member = audit::find_family_member(model_dir)) {
-    target.checkpoint.stage = member->stage;
-    target.checkpoint.family = member->family;
+    stage = member->stage;
+    family = member->family;
   } else {
     throw UsageError("--stage is needed: no family.json beside " + model_dir.string() +
                      " lists it");
@@ -129,13 +127,7 @@ int cmd_audit(const Args& args) {
                         options.max_sequences = fit;
                       });
   const auto& tok = m.require_tokenizer("--model");
-  const auto facts = model::checkpoint_facts(*m.checkpoint);
-  target.checkpoint.sha256 = facts.sha256;
-  target.checkpoint.path = facts.path;
-  target.checkpoint.architecture = facts.architecture;
-  target.checkpoint.parameters = facts.parameters;
-  target.checkpoint.config_json = facts.config_json;
-  target.device = m.gpu->info().name;
+  const auto target = audit::audit_target(*m.checkpoint, family, stage, m.gpu->info().name);
 
   StopOnSignal signals;
   // Created at the first report, once the runner knows how many samples are already stored.

@@ -144,16 +144,7 @@ class Runner : public sg::testing::GpuTest {
     o.max_sequences = slots;
     engine::Model model(gpu(), checkpoint, o);
     db::Store store(db, options);
-    AuditTarget target;
-    const auto facts = model::checkpoint_facts(checkpoint);
-    target.checkpoint.sha256 = facts.sha256;
-    target.checkpoint.path = facts.path;
-    target.checkpoint.family = "stagegate-demo";
-    target.checkpoint.stage = "stage1";
-    target.checkpoint.architecture = facts.architecture;
-    target.checkpoint.parameters = facts.parameters;
-    target.checkpoint.config_json = facts.config_json;
-    target.device = gpu().info().name;
+    const auto target = audit_target(checkpoint, "stagegate-demo", "stage1", gpu().info().name);
     audit::Runner runner(model, *tok, store, plan, target);
     RunnerOptions ro;
     ro.new_run = new_run;
