@@ -23,6 +23,17 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
+// Every output line equals the wanted JSON, in order (the first five differences reported).
+void expect_json_lines(const std::string& output, const std::vector<json>& want) {
+  auto out = split_lines(output);
+  ASSERT_EQ(out.size(), want.size());
+  int wrong = 0;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (json::parse(out[i]) != want[i] && ++wrong <= 5)
+      ADD_FAILURE() << "line " << i + 1 << ": " << out[i] << "\nwant " << want[i].dump();
+  EXPECT_EQ(wrong, 0);
+}
+
 // The tokenizer corpus with the ids tiktoken gives each text (tools/tokenizer/make_fixtures.js).
 std::vector<json> tiktoken_corpus() {
   std::ifstream in(fs::path(STAGEGATE_FIXTURES) / "tokenizer/gpt2_corpus.jsonl");
@@ -80,13 +91,7 @@ TEST(TokenizeCli, JsonLinesInOrderFromStdin) {
   auto r = run_stagegate(
       {"tokenize", "--model", kGpt2, "--input", "-", "--format", "jsonl", "--threads", "2"}, input);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto out = split_lines(r.out);
-  ASSERT_EQ(out.size(), want.size());
-  int wrong = 0;
-  for (std::size_t i = 0; i < out.size(); ++i)
-    if (json::parse(out[i]) != want[i] && ++wrong <= 5)
-      ADD_FAILURE() << "line " << i + 1 << ": " << out[i] << "\nwant " << want[i].dump();
-  EXPECT_EQ(wrong, 0);
+  expect_json_lines(r.out, want);
 }
 
 TEST(TokenizeCli, JsonLinesDecodeInOrder) {
@@ -104,13 +109,7 @@ TEST(TokenizeCli, JsonLinesDecodeInOrder) {
                           "--decode", "--threads", "2"},
                          input);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto out = split_lines(r.out);
-  ASSERT_EQ(out.size(), want.size());
-  int wrong = 0;
-  for (std::size_t i = 0; i < out.size(); ++i)
-    if (json::parse(out[i]) != want[i] && ++wrong <= 5)
-      ADD_FAILURE() << "line " << i + 1 << ": " << out[i] << "\nwant " << want[i].dump();
-  EXPECT_EQ(wrong, 0);
+  expect_json_lines(r.out, want);
 }
 
 TEST(TokenizeCli, JsonLinesErrorsNameTheLine) {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/errors.hpp"
+#include "engine/fixture_case.hpp"
 #include "engine/generator.hpp"
 #include "engine/gpu_fixture.hpp"
 #include "engine/model.hpp"
@@ -19,17 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Case {
-  std::string fixture;
-  WeightType dtype;
-};
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string n = info.param.fixture + (info.param.dtype == WeightType::kF16 ? "_f16" : "_f32");
-  for (auto& c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return n;
-}
+using Case = FixtureCase;
 
 class ContinuousBatchingTest : public testing::GpuTest, public ::testing::WithParamInterface<Case> {
  protected:
@@ -238,7 +229,7 @@ TEST_P(ContinuousBatchingTest, BadPromptFailsBeforeAnyWork) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, ContinuousBatchingTest,
                          ::testing::Values(Case{"gpt2-f32", WeightType::kF32},
                                            Case{"openai-gpt-f16", WeightType::kF16}),
-                         case_name);
+                         fixture_case_name);
 
 }  // namespace
 }  // namespace sg::engine

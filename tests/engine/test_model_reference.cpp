@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/fixture_case.hpp"
 #include "engine/generator.hpp"
 #include "engine/gpu_fixture.hpp"
 #include "engine/model.hpp"
@@ -38,17 +39,7 @@ json load_expected(const std::string& name) {
   return json::parse(in);
 }
 
-struct Case {
-  std::string fixture;
-  WeightType dtype;
-};
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string n = info.param.fixture + (info.param.dtype == WeightType::kF16 ? "_f16" : "_f32");
-  for (auto& c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return n;
-}
+using Case = FixtureCase;
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
@@ -251,8 +242,10 @@ TEST_P(ReferenceTest, BatchInvariance) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ReferenceTest, ::testing::ValuesIn(all_cases()), case_name);
-INSTANTIATE_TEST_SUITE_P(Fixtures, WindowTest, ::testing::ValuesIn(window_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Fixtures, ReferenceTest, ::testing::ValuesIn(all_cases()),
+                         fixture_case_name);
+INSTANTIATE_TEST_SUITE_P(Fixtures, WindowTest, ::testing::ValuesIn(window_cases()),
+                         fixture_case_name);
 
 }  // namespace
 }  // namespace sg::engine
