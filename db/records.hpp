@@ -172,7 +172,8 @@ struct SampleSelection {
   bool tokens = false;
   bool text = false;
   bool logprobs = false;
-  std::string metric_prefix;  // metrics whose name starts with it; "" reads none
+  // Metrics whose name starts with it ("" reads every metric); none when absent.
+  std::optional<std::string> metric_prefix;
 };
 
 // A run's summary of one metric for one strategy ("" = all) and slice ("" = none, or e.g.

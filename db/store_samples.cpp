@@ -165,19 +165,8 @@ std::int64_t Store::add_sample(const SampleRecord& s) {
 std::vector<SampleRecord> Store::samples(std::int64_t run_id) {
   SampleSelection all;
   all.tokens = all.text = all.logprobs = true;
-  auto out = select_samples(run_id, all);
-  // Every metric: select_samples reads those with a prefix only.
-  auto& db = *impl_->db;
-  std::map<std::int64_t, std::size_t> index;
-  for (std::size_t i = 0; i < out.size(); ++i) index[out[i].id] = i;
-  sqlite::Query q(db,
-                  "SELECT m.sample_id, m.metric, m.value FROM sample_metrics m "
-                  "JOIN samples s ON s.id = m.sample_id WHERE s.run_id = ? "
-                  "ORDER BY m.sample_id, m.metric",
-                  "reading sample metrics");
-  q.bind(run_id);
-  while (q.next()) out[index.at(q.integer(0))].metrics.push_back({q.text(1), q.real(2)});
-  return out;
+  all.metric_prefix = "";
+  return select_samples(run_id, all);
 }
 
 std::vector<SampleRecord> Store::select_samples(std::int64_t run_id,
@@ -229,13 +218,13 @@ std::vector<SampleRecord> Store::select_samples(std::int64_t run_id,
       out.push_back(std::move(s));
     }
   }
-  if (selection.metric_prefix.empty() || out.empty()) return out;
+  if (!selection.metric_prefix || out.empty()) return out;
   sqlite::Query q(db,
                   "SELECT m.sample_id, m.metric, m.value FROM sample_metrics m "
                   "JOIN samples s ON s.id = m.sample_id WHERE s.run_id = ? "
                   "AND substr(m.metric, 1, length(?)) = ? ORDER BY m.sample_id, m.metric",
                   "reading sample metrics");
-  q.bind_all(run_id, selection.metric_prefix, selection.metric_prefix);
+  q.bind_all(run_id, *selection.metric_prefix, *selection.metric_prefix);
   while (q.next()) {
     auto it = index.find(q.integer(0));
     if (it != index.end()) out[it->second].metrics.push_back({q.text(1), q.real(2)});

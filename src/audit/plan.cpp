@@ -199,4 +199,13 @@ std::int64_t Plan::samples_planned() const {
   return per_prompt * static_cast<std::int64_t>(prompts.records.size());
 }
 
+std::int64_t Plan::jobs_planned() const {
+  std::int64_t jobs = samples_planned();
+  for (const auto& d : detectors) {
+    jobs += static_cast<std::int64_t>(d.jobs.score.size());
+    for (const auto& g : d.jobs.generate) jobs += g.samples;
+  }
+  return jobs;
+}
+
 }  // namespace sg::audit

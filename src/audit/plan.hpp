@@ -75,6 +75,8 @@ struct Plan {
   std::string hash() const;  // hex SHA-256 of canonical_text()
   // Samples the plan's strategies draw: prompts x samples, summed over strategies.
   std::int64_t samples_planned() const;
+  // Every job of a run of the plan: those samples, and the detectors' texts and samples.
+  std::int64_t jobs_planned() const;
 };
 
 }  // namespace sg::audit

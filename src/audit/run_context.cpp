@@ -11,7 +11,7 @@ std::vector<detectors::StoredSample> StoreRunReader::samples(const detectors::Sa
   selection.tokens = query.tokens;
   selection.text = query.text;
   selection.logprobs = query.logprobs;
-  selection.metric_prefix = query.metric_prefix;
+  if (!query.metric_prefix.empty()) selection.metric_prefix = query.metric_prefix;
   std::vector<detectors::StoredSample> out;
   for (auto& r : store_.select_samples(run_id_, selection)) {
     detectors::StoredSample s;

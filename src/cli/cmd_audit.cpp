@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "audit/family_manifest.hpp"
-#include "audit/jobs.hpp"
 #include "audit/plan.hpp"
 #include "audit/runner.hpp"
 #include "cli/commands.hpp"
@@ -109,8 +108,8 @@ int cmd_audit(const Args& args) {
     if (size.max_sequences < 1) throw UsageError("--max-batch must be at least 1");
   }
   // More slots than jobs would only hold memory.
-  const auto jobs = static_cast<std::int64_t>(audit::plan_jobs(plan, plan.hash()).size());
-  size.max_sequences = static_cast<int>(std::clamp<std::int64_t>(jobs, 1, size.max_sequences));
+  size.max_sequences =
+      static_cast<int>(std::clamp<std::int64_t>(plan.jobs_planned(), 1, size.max_sequences));
   auto m = load_model(vm, size,
                       [&](const model::Checkpoint& checkpoint, const tokenizer::Tokenizer* tok,
                           const gpu::Context& gpu, engine::EngineOptions& options) {

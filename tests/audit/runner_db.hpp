@@ -1,10 +1,8 @@
-// Reading audit databases in the runner tests: a raw read-only SQL reader, every stored
+// Comparing audit databases (the runner's and the audit command's tests): every stored
 // sample as comparable text, and a database's rows with the columns that legitimately
 // differ between two runs of one plan (ids, times, paths, device name, the tool's commit)
 // left out.
 #pragma once
-
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <map>
@@ -14,58 +12,16 @@
 #include <vector>
 
 #include "db/store.hpp"
+#include "db/store_test_util.hpp"
 
 namespace sg::testing {
 
-class SqlReader {
- public:
-  explicit SqlReader(const std::filesystem::path& file) {
-    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
-      throw std::runtime_error("cannot open " + file.string());
-  }
-  ~SqlReader() { sqlite3_close(db_); }
-  SqlReader(const SqlReader&) = delete;
-  SqlReader& operator=(const SqlReader&) = delete;
-
-  // Every row, each as its columns' values in SQLite's text form ("NULL" for NULL) joined
-  // by '|'; REAL columns with 17 significant digits so that equal text means equal values.
-  std::vector<std::string> rows(const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
-      throw std::runtime_error(sql + ": " + sqlite3_errmsg(db_));
-    std::vector<std::string> out;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      std::string row;
-      for (int c = 0; c < sqlite3_column_count(st); ++c) {
-        if (c) row += "|";
-        switch (sqlite3_column_type(st, c)) {
-          case SQLITE_NULL:
-            row += "NULL";
-            break;
-          case SQLITE_FLOAT: {
-            char buf[40];
-            std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(st, c));
-            row += buf;
-            break;
-          }
-          default:
-            row += reinterpret_cast<const char*>(sqlite3_column_text(st, c));
-        }
-      }
-      out.push_back(std::move(row));
-    }
-    sqlite3_finalize(st);
-    return out;
-  }
-  long long integer(const std::string& sql) { return std::stoll(rows(sql).at(0)); }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-// (strategy, prompt, index) -> everything stored about the sample but its ids and time.
+// (strategy, prompt, index) -> everything stored about the sample but its ids and time, of
+// the database's one run, for a byte-for-byte comparison; the database must be sound.
 inline std::map<db::SampleKey, std::string> sample_contents(const std::filesystem::path& file) {
   db::Store store(file);
+  if (!store.integrity_check().empty())
+    throw std::runtime_error(file.string() + ": fails SQLite's integrity check");
   const auto runs = store.runs();
   if (runs.size() != 1) throw std::runtime_error(file.string() + ": expected one run");
   std::map<db::SampleKey, std::string> out;
@@ -89,7 +45,7 @@ inline std::map<db::SampleKey, std::string> sample_contents(const std::filesyste
 // Table -> its rows (sorted), without ids, times or the tool's commit.
 inline std::map<std::string, std::vector<std::string>> comparable_rows(
     const std::filesystem::path& file) {
-  SqlReader sql(file);
+  RawDb sql(file);
   const std::map<std::string, std::string> queries = {
       {"checkpoints",
        "SELECT sha256, family, stage, architecture, parameters, config_json FROM checkpoints"},

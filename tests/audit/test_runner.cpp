@@ -175,6 +175,7 @@ TEST_F(Runner, ADetectorDefinedOutsideTheRunnerContributesJobsMetricsEvidenceAnd
   EXPECT_EQ(summary.outcome, "completed");
   // 2 held-out + 3 prompts x (1 + 3) + 1 probe text + 2 probe samples
   EXPECT_EQ(summary.planned, 2 + 12 + 1 + 2);
+  EXPECT_EQ(plan.jobs_planned(), summary.planned);
   EXPECT_EQ(summary.done, summary.planned);
   EXPECT_EQ(Probe::prepared, 1);
   EXPECT_GT(Probe::batches, 0);
@@ -242,7 +243,7 @@ TEST_F(Runner, ADetectorDefinedOutsideTheRunnerContributesJobsMetricsEvidenceAnd
   EXPECT_EQ(store.aggregates(summary.run_id), summary.aggregates);
 
   // The evidence view shows the span it points at.
-  sg::testing::SqlReader sql(dir.path() / "a.db");
+  sg::testing::RawDb sql(dir.path() / "a.db");
   EXPECT_EQ(sql.integer("SELECT count(*) FROM v_evidence WHERE detector = 'probe'"),
             static_cast<long long>(samples.size()));
   EXPECT_EQ(sql.integer("SELECT count(*) FROM v_evidence e JOIN v_samples s USING (run_id, "

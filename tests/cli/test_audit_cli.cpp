@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "audit/runner_db.hpp"
 #include "cli/run_command.hpp"
 #include "db/store.hpp"
 
@@ -51,26 +52,6 @@ class AuditCli : public ::testing::Test {
   }
   fs::path dir_;
 };
-
-// (strategy, prompt, index) -> everything stored about the sample except its store ids and
-// time, as text, for a byte-for-byte comparison.
-std::map<db::SampleKey, std::string> stored_samples(const fs::path& file) {
-  db::Store store(file);
-  auto runs = store.runs();
-  EXPECT_EQ(runs.size(), 1u);
-  std::map<db::SampleKey, std::string> out;
-  for (const auto& s : store.samples(runs.front().id)) {
-    json j{{"seed", std::to_string(s.seed)},
-           {"tokens", s.token_ids},
-           {"text", s.text},
-           {"logprobs", s.logprobs},
-           {"finish", s.finish_reason}};
-    for (const auto& m : s.metrics) j["metrics"][m.metric] = m.value;
-    EXPECT_TRUE(out.emplace(s.key, j.dump()).second) << "a sample stored twice";
-  }
-  EXPECT_TRUE(store.integrity_check().empty());
-  return out;
-}
 
 // Samples stored so far, read as a separate reader would (WAL lets it read while the audit
 // writes); 0 before the database exists.
@@ -108,12 +89,12 @@ TEST_F(AuditCli, CompletesThenSaysSoAndChangesNothing) {
   bool heldout = false;
   for (const auto& a : j["aggregates"]) heldout |= a["metric"] == "perplexity.heldout";
   EXPECT_TRUE(heldout);
-  auto before = stored_samples(db);
+  auto before = sample_contents(db);
 
   auto again = run_stagegate(audit_args(db, "small.ini"));
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("already completed"), std::string::npos) << again.out;
-  EXPECT_EQ(stored_samples(db), before);
+  EXPECT_EQ(sample_contents(db), before);
 
   auto runs = run_stagegate({"runs", "--db", db.string()});
   ASSERT_EQ(runs.exit_code, 0) << runs.err;
@@ -135,7 +116,7 @@ TEST_F(AuditCli, KillNineAtTwentyMomentsThenResumeGivesTheUninterruptedSamples) 
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
   const double full_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  const auto want = stored_samples(reference);
+  const auto want = sample_contents(reference);
 
   auto db = dir_ / "killed.db";
   std::mt19937 rng(20190214);
@@ -168,7 +149,7 @@ TEST_F(AuditCli, KillNineAtTwentyMomentsThenResumeGivesTheUninterruptedSamples) 
   auto last = run_stagegate(audit_args(db, "resume.ini", {"--json"}));
   ASSERT_EQ(last.exit_code, 0) << last.err;
   EXPECT_EQ(json::parse(last.out)["samples_done"], json::parse(last.out)["samples_planned"]);
-  EXPECT_EQ(stored_samples(db), want);
+  EXPECT_EQ(sample_contents(db), want);
   EXPECT_EQ(only_run(db).status, db::RunStatus::kCompleted);
   std::cout << killed_mid_run << " of 20 kills landed while samples were being written\n";
   // Most kills must land while samples are being written, or the test proves little.
@@ -200,7 +181,7 @@ TEST_F(AuditCli, CtrlCStopsCleanlyAndTheRunResumes) {
   auto resumed = run_stagegate(audit_args(db, "resume.ini", {"--json"}));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(json::parse(resumed.out)["resumed"], true);
-  EXPECT_EQ(stored_samples(db), stored_samples(reference));
+  EXPECT_EQ(sample_contents(db), sample_contents(reference));
 }
 
 TEST_F(AuditCli, AFullDatabaseStopsWithAClearMessageAndResumesOnceThereIsSpace) {
@@ -221,7 +202,7 @@ TEST_F(AuditCli, AFullDatabaseStopsWithAClearMessageAndResumesOnceThereIsSpace) 
   }
   auto resumed = run_stagegate(audit_args(db, "resume.ini"));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  EXPECT_EQ(stored_samples(db), stored_samples(reference));
+  EXPECT_EQ(sample_contents(db), sample_contents(reference));
 }
 
 TEST_F(AuditCli, TwoAuditsWritingOneDatabaseBothFinish) {

@@ -13,6 +13,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "db/store.hpp"
 
@@ -81,6 +82,36 @@ class RawDb {
     return out;
   }
   long long integer(const std::string& sql) { return std::stoll("0" + text(sql)); }
+  // Every row, each as its columns' values in SQLite's text form ("NULL" for NULL) joined
+  // by '|'; REAL columns with 17 significant digits so that equal text means equal values.
+  std::vector<std::string> rows(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sql + ": " + sqlite3_errmsg(db_));
+    std::vector<std::string> out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string row;
+      for (int c = 0; c < sqlite3_column_count(st); ++c) {
+        if (c) row += "|";
+        switch (sqlite3_column_type(st, c)) {
+          case SQLITE_NULL:
+            row += "NULL";
+            break;
+          case SQLITE_FLOAT: {
+            char buf[40];
+            std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(st, c));
+            row += buf;
+            break;
+          }
+          default:
+            row += reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+        }
+      }
+      out.push_back(std::move(row));
+    }
+    sqlite3_finalize(st);
+    return out;
+  }
   sqlite3* handle() const { return db_; }
 
  private:
