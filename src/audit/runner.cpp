@@ -67,6 +67,14 @@ db::SampleRecord generated_sample(const Job& job, const tokenizer::Tokenizer& to
   r.token_ids = std::move(result.tokens);
   r.logprobs = std::move(result.logprobs);
   r.finish_reason = std::move(result.finish_reason);
+  for (auto& e : result.events) {
+    db::FilterEventRecord f;
+    f.filter = std::move(e.filter);
+    f.action = std::move(e.action);
+    f.token_position = e.position;
+    f.detail_json = std::move(e.detail_json);
+    r.filter_events.push_back(std::move(f));
+  }
   return r;
 }
 

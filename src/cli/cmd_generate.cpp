@@ -37,6 +37,17 @@ engine::SamplingParams sampling_from(const po::variables_map& vm,
   return p;
 }
 
+// What the output filters did: {filter, action, position, detail}.
+nlohmann::json filter_events_json(const std::vector<engine::FilterEvent>& events) {
+  auto out = nlohmann::json::array();
+  for (const auto& e : events)
+    out.push_back({{"filter", e.filter},
+                   {"action", e.action},
+                   {"position", e.position},
+                   {"detail", nlohmann::json::parse(e.detail_json)}});
+  return out;
+}
+
 }  // namespace
 
 int cmd_generate(const Args& args) {
@@ -52,7 +63,7 @@ int cmd_generate(const Args& args) {
       "no-repeat-ngram", po::value<int>(), "forbid repeating any n-gram of this size")(
       "seed", po::value<std::uint64_t>(), "random seed (default: drawn, reported by --json)")(
       "ignore-eos", "do not stop at the end-of-text token")(
-      "json", "print {tokens, text, logprobs, finish_reason, seed} instead of streaming");
+      "json", "print {tokens, text, logprobs, finish_reason, seed, events} instead of streaming");
   po::variables_map vm;
   if (parse_or_help(args, desc, vm,
                     "usage: stagegate generate --model DIR (--prompt P | --ids 1,2,3) "
@@ -93,7 +104,8 @@ int cmd_generate(const Args& args) {
                        {"text", m.tokenizer ? m.tokenizer->decode(r.tokens) : std::string()},
                        {"logprobs", r.logprobs},
                        {"finish_reason", r.finish_reason},
-                       {"seed", params.seed}};
+                       {"seed", params.seed},
+                       {"events", filter_events_json(r.events)}};
     std::cout << out.dump() << "\n";
   } else {
     if (stream) std::cout << stream->finish();

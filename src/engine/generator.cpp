@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/errors.hpp"
+#include "engine/token_choice.hpp"
 
 namespace sg::engine {
 
@@ -10,13 +11,11 @@ namespace {
 
 // One request in its KV-cache slot.
 struct Sequence {
-  Sequence(std::size_t index, const GenerationRequest& r)
-      : request(index), rng(r.params.seed), chain(make_chain(r.params)) {}
+  Sequence(std::size_t index, const GenerationRequest& r) : request(index), chooser(r.params) {}
 
   std::size_t request;
   int pos = 0;  // tokens already in the KV cache; 0 until the prompt is prefilled
-  Rng rng;
-  ProcessorChain chain;
+  TokenChooser chooser;
   std::int32_t next = 0;  // chosen but not yet fed to the model
   bool done = false;
   GenerationResult result;
@@ -61,10 +60,15 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
       s.done = true;
       return;
     }
-    work.assign(logits.begin(), logits.end());
     GenerationState state{req.prompt, res.tokens};
-    s.chain.apply(state, work);
-    std::int32_t token = req.params.temperature > 0.0f ? sample(work, s.rng) : argmax(work);
+    auto choice = s.chooser.choose(state, logits, work);
+    for (auto& e : choice.events) res.events.push_back(std::move(e));
+    if (!choice.token) {
+      res.finish_reason = "content_filter";
+      s.done = true;
+      return;
+    }
+    const std::int32_t token = *choice.token;
     if (eos_ && token == *eos_ && !req.params.ignore_eos) {
       res.finish_reason = "stop";
       s.done = true;
@@ -74,6 +78,12 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
     res.logprobs.push_back(log_prob(logits, token));
     if (on_token) on_token(s.request, token);
     s.next = token;
+    if (auto stop = s.chooser.after_accept(GenerationState{req.prompt, res.tokens})) {
+      res.events.push_back(std::move(stop->event));
+      res.finish_reason = std::move(stop->finish_reason);
+      s.done = true;
+      return;
+    }
     // The chosen token would sit at position `pos`, which must be inside the context.
     if (static_cast<int>(res.tokens.size()) >= req.params.max_tokens || s.pos + 1 > context ||
         static_cast<int>(req.prompt.size() + res.tokens.size()) >= context) {

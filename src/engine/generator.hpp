@@ -25,7 +25,10 @@ struct GenerationRequest {
 struct GenerationResult {
   std::vector<std::int32_t> tokens;  // new tokens; the end-of-text token is not included
   std::vector<double> logprobs;      // raw model log-prob of each, before any processor
-  std::string finish_reason;         // "stop" (end of text) or "length" (max_tokens or the context)
+  // "stop" (end of text), "length" (max_tokens or the context), a filter's own reason (e.g.
+  // "loop"), or "content_filter" (the output filters vetoed every remaining token).
+  std::string finish_reason;
+  std::vector<FilterEvent> events;  // what the output filters did, in order
 };
 
 // Summed over the steps of the last call. A step that both prefills newcomers and decodes

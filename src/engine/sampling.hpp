@@ -2,9 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <vector>
 
 #include "engine/logits_processor.hpp"
+#include "engine/output_filter.hpp"
 #include "engine/rng.hpp"
 
 namespace sg::engine {
@@ -19,6 +22,8 @@ struct SamplingParams {
   std::uint64_t seed = 0;
   int max_tokens = 64;
   bool ignore_eos = false;
+  // Judge each chosen token, in order (output_filter.hpp); each sequence gets its own.
+  std::vector<std::shared_ptr<const OutputFilterFactory>> filters;
 };
 
 // The processors the settings ask for, in Hugging Face's order.
