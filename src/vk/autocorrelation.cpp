@@ -92,13 +92,13 @@ struct Autocorrelation::Plan {
     if ((*dev).allocateDescriptorSets(&info, &set) != vk::Result::eSuccess)
       throw RuntimeError("descriptor set allocation failed");
     vk::DescriptorBufferInfo binfo{.buffer = *data.handle(), .offset = 0, .range = VK_WHOLE_SIZE};
-    dev.updateDescriptorSets(vk::WriteDescriptorSet{.dstSet = set,
-                                                    .dstBinding = 0,
-                                                    .descriptorCount = 1,
-                                                    .descriptorType =
-                                                        vk::DescriptorType::eStorageBuffer,
-                                                    .pBufferInfo = &binfo},
-                             {});
+    dev.updateDescriptorSets(
+        vk::WriteDescriptorSet{.dstSet = set,
+                               .dstBinding = 0,
+                               .descriptorCount = 1,
+                               .descriptorType = vk::DescriptorType::eStorageBuffer,
+                               .pBufferInfo = &binfo},
+        {});
 
     const auto groups = (count + kGroupSize - 1) / kGroupSize;
     const auto groups_x = static_cast<std::uint32_t>(std::min<std::size_t>(groups, kMaxGroupsX));
@@ -118,16 +118,15 @@ struct Autocorrelation::Plan {
                        vk::PipelineStageFlagBits::eComputeShader, {}, between, {}, {});
     cb.bindPipeline(vk::PipelineBindPoint::eCompute, *power.handle());
     cb.bindDescriptorSets(vk::PipelineBindPoint::eCompute, *power.layout(), 0, set, {});
-    (*cb).pushConstants(*power.layout(), vk::ShaderStageFlagBits::eCompute, 0, sizeof(push),
-                        &push);
+    (*cb).pushConstants(*power.layout(), vk::ShaderStageFlagBits::eCompute, 0, sizeof(push), &push);
     cb.dispatch(groups_x, groups_y, 1);
     cb.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader,
                        vk::PipelineStageFlagBits::eComputeShader, {}, between, {}, {});
     append(1, launch);
     const vk::MemoryBarrier to_host{.srcAccessMask = vk::AccessFlagBits::eShaderWrite,
                                     .dstAccessMask = vk::AccessFlagBits::eHostRead};
-    cb.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader,
-                       vk::PipelineStageFlagBits::eHost, {}, to_host, {}, {});
+    cb.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader, vk::PipelineStageFlagBits::eHost,
+                       {}, to_host, {}, {});
     cb.end();
   }
 
@@ -154,9 +153,11 @@ struct Autocorrelation::Plan {
 
 Autocorrelation::Autocorrelation(Context& context)
     : context_(&context),
-      power_(std::make_unique<Pipeline>(
-          context, PipelineDesc{.shader = "power_spectrum", .buffers = 1,
-                                .push_bytes = sizeof(PowerPush), .constants = {}, .uniform_mask = 0})) {}
+      power_(std::make_unique<Pipeline>(context, PipelineDesc{.shader = "power_spectrum",
+                                                              .buffers = 1,
+                                                              .push_bytes = sizeof(PowerPush),
+                                                              .constants = {},
+                                                              .uniform_mask = 0})) {}
 
 Autocorrelation::~Autocorrelation() = default;
 
@@ -172,7 +173,9 @@ Autocorrelation::Plan& Autocorrelation::plan(std::size_t length, std::size_t bat
   return *slot;
 }
 
-void Autocorrelation::prepare(std::size_t length, std::size_t batch) { plan(length, batch); }
+void Autocorrelation::prepare(std::size_t length, std::size_t batch) {
+  plan(length, batch);
+}
 
 void Autocorrelation::run(std::span<std::complex<float>> data, std::size_t length,
                           std::size_t batch) {
