@@ -24,6 +24,13 @@ enum class LoopPath {
   kFft,   // VkFFT candidates, verified by the same walk as terminal_loop
 };
 
+// A distance at which one long sequence repeats itself: `matches` positions i (exact count)
+// have tokens[i] == tokens[i + lag].
+struct RepeatedLag {
+  int lag = 0;
+  std::int64_t matches = 0;
+};
+
 struct LoopLimits {
   int max_period = 256;
   int min_length = 16;
@@ -41,13 +48,28 @@ class LoopFinder {
   std::vector<std::optional<Loop>> find(std::span<const std::span<const std::int32_t>> sequences,
                                         LoopPath path = LoopPath::kAuto);
 
-  // The path kAuto takes for `batch` sequences of at most `longest` tokens.
+  // The path kAuto takes for `batch` sequences of at most `longest` tokens: always the CPU
+  // scan, which was 500-2500x faster at every batch (1-256) and length (128-32768) measured
+  // on lavapipe (bench/README.md): it stops at the first mismatch for most periods, while
+  // the FFT pays for every window of every sequence.
   LoopPath choose(std::size_t batch, std::size_t longest) const;
+
+  // For one long sequence (a self-reinforcement context, an audit's samples end to end): the
+  // lags 1..max_lag, increasing, at which at least `min_matches` positions repeat, with exact
+  // counts. The CPU path counts every lag (O(N·max_lag)); the FFT path counts only lags whose
+  // autocorrelation estimate comes within kLagNoiseSigmas standard deviations of hash noise
+  // of `min_matches` (O(N log N) plus O(N) per candidate). The FFT path can miss a lag only
+  // when many non-matching pairs at that lag are the same two tokens, whose cos(Δθ) then adds
+  // up instead of averaging out; its counts are always exact.
+  std::vector<RepeatedLag> repeated_lags(std::span<const std::int32_t> tokens, int max_lag,
+                                         std::int64_t min_matches, LoopPath path = LoopPath::kAuto);
+  LoopPath choose_lags(std::size_t length, int max_lag, std::int64_t min_matches) const;
+  static constexpr double kLagNoiseSigmas = 8;
 
   // FFT plans compiled so far (each costs 80-200 ms of glslang on lavapipe; they are kept).
   std::size_t plans_cached() const;
-  // Periods the last kFft call walked exactly (the CPU scan would walk every one up to
-  // max_period): how much the autocorrelation filter saved.
+  // Periods (find) or lags (repeated_lags) the last FFT-path call checked exactly; the CPU
+  // path checks every one: how much the autocorrelation filter saved.
   std::size_t candidates_walked() const { return candidates_walked_; }
 
  private:

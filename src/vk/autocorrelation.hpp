@@ -35,6 +35,9 @@ class Autocorrelation {
   void run(std::span<std::complex<float>> data, std::size_t length, std::size_t batch);
 
   std::size_t plans_cached() const { return plans_.size(); }
+  bool has_plan(std::size_t length, std::size_t batch) const {
+    return plans_.contains({length, batch});
+  }
   // Compiles the plan for (length, batch) now, so that a later run() pays only the transform.
   void prepare(std::size_t length, std::size_t batch);
 

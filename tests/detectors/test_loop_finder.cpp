@@ -2,6 +2,7 @@
 // device autocorrelation against a direct O(N·P) sum.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <complex>
 #include <random>
 #include <vector>
@@ -202,6 +203,52 @@ TEST_F(LoopFinderTest, PlansAreCompiledOncePerShape) {
   EXPECT_EQ(again[3]->length, 500);
 }
 
+// A long text of random ids with the kinds of repetition the search is for: a sentence
+// repeated ten times (a self-reinforcement context) and samples duplicated further on.
+Tokens long_text(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::int32_t> token(0, 50256);
+  Tokens t(n);
+  for (auto& x : t) x = token(rng);
+  for (std::size_t at = 0; at + 400 <= n; at += 2048)
+    for (std::size_t i = 37; i < 400; ++i) t[at + i] = t[at + i % 37];
+  for (std::size_t at = 0; at + 300 + 3000 <= n; at += 1024)
+    std::copy_n(t.begin() + static_cast<std::ptrdiff_t>(at), 300,
+                t.begin() + static_cast<std::ptrdiff_t>(at + 3000));
+  return t;
+}
+
+TEST_F(LoopFinderTest, RepeatedLagsOnTheDeviceEqualTheDirectCount) {
+  LoopFinder finder(&gpu());
+  const auto text = long_text(12000, 5);
+  // Well above the noise margin (8σ + 1 ≈ 621) so that the filter has work to do.
+  const std::int64_t min_matches = 1500;
+  const auto cpu = finder.repeated_lags(text, 6000, min_matches, LoopPath::kCpu);
+  const auto fft = finder.repeated_lags(text, 6000, min_matches, LoopPath::kFft);
+  ASSERT_EQ(finder.plans_cached(), 1u);
+  EXPECT_LT(finder.candidates_walked(), 200u);  // of 6000 lags
+  ASSERT_GE(cpu.size(), 3u);                    // multiples of 37 and 3000
+  ASSERT_EQ(fft.size(), cpu.size());
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    EXPECT_EQ(fft[i].lag, cpu[i].lag);
+    EXPECT_EQ(fft[i].matches, cpu[i].matches);
+  }
+  EXPECT_EQ(cpu.front().lag, 37);
+  EXPECT_TRUE(std::any_of(cpu.begin(), cpu.end(), [](auto l) { return l.lag == 3000; }));
+}
+
+TEST_F(LoopFinderTest, DefaultPathsFollowTheBenchmark) {
+  LoopFinder finder(&gpu());
+  EXPECT_EQ(finder.choose(256, 32768), LoopPath::kCpu);
+  EXPECT_EQ(finder.choose(1, 128), LoopPath::kCpu);
+  EXPECT_EQ(finder.choose_lags(4096, 2048, 4096 / 32), LoopPath::kCpu);
+  EXPECT_EQ(finder.choose_lags(262144, 131072, 262144 / 32), LoopPath::kFft);
+  // Without a plan yet, its compile cost counts against the FFT at mid sizes.
+  EXPECT_EQ(finder.choose_lags(16384, 8192, 16384 / 32), LoopPath::kCpu);
+  // Too few matches asked for: hash noise would make every lag a candidate.
+  EXPECT_EQ(finder.choose_lags(262144, 131072, 100), LoopPath::kCpu);
+}
+
 TEST(LoopFinderCpu, WithoutADeviceEveryPathIsTheCpuScan) {
   LoopFinder finder(nullptr, {.max_period = 8, .min_length = 4});
   const Tokens looping{9, 1, 2, 1, 2, 1, 2};
@@ -216,6 +263,13 @@ TEST(LoopFinderCpu, WithoutADeviceEveryPathIsTheCpuScan) {
     EXPECT_FALSE(found[1]);
   }
   EXPECT_EQ(finder.plans_cached(), 0u);
+  const Tokens text{1, 2, 3, 1, 2, 3, 1, 2};
+  const auto lags = finder.repeated_lags(text, 7, 2, LoopPath::kFft);
+  ASSERT_EQ(lags.size(), 2u);
+  EXPECT_EQ(lags[0].lag, 3);
+  EXPECT_EQ(lags[0].matches, 5);
+  EXPECT_EQ(lags[1].lag, 6);
+  EXPECT_EQ(lags[1].matches, 2);
 }
 
 }  // namespace
