@@ -89,12 +89,13 @@ std::vector<std::optional<Loop>> LoopFinder::find(
   return loops;
 }
 
-// From bench/README.md (lavapipe, 2 cores): the direct count costs ~0.85 ns per (position,
-// lag) pair; VkFFT's transform and candidate counts beat it from ~1.3e8 pairs (N = 16384,
-// max_lag = 8192) once the plan exists. Compiling a plan costs 0.8-3 s, which the CPU only
-// spends from ~4e9 pairs (between N = 65536 and 262144 at max_lag = N / 2).
+// From bench/README.md (lavapipe, 2 shared cores): the direct count costs 0.8-1.8 ns per
+// (position, lag) pair; with every lag counted anyway (min_matches under the margin) the
+// FFT path ties with it at 16384 x 8192 = 1.3e8 pairs, and with the filter working it wins
+// 50-190x from 65536 tokens. A new plan costs 0.2-3 s, which the direct count spends from
+// ~2e9 pairs (65536 x 32768).
 constexpr double kFftPairsWithPlan = 1.3e8;
-constexpr double kFftPairsWithoutPlan = 4e9;
+constexpr double kFftPairsWithoutPlan = 2e9;
 
 LoopPath LoopFinder::choose_lags(std::size_t length, int max_lag, std::int64_t min_matches) const {
   if (!fft_ || length < 2 || max_lag < 1) return LoopPath::kCpu;

@@ -49,7 +49,7 @@ class LoopFinder {
                                         LoopPath path = LoopPath::kAuto);
 
   // The path kAuto takes for `batch` sequences of at most `longest` tokens: always the CPU
-  // scan, which was 500-2500x faster at every batch (1-256) and length (128-32768) measured
+  // scan, which was 2000-29000x faster at every batch (1-256) and length (128-32768) measured
   // on lavapipe (bench/README.md): it stops at the first mismatch for most periods, while
   // the FFT pays for every window of every sequence.
   LoopPath choose(std::size_t batch, std::size_t longest) const;

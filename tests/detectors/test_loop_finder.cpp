@@ -243,8 +243,10 @@ TEST_F(LoopFinderTest, DefaultPathsFollowTheBenchmark) {
   EXPECT_EQ(finder.choose(1, 128), LoopPath::kCpu);
   EXPECT_EQ(finder.choose_lags(4096, 2048, 4096 / 32), LoopPath::kCpu);
   EXPECT_EQ(finder.choose_lags(262144, 131072, 262144 / 32), LoopPath::kFft);
-  // Without a plan yet, its compile cost counts against the FFT at mid sizes.
-  EXPECT_EQ(finder.choose_lags(16384, 8192, 16384 / 32), LoopPath::kCpu);
+  // A plan's compile cost counts against the FFT at mid sizes until the plan exists.
+  EXPECT_EQ(finder.choose_lags(16384, 8192, 4096), LoopPath::kCpu);
+  finder.repeated_lags(long_text(16384, 1), 10, 4096, LoopPath::kFft);
+  EXPECT_EQ(finder.choose_lags(16384, 8192, 4096), LoopPath::kFft);
   // Too few matches asked for: hash noise would make every lag a candidate.
   EXPECT_EQ(finder.choose_lags(262144, 131072, 100), LoopPath::kCpu);
 }
