@@ -5,6 +5,9 @@
 #include <cmath>
 #include <complex>
 
+#include <string>
+
+#include "common/errors.hpp"
 #include "repetition/token_phase.hpp"
 #include "vk/autocorrelation.hpp"
 
@@ -45,6 +48,8 @@ std::vector<Group> period_groups(LoopLimits limits) {
 // two thirds of token pairs; the rest become candidates that the walk rejects).
 constexpr float kMatchMargin = 0.5f;
 
+constexpr int kMaxPeriod = 1 << 16;
+
 // Rows per transform are rounded up to a power of two so that a few cached plans serve
 // every batch size.
 std::size_t row_bucket(std::size_t rows) {
@@ -61,6 +66,12 @@ std::int64_t matches_at(std::span<const std::int32_t> tokens, int lag) {
 }  // namespace
 
 LoopFinder::LoopFinder(gpu::Context* device, LoopLimits limits) : limits_(limits) {
+  // The FFT windows reach 3 · max_period tokens; beyond this they stop being cheap.
+  if (limits.max_period < 1 || limits.max_period > kMaxPeriod || limits.min_length < 1 ||
+      limits.min_length > kMaxPeriod)
+    throw UsageError("loop limits: max_period and min_length must be within 1.." +
+                     std::to_string(kMaxPeriod) + " (given " + std::to_string(limits.max_period) +
+                     " and " + std::to_string(limits.min_length) + ")");
   if (device) fft_ = std::make_unique<gpu::Autocorrelation>(*device);
 }
 

@@ -1,6 +1,7 @@
 // Batched circular autocorrelation of complex sequences on the device with VkFFT: forward
 // FFT, |X|², inverse FFT, in one submission. Plans are compiled by glslang at run time
 // (80-200 ms each on lavapipe), so they are kept per (length, batch) for the object's life.
+// Submits on the context's queue: use it from the thread that drives the context.
 #pragma once
 
 #include <complex>

@@ -274,5 +274,11 @@ TEST(LoopFinderCpu, WithoutADeviceEveryPathIsTheCpuScan) {
   EXPECT_EQ(lags[1].matches, 2);
 }
 
+TEST(LoopFinderCpu, RefusesLimitsOutOfRange) {
+  EXPECT_THROW(LoopFinder(nullptr, {.max_period = 0, .min_length = 16}), UsageError);
+  EXPECT_THROW(LoopFinder(nullptr, {.max_period = 256, .min_length = 0}), UsageError);
+  EXPECT_THROW(LoopFinder(nullptr, {.max_period = 1 << 30, .min_length = 16}), UsageError);
+}
+
 }  // namespace
 }  // namespace sg::detectors::repetition
