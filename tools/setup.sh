@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config git ca-certificates
   libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers glslc spirv-tools
-  libvkfft-dev libboost-program-options-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
+  libvkfft-dev glslang-dev glslang-tools
+  libboost-program-options-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   libsqlite3-dev sqlite3 libssl-dev libzstd-dev zstd libgtest-dev libgmock-dev
   libdivsufsort-dev
 )

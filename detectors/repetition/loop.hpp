@@ -18,4 +18,9 @@ struct Loop {
 std::optional<Loop> terminal_loop(std::span<const std::int32_t> tokens, int max_period = 256,
                                   int min_length = 16);
 
+// The p-periodic run that reaches the end of `tokens`, when it is at least max(3p, min_length)
+// tokens long (terminal_loop tries p = 1, 2, ... with this).
+std::optional<Loop> loop_with_period(std::span<const std::int32_t> tokens, int p,
+                                     int min_length = 16);
+
 }  // namespace sg::detectors::repetition

@@ -59,5 +59,14 @@ TEST(TerminalLoop, EmptyAndShortTexts) {
   EXPECT_FALSE(terminal_loop(std::vector<std::int32_t>{1, 1}));
 }
 
+TEST(LoopWithPeriod, JudgesOnePeriod) {
+  const auto t = repeat({5}, {1, 2}, 10);  // 20 looping tokens after one other
+  ASSERT_TRUE(loop_with_period(t, 4));     // multiples of the period qualify on their own
+  EXPECT_EQ(loop_with_period(t, 4)->length, 20);
+  EXPECT_FALSE(loop_with_period(t, 3));
+  EXPECT_FALSE(loop_with_period(t, 0));
+  EXPECT_FALSE(loop_with_period(t, 8));  // 3 · 8 > 21 tokens
+}
+
 }  // namespace
 }  // namespace sg::detectors::repetition
