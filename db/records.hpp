@@ -107,6 +107,9 @@ struct DecodingSettings {
   double repetition_penalty = 1.0;
   std::int64_t no_repeat_ngram_size = 0;
   std::int64_t max_tokens = 64;
+  // The other settings that are not at their defaults, as a JSON object keyed by their plan
+  // names (src/audit/decoding.hpp): {"presence_penalty": 0.5, "stop_on_loop": true}.
+  std::string decoding_json = "{}";
 };
 
 // What makes a sample unique in its run.

@@ -1,6 +1,6 @@
 -- The stagegate audit store's schema after every migration in db/migrations/.
 -- Generated; do not edit. Regenerate: cmake --build build --target db_schema
--- PRAGMA user_version = 2;
+-- PRAGMA user_version = 3;
 -- PRAGMA application_id = 1397178707;
 
 CREATE TABLE aggregates (
@@ -131,7 +131,8 @@ CREATE TABLE samples (
   text TEXT NOT NULL,
   logprobs TEXT NOT NULL CHECK (json_valid(logprobs)),
   finish_reason TEXT NOT NULL,
-  created_at TEXT NOT NULL,
+  created_at TEXT NOT NULL, decoding_json TEXT NOT NULL DEFAULT '{}'
+  CHECK (json_valid(decoding_json) AND json_type(decoding_json) = 'object'),
   UNIQUE (run_id, strategy, prompt_id, sample_index)
 );
 

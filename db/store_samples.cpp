@@ -128,13 +128,14 @@ std::int64_t Store::add_sample(const SampleRecord& s) {
     sqlite::Query(db,
                   "INSERT INTO samples (run_id, strategy, prompt_id, sample_index, seed, "
                   "temperature, top_k, top_p, repetition_penalty, no_repeat_ngram_size, "
-                  "max_tokens, token_ids, text, logprobs, finish_reason, created_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " SG_SQL_NOW ")",
+                  "max_tokens, token_ids, text, logprobs, finish_reason, created_at, "
+                  "decoding_json) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " SG_SQL_NOW ", ?)",
                   doing)
         .bind_all(s.run_id, s.key.strategy, prompt_row, s.key.sample_index, std::to_string(s.seed),
                   d.temperature, d.top_k, d.top_p, d.repetition_penalty, d.no_repeat_ngram_size,
                   d.max_tokens, to_json_array(s.token_ids), s.text, to_json_array(s.logprobs),
-                  s.finish_reason)
+                  s.finish_reason, d.decoding_json)
         .run();
   } catch (const ConstraintError& e) {
     if (e.sqlite_code() != SQLITE_CONSTRAINT_UNIQUE) throw;
@@ -183,7 +184,8 @@ std::vector<SampleRecord> Store::select_samples(std::int64_t run_id,
                     (selection.tokens ? "s.token_ids" : "NULL") + ", " +
                     (selection.text ? "s.text" : "NULL") + ", " +
                     (selection.logprobs ? "s.logprobs" : "NULL") +
-                    ", s.finish_reason, s.created_at, p.source, json_array_length(s.token_ids) "
+                    ", s.finish_reason, s.created_at, p.source, json_array_length(s.token_ids), "
+                    "s.decoding_json "
                     "FROM samples s JOIN prompts p ON p.id = s.prompt_id WHERE s.run_id = ?";
   if (selection.source) sql += " AND p.source = ?";
   if (selection.strategy) sql += " AND s.strategy = ?";
@@ -205,7 +207,8 @@ std::vector<SampleRecord> Store::select_samples(std::int64_t run_id,
       s.run_id = run_id;
       s.key = {q.text(1), q.text(2), q.integer(3)};
       s.seed = std::stoull(q.text(4));
-      s.settings = {q.real(5), q.integer(6), q.real(7), q.real(8), q.integer(9), q.integer(10)};
+      s.settings = {q.real(5),    q.integer(6),  q.real(7), q.real(8),
+                    q.integer(9), q.integer(10), q.text(18)};
       const std::string what = where + ": sample " + std::to_string(s.id);
       if (selection.tokens) s.token_ids = int_array_from_json(q.text(11), what + " token_ids");
       if (selection.text) s.text = q.text(12);

@@ -8,19 +8,27 @@ namespace sg::audit {
 
 namespace {
 
+// A detector's own settings as stored: the engine's values in the plan's key names. DRY
+// breakers given as token sequences and output filters have no plan spelling; the detector
+// states them in its canonical settings, which the plan hash covers.
 db::DecodingSettings stored_settings(const engine::SamplingParams& p) {
-  return {p.temperature, p.top_k, p.top_p, p.repetition_penalty, p.no_repeat_ngram, p.max_tokens};
-}
-
-engine::SamplingParams params_of(const Strategy& s) {
-  engine::SamplingParams p;
-  p.temperature = static_cast<float>(s.temperature);
-  p.top_k = static_cast<int>(s.top_k);
-  p.top_p = static_cast<float>(s.top_p);
-  p.repetition_penalty = static_cast<float>(s.repetition_penalty);
-  p.no_repeat_ngram = static_cast<int>(s.no_repeat_ngram_size);
-  p.max_tokens = static_cast<int>(s.max_tokens);
-  return p;
+  Decoding d;
+  d.temperature = p.temperature;
+  d.top_k = p.top_k;
+  d.top_p = p.top_p;
+  d.repetition_penalty = p.repetition_penalty;
+  d.no_repeat_ngram_size = p.no_repeat_ngram;
+  d.max_tokens = p.max_tokens;
+  d.presence_penalty = p.presence_penalty;
+  d.frequency_penalty = p.frequency_penalty;
+  if (p.dry.enabled()) {
+    d.dry_multiplier = p.dry.multiplier;
+    d.dry_base = p.dry.base;
+    d.dry_allowed_length = p.dry.allowed_length;
+    d.dry_penalty_last_n = p.dry.penalty_last_n;
+    if (!p.dry.breakers) d.dry_sequence_breakers.clear();
+  }
+  return stored_decoding(d);
 }
 
 void add_samples(std::vector<Job>& out, const std::string& plan_hash, std::string_view source,
@@ -54,7 +62,8 @@ std::string_view local_prompt_id(std::string_view stored) {
   return colon == std::string_view::npos ? stored : stored.substr(colon + 1);
 }
 
-std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash) {
+std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
+                           const tokenizer::Tokenizer* tokenizer) {
   std::vector<Job> out;
   for (const auto& d : plan.detectors)
     for (const auto& t : d.jobs.score) {
@@ -65,17 +74,17 @@ std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash) {
       j.text = &t.text;
       j.score = true;
       j.stride = t.stride;
-      j.settings = {0.0, 0, 1.0, 1.0, 0, 0};
+      j.settings = {0.0, 0, 1.0, 1.0, 0, 0, "{}"};
       out.push_back(std::move(j));
     }
   for (const auto& s : plan.strategies) {
-    // Stored as the plan wrote them (the engine takes floats).
-    const db::DecodingSettings settings{
-        s.temperature,          s.top_k,     s.top_p, s.repetition_penalty,
-        s.no_repeat_ngram_size, s.max_tokens};
+    // Stored as the plan wrote them (the engine takes floats); made once per strategy, as
+    // spelling DRY's breakers reads the whole vocabulary.
+    const auto settings = stored_decoding(s);
+    const auto params = sampling_params(s, tokenizer);
     for (const auto& p : plan.prompts.records)
-      add_samples(out, plan_hash, detectors::kPlanSource, p.id, s.name, p.text, s.samples,
-                  params_of(s), settings);
+      add_samples(out, plan_hash, detectors::kPlanSource, p.id, s.name, p.text, s.samples, params,
+                  settings);
   }
   for (const auto& d : plan.detectors)
     for (const auto& g : d.jobs.generate)

@@ -10,6 +10,7 @@
 #include "audit/plan.hpp"
 #include "db/records.hpp"
 #include "engine/sampling.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace sg::audit {
 
@@ -30,8 +31,10 @@ std::string stored_prompt_id(std::string_view source, std::string_view id);
 // The id within its source of a stored prompt id.
 std::string_view local_prompt_id(std::string_view stored);
 
-// Every job of the plan; `plan_hash` seeds the samples.
-std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash);
+// Every job of the plan; `plan_hash` seeds the samples. The tokenizer spells DRY's sequence
+// breakers (null: a strategy with breakers is an InputError).
+std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
+                           const tokenizer::Tokenizer* tokenizer);
 
 // The prompts and texts the jobs use, one record per stored prompt id.
 std::vector<db::PromptRecord> prompt_records(const std::vector<Job>& jobs);

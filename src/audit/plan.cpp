@@ -1,8 +1,6 @@
 #include "audit/plan.hpp"
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <limits>
 
 #include "common/errors.hpp"
@@ -18,48 +16,25 @@ namespace {
 using ini::Range;
 using ini::Type;
 
-// Bounds that keep every value meaningful and every conversion to the engine's int and
-// float settings exact.
 constexpr double kMaxSamples = 1'000'000;
-constexpr double kMaxTokens = 1 << 20;
-constexpr double kMaxTopK = std::numeric_limits<std::int32_t>::max();
 
 ini::Schema plan_schema(const detectors::Registry& registry) {
+  std::vector<ini::Key> strategy_keys = {{"samples", Type::kInteger, true, Range{1, kMaxSamples}}};
+  for (auto& k : decoding_keys()) strategy_keys.push_back(std::move(k));
   ini::Schema schema = {
       {"prompts", false, false, {{"file", Type::kString, true}}},
-      {"strategy",
-       true,
-       false,
-       {{"samples", Type::kInteger, true, Range{1, kMaxSamples}},
-        {"max_tokens", Type::kInteger, false, Range{1, kMaxTokens}},
-        {"temperature", Type::kNumber, false, Range{0, 100}},
-        {"top_k", Type::kInteger, false, Range{0, kMaxTopK}},
-        {"top_p", Type::kNumber, false, Range{0, 1, true, false}},
-        {"repetition_penalty", Type::kNumber, false, Range{0, 100, true, false}},
-        {"no_repeat_ngram_size", Type::kInteger, false, Range{0, kMaxTokens}}}},
+      {"strategy", true, false, std::move(strategy_keys)},
       {"detectors", false, false, {{"enabled", Type::kString, true}}},
   };
   for (const auto& spec : registry.specs()) schema.push_back({spec.name, false, false, spec.keys});
   return schema;
 }
 
-std::string number(double v) {
-  std::array<char, 32> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  return std::string(buf.data(), end);
-}
-
 Strategy read_strategy(const ini::Document& doc, const std::string& section) {
   Strategy s;
+  static_cast<Decoding&>(s) = read_decoding(doc, section);
   s.name = section.substr(std::string("strategy.").size());
   s.samples = *doc.integer(section, "samples");
-  s.max_tokens = doc.integer(section, "max_tokens").value_or(s.max_tokens);
-  s.temperature = doc.number(section, "temperature").value_or(s.temperature);
-  s.top_k = doc.integer(section, "top_k").value_or(s.top_k);
-  s.top_p = doc.number(section, "top_p").value_or(s.top_p);
-  s.repetition_penalty = doc.number(section, "repetition_penalty").value_or(s.repetition_penalty);
-  s.no_repeat_ngram_size =
-      doc.integer(section, "no_repeat_ngram_size").value_or(s.no_repeat_ngram_size);
   return s;
 }
 
@@ -175,12 +150,7 @@ std::string Plan::canonical_text() const {
   for (const auto& s : strategies) {
     out += "\n[strategy." + s.name + "]\n";
     out += "samples = " + std::to_string(s.samples) + "\n";
-    out += "max_tokens = " + std::to_string(s.max_tokens) + "\n";
-    out += "temperature = " + number(s.temperature) + "\n";
-    out += "top_k = " + std::to_string(s.top_k) + "\n";
-    out += "top_p = " + number(s.top_p) + "\n";
-    out += "repetition_penalty = " + number(s.repetition_penalty) + "\n";
-    out += "no_repeat_ngram_size = " + std::to_string(s.no_repeat_ngram_size) + "\n";
+    out += canonical_decoding(s);
   }
   out += "\n[detectors]\nenabled = ";
   for (std::size_t i = 0; i < detectors.size(); ++i) out += (i ? "," : "") + detectors[i].name;

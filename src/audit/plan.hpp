@@ -5,12 +5,12 @@
 //   file = prompts.jsonl          # {"id": ..., "text": ...} per line; relative to the plan
 //   [strategy.NAME]               # one per decoding setting
 //   samples = 4                   # per prompt (required)
-//   max_tokens = 64
+//   max_tokens = 64               # and every other key of decoding.hpp:
 //   temperature = 1               # 0: greedy
 //   top_k = 0                     # 0: off
 //   top_p = 1
-//   repetition_penalty = 1
-//   no_repeat_ngram_size = 0
+//   presence_penalty = 0.5        # ... the repetition controls, the loop stop
+//   stop_on_loop = true
 //   [detectors]
 //   enabled = perplexity          # comma-separated names from the detector registry
 //   [perplexity]                  # each detector's settings, in a section of its name
@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/decoding.hpp"
 #include "seam/detector.hpp"
 #include "seam/registry.hpp"
 #include "seam/text_jsonl.hpp"
@@ -37,15 +38,10 @@
 
 namespace sg::audit {
 
-struct Strategy {
+// Decoding settings with a name and a number of samples per prompt.
+struct Strategy : Decoding {
   std::string name;
   std::int64_t samples = 1;
-  std::int64_t max_tokens = 64;
-  double temperature = 1.0;
-  std::int64_t top_k = 0;
-  double top_p = 1.0;
-  double repetition_penalty = 1.0;
-  std::int64_t no_repeat_ngram_size = 0;
 };
 
 struct EnabledDetector {

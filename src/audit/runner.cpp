@@ -107,7 +107,7 @@ Runner::Runner(engine::Model& model, const tokenizer::Tokenizer& tokenizer, db::
 RunSummary Runner::run(const RunnerOptions& options) {
   const auto start = Clock::now();
   RunSummary summary;
-  const auto all_jobs = plan_jobs(plan_, plan_hash_);
+  const auto all_jobs = plan_jobs(plan_, plan_hash_, &tokenizer_);
   summary.planned = static_cast<std::int64_t>(all_jobs.size());
   summary.slots = model_.max_sequences();
 

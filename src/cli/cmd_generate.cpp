@@ -1,7 +1,10 @@
 // `stagegate generate`: continue a prompt, streaming the text as it is produced.
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
+#include "audit/decoding.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_setup.hpp"
 #include "common/errors.hpp"
@@ -11,30 +14,77 @@ namespace sg::cli {
 
 namespace {
 
-engine::SamplingParams sampling_from(const po::variables_map& vm,
-                                     const model::GenerationDefaults& defaults) {
-  engine::SamplingParams p;
-  // generation_config.json supplies defaults; flags win.
-  if (defaults.temperature) p.temperature = *defaults.temperature;
-  if (defaults.top_k) p.top_k = *defaults.top_k;
-  if (defaults.top_p) p.top_p = *defaults.top_p;
-  if (defaults.repetition_penalty) p.repetition_penalty = *defaults.repetition_penalty;
-  if (defaults.max_new_tokens) p.max_tokens = *defaults.max_new_tokens;
-  if (defaults.do_sample && !*defaults.do_sample) p.temperature = 0;
-  if (vm.count("temperature")) p.temperature = vm["temperature"].as<float>();
-  if (vm.count("top-k")) p.top_k = vm["top-k"].as<int>();
-  if (vm.count("top-p")) p.top_p = vm["top-p"].as<float>();
-  if (vm.count("repetition-penalty")) p.repetition_penalty = vm["repetition-penalty"].as<float>();
-  if (vm.count("no-repeat-ngram")) p.no_repeat_ngram = vm["no-repeat-ngram"].as<int>();
-  if (vm.count("max-tokens")) p.max_tokens = vm["max-tokens"].as<int>();
-  p.ignore_eos = vm.count("ignore-eos") > 0;
-  if (p.temperature < 0) throw UsageError("--temperature must be >= 0 (0 is greedy)");
-  if (p.top_k < 0) throw UsageError("--top-k must be >= 0 (0 is off)");
-  if (!(p.top_p > 0 && p.top_p <= 1)) throw UsageError("--top-p must be in (0, 1]");
-  if (!(p.repetition_penalty > 0)) throw UsageError("--repetition-penalty must be > 0");
-  if (p.no_repeat_ngram < 0) throw UsageError("--no-repeat-ngram must be >= 0");
-  if (p.max_tokens < 0) throw UsageError("--max-tokens must be >= 0");
-  return p;
+// The flag of a decoding key: its name with dashes (one older flag is shorter).
+std::string flag_of(const std::string& key) {
+  if (key == "no_repeat_ngram_size") return "no-repeat-ngram";
+  std::string flag = key;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+// A decoding problem's message in the command line's words: the keys it names as flags.
+std::string in_flag_words(std::string message) {
+  auto keys = audit::decoding_keys();
+  // Longest first, so that no key is replaced inside a longer one.
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.name.size() > b.name.size(); });
+  for (const auto& k : keys)
+    for (auto at = message.find(k.name); at != std::string::npos; at = message.find(k.name, at + 1))
+      message.replace(at, k.name.size(), "--" + flag_of(k.name));
+  return message;
+}
+
+// generation_config.json supplies defaults; flags win. The same keys, ranges and rules as an
+// audit plan's [strategy.NAME] (audit/decoding.hpp).
+audit::Decoding decoding_from(const po::variables_map& vm,
+                              const model::GenerationDefaults& defaults) {
+  audit::Decoding d;
+  if (defaults.temperature) d.temperature = *defaults.temperature;
+  if (defaults.top_k) d.top_k = *defaults.top_k;
+  if (defaults.top_p) d.top_p = *defaults.top_p;
+  if (defaults.repetition_penalty) d.repetition_penalty = *defaults.repetition_penalty;
+  if (defaults.max_new_tokens) d.max_tokens = *defaults.max_new_tokens;
+  if (defaults.do_sample && !*defaults.do_sample) d.temperature = 0;
+  std::vector<std::string> set;
+  auto read = [&](const char* key, auto& field) {
+    const auto flag = flag_of(key);
+    if (!vm.count(flag)) return;
+    set.push_back(key);
+    using T = std::remove_reference_t<decltype(field)>;
+    if constexpr (std::is_floating_point_v<T>)
+      field = vm[flag].as<double>();
+    else
+      field = vm[flag].as<std::int64_t>();
+  };
+  read("max_tokens", d.max_tokens);
+  read("temperature", d.temperature);
+  read("top_k", d.top_k);
+  read("top_p", d.top_p);
+  read("repetition_penalty", d.repetition_penalty);
+  read("no_repeat_ngram_size", d.no_repeat_ngram_size);
+  read("presence_penalty", d.presence_penalty);
+  read("frequency_penalty", d.frequency_penalty);
+  read("dry_multiplier", d.dry_multiplier);
+  read("dry_base", d.dry_base);
+  read("dry_allowed_length", d.dry_allowed_length);
+  read("dry_penalty_last_n", d.dry_penalty_last_n);
+  if (vm.count("dry-sequence-breakers")) {
+    set.push_back("dry_sequence_breakers");
+    try {
+      d.dry_sequence_breakers =
+          audit::parse_breakers(vm["dry-sequence-breakers"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--dry-sequence-breakers: ") + e.what());
+    }
+  }
+  d.stop_on_loop = vm.count("stop-on-loop") > 0;
+  read("loop_min_period", d.loop_min_period);
+  read("loop_max_period", d.loop_max_period);
+  read("loop_min_repeats", d.loop_min_repeats);
+  read("loop_min_length", d.loop_min_length);
+  if (auto problem = audit::check_decoding(d, set))
+    throw UsageError("--" + flag_of(problem->key) + ": " + in_flag_words(problem->message));
+  return d;
 }
 
 // What the output filters did: {filter, action, position, detail}.
@@ -55,12 +105,31 @@ int cmd_generate(const Args& args) {
   add_model_options(desc);
   desc.add_options()("help,h", "show this help")("prompt", po::value<std::string>(), "prompt text")(
       "ids", po::value<std::string>(), "prompt as token ids, e.g. 464,3290")(
-      "max-tokens", po::value<int>(), "new tokens at most (default 64)")(
-      "temperature", po::value<float>(), "sampling temperature; 0 is greedy (default 1)")(
-      "top-k", po::value<int>(), "keep the k most likely tokens (default off)")(
-      "top-p", po::value<float>(), "nucleus sampling mass (default 1)")(
-      "repetition-penalty", po::value<float>(), "CTRL repetition penalty (default 1: off)")(
-      "no-repeat-ngram", po::value<int>(), "forbid repeating any n-gram of this size")(
+      "max-tokens", po::value<std::int64_t>(), "new tokens at most (default 64)")(
+      "temperature", po::value<double>(), "sampling temperature; 0 is greedy (default 1)")(
+      "top-k", po::value<std::int64_t>(), "keep the k most likely tokens (default off)")(
+      "top-p", po::value<double>(), "nucleus sampling mass (default 1)")(
+      "repetition-penalty", po::value<double>(), "CTRL repetition penalty (default 1: off)")(
+      "no-repeat-ngram", po::value<std::int64_t>(), "forbid repeating any n-gram of this size")(
+      "presence-penalty", po::value<double>(),
+      "OpenAI presence penalty in [-2, 2]: minus this for every token the output holds")(
+      "frequency-penalty", po::value<double>(),
+      "OpenAI frequency penalty in [-2, 2]: minus this per occurrence in the output")(
+      "dry-multiplier", po::value<double>(), "DRY penalty multiplier (default 0: off)")(
+      "dry-base", po::value<double>(), "DRY: growth per token of a repeat (default 1.75)")(
+      "dry-allowed-length", po::value<std::int64_t>(),
+      "DRY: repeats this long go unpenalized (default 2)")(
+      "dry-penalty-last-n", po::value<std::int64_t>(),
+      "DRY: tokens of prompt + output scanned (default -1: all)")(
+      "dry-sequence-breakers", po::value<std::string>(),
+      "DRY: JSON array of strings that end repeats (default [\"\\n\", \":\", \"\\\"\", \"*\"])")(
+      "stop-on-loop", "end with finish_reason \"loop\" once the output loops")(
+      "loop-min-period", po::value<std::int64_t>(), "loop stop: shortest period (default 1)")(
+      "loop-max-period", po::value<std::int64_t>(), "loop stop: longest period (default 256)")(
+      "loop-min-repeats", po::value<std::int64_t>(),
+      "loop stop: periods the loop spans at least (default 3)")(
+      "loop-min-length", po::value<std::int64_t>(),
+      "loop stop: tokens the loop spans at least (default 16)")(
       "seed", po::value<std::uint64_t>(), "random seed (default: drawn, reported by --json)")(
       "ignore-eos", "do not stop at the end-of-text token")(
       "json", "print {tokens, text, logprobs, finish_reason, seed, events} instead of streaming");
@@ -68,12 +137,17 @@ int cmd_generate(const Args& args) {
   if (parse_or_help(args, desc, vm,
                     "usage: stagegate generate --model DIR (--prompt P | --ids 1,2,3) "
                     "[--max-tokens N] [--temperature T --top-k K --top-p P --seed S "
-                    "--ignore-eos] [--json]"))
+                    "--ignore-eos] [repetition controls: --presence-penalty, --dry-multiplier, "
+                    "--stop-on-loop, ...] [--json]"))
     return 0;
 
+  // Settings are checked before the weights are uploaded.
+  const auto decoding =
+      decoding_from(vm, model::load_generation_defaults(vm["model"].as<std::string>()));
   engine::EngineOptions size;
   auto m = load_model(vm, size);
-  auto params = sampling_from(vm, model::load_generation_defaults(m.checkpoint->dir()));
+  auto params = audit::sampling_params(decoding, m.tokenizer.get());
+  params.ignore_eos = vm.count("ignore-eos") > 0;
   params.seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : engine::random_seed();
   auto prompt = ids_from(vm, m, "prompt");
   auto eos = m.checkpoint->config().eos_token_id;

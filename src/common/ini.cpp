@@ -96,17 +96,6 @@ std::string format_number(double v) {
   return std::string(buf, end);
 }
 
-std::string describe(const Range& r) {
-  return (r.min_open ? "(" : "[") + format_number(r.min) + ", " + format_number(r.max) +
-         (r.max_open ? ")" : "]");
-}
-
-bool in_range(double v, const Range& r) {
-  const bool above = r.min_open ? v > r.min : v >= r.min;
-  const bool below = r.max_open ? v < r.max : v <= r.max;
-  return above && below;
-}
-
 std::string_view type_name(Type type) {
   switch (type) {
     case Type::kString:
@@ -150,6 +139,17 @@ void check_range(const std::filesystem::path& file, const Entry& e, double v) {
 }
 
 }  // namespace
+
+std::string describe(const Range& r) {
+  return (r.min_open ? "(" : "[") + format_number(r.min) + ", " + format_number(r.max) +
+         (r.max_open ? ")" : "]");
+}
+
+bool in_range(double v, const Range& r) {
+  const bool above = r.min_open ? v > r.min : v >= r.min;
+  const bool below = r.max_open ? v < r.max : v <= r.max;
+  return above && below;
+}
 
 std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates) {
   const std::string* best = nullptr;

@@ -31,6 +31,10 @@ struct Range {
   bool max_open = false;  // ..., max)
 };
 
+// "[0, 1)", as messages write a range.
+std::string describe(const Range& r);
+bool in_range(double v, const Range& r);
+
 struct Key {
   std::string name;
   Type type = Type::kString;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace sg::engine {
@@ -25,6 +26,14 @@ void RepetitionPenalty::apply(const GenerationState& state, std::span<float> log
     float& l = logits[static_cast<std::size_t>(id)];
     l = l < 0 ? l * penalty_ : l / penalty_;
   });
+}
+
+void PresenceFrequencyPenalty::apply(const GenerationState& state, std::span<float> logits) {
+  std::unordered_map<std::int32_t, int> count;
+  for (auto id : state.generated)
+    if (id >= 0 && static_cast<std::size_t>(id) < logits.size()) ++count[id];
+  for (const auto& [id, c] : count)
+    logits[static_cast<std::size_t>(id)] -= static_cast<float>(c) * frequency_ + presence_;
 }
 
 void NoRepeatNgram::apply(const GenerationState& state, std::span<float> logits) {

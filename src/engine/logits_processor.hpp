@@ -1,5 +1,6 @@
 // Logits processors: each rewrites the next-token logits of one sequence in place. They run
-// in one ordered chain, in Hugging Face's order: penalties, then temperature, top-k, top-p.
+// in one ordered chain (make_chain, sampling.hpp) in Hugging Face's and llama.cpp's order:
+// the penalties first, on the raw logits, then the warpers temperature, top-k, top-p.
 // Policy filters that act during generation (later issues) are processors too.
 #pragma once
 
@@ -30,6 +31,23 @@ class RepetitionPenalty : public LogitsProcessor {
 
  private:
   float penalty_;
+};
+
+// The OpenAI API's presence and frequency penalties
+// (platform.openai.com/docs/advanced-usage#frequency-and-presence-penalties):
+//   logit[j] -= c[j] * frequency + (c[j] > 0) * presence,
+// c[j] being how often token j was sampled before this position: the generated tokens only,
+// never the prompt (llama.cpp's penalties sampler also counts the prompt; OpenAI's definition
+// and vLLM's do not).
+class PresenceFrequencyPenalty : public LogitsProcessor {
+ public:
+  PresenceFrequencyPenalty(float presence, float frequency)
+      : presence_(presence), frequency_(frequency) {}
+  void apply(const GenerationState& state, std::span<float> logits) override;
+
+ private:
+  float presence_;
+  float frequency_;
 };
 
 // Bans any token that would repeat an n-gram already present in prompt + output.

@@ -10,6 +10,9 @@ ProcessorChain make_chain(const SamplingParams& p) {
   ProcessorChain chain;
   if (p.repetition_penalty != 1.0f)
     chain.add(std::make_unique<RepetitionPenalty>(p.repetition_penalty));
+  if (p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f)
+    chain.add(std::make_unique<PresenceFrequencyPenalty>(p.presence_penalty, p.frequency_penalty));
+  if (p.dry.enabled()) chain.add(std::make_unique<Dry>(p.dry));
   if (p.no_repeat_ngram > 0) chain.add(std::make_unique<NoRepeatNgram>(p.no_repeat_ngram));
   if (p.temperature > 0.0f) {
     if (p.temperature != 1.0f) chain.add(std::make_unique<Temperature>(p.temperature));

@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/dry.hpp"
 #include "engine/logits_processor.hpp"
 #include "engine/output_filter.hpp"
 #include "engine/rng.hpp"
@@ -18,6 +19,9 @@ struct SamplingParams {
   int top_k = 0;             // 0: off
   float top_p = 1.0f;
   float repetition_penalty = 1.0f;
+  float presence_penalty = 0.0f;   // OpenAI's, in [-2, 2]
+  float frequency_penalty = 0.0f;  // OpenAI's, in [-2, 2]
+  DryParams dry;                   // multiplier 0: off
   int no_repeat_ngram = 0;
   std::uint64_t seed = 0;
   int max_tokens = 64;
@@ -26,7 +30,10 @@ struct SamplingParams {
   std::vector<std::shared_ptr<const OutputFilterFactory>> filters;
 };
 
-// The processors the settings ask for, in Hugging Face's order.
+// The processors the settings ask for, in this order: the penalties on the raw logits
+// (repetition penalty, presence/frequency, DRY; llama.cpp runs its penalties sampler, then
+// DRY), the n-gram ban, then the warpers as Hugging Face orders them: temperature, top-k,
+// top-p. Greedy decoding (temperature 0) keeps the penalties and drops the warpers.
 ProcessorChain make_chain(const SamplingParams& params);
 
 // Index of the largest logit (the lowest index among ties).

@@ -56,7 +56,8 @@ inline std::map<std::string, std::vector<std::string>> comparable_rows(
       {"samples",
        "SELECT s.strategy, p.prompt_key, s.sample_index, s.seed, s.temperature, s.top_k, "
        "s.top_p, s.repetition_penalty, s.no_repeat_ngram_size, s.max_tokens, s.token_ids, "
-       "s.text, s.logprobs, s.finish_reason FROM samples s JOIN prompts p ON p.id = s.prompt_id"},
+       "s.text, s.logprobs, s.finish_reason, s.decoding_json "
+       "FROM samples s JOIN prompts p ON p.id = s.prompt_id"},
       {"sample_metrics",
        "SELECT s.strategy, p.prompt_key, s.sample_index, m.metric, m.value FROM sample_metrics m "
        "JOIN samples s ON s.id = m.sample_id JOIN prompts p ON p.id = s.prompt_id"},

@@ -367,6 +367,53 @@ TEST_F(Runner, NewRunAbandonsTheUnfinishedRun) {
   EXPECT_EQ(audit(plan, db, 4).outcome, "already completed");
 }
 
+// The repetition controls and the loop stop from a plan: the samples carry the settings
+// (their non-default keys as JSON), a looping greedy sample ends with finish reason "loop"
+// and its filter event is stored with it.
+TEST_F(Runner, PlanRepetitionControlsAndTheLoopStopReachTheStore) {
+  const auto plan =
+      Plan::load(dir.write("controls.ini",
+                           "[prompts]\nfile = prompts.jsonl\n"
+                           "[strategy.looping]\nsamples = 1\nmax_tokens = 48\ntemperature = 0\n"
+                           "stop_on_loop = true\nloop_min_repeats = 2\nloop_min_length = 4\n"
+                           "[strategy.penalized]\nsamples = 1\nmax_tokens = 8\ntemperature = 0\n"
+                           "presence_penalty = 0.5\ndry_multiplier = 0.8\n"));
+  const auto summary = audit(plan, dir.path() / "c.db", 4);
+  ASSERT_EQ(summary.outcome, "completed");
+  db::Store store(dir.path() / "c.db");
+  const auto samples = store.samples(summary.run_id);
+  const auto events = store.filter_events(summary.run_id);
+  int loops = 0;
+  for (const auto& s : samples) {
+    const auto settings = json::parse(s.settings.decoding_json);
+    if (s.key.strategy == "penalized") {
+      EXPECT_EQ(settings, (json{{"presence_penalty", 0.5}, {"dry_multiplier", 0.8}}));
+      continue;
+    }
+    EXPECT_EQ(settings,
+              (json{{"stop_on_loop", true}, {"loop_min_repeats", 2}, {"loop_min_length", 4}}));
+    if (s.finish_reason != "loop") continue;
+    ++loops;
+    int mine = 0;
+    for (const auto& e : events) {
+      if (e.sample_id != s.id) continue;
+      ++mine;
+      EXPECT_EQ(e.filter, "repetition.loop_stop");
+      EXPECT_EQ(e.action, "stop");
+      EXPECT_EQ(e.token_position.value_or(-1), static_cast<std::int64_t>(s.token_ids.size()) - 1);
+      const auto detail = json::parse(e.detail_json);
+      const auto period = detail["period"].get<std::size_t>();
+      const auto start = detail["start"].get<std::size_t>();
+      ASSERT_LT(start + period, s.token_ids.size());
+      for (std::size_t i = start; i + period < s.token_ids.size(); ++i)
+        EXPECT_EQ(s.token_ids[i], s.token_ids[i + period]) << i;
+    }
+    EXPECT_EQ(mine, 1);
+  }
+  EXPECT_GT(loops, 0) << "no greedy sample of the demo stage looped: the test says nothing";
+  EXPECT_EQ(events.size(), static_cast<std::size_t>(loops));
+}
+
 // A database made by stagegate before the detector seam (tests/fixtures/audit/before-seam,
 // made with the plan there by commit 2652892) holds the same rows as one made now, apart
 // from times, the tool's commit and the prompt ids the seam namespaced; opened now, it is

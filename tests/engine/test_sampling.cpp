@@ -3,11 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <numeric>
 #include <set>
+#include <unordered_map>
 
 #include "engine/sampling.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace sg::engine {
 namespace {
@@ -128,6 +131,196 @@ TEST(Processors, NoRepeatNgramBansCompletion) {
   std::vector<float> l(10, 0.0f);
   NoRepeatNgram(3).apply({prompt, out}, l);  // "5 6" was followed by 7
   for (int i = 0; i < 10; ++i) EXPECT_EQ(l[static_cast<std::size_t>(i)] == -kInf, i == 7) << i;
+}
+
+TEST(Processors, PresenceAndFrequencyCountTheOutputOnly) {
+  // OpenAI: logit[j] -= c[j] * frequency + (c[j] > 0) * presence, c[j] counting the sampled
+  // tokens. Token 0 is only in the prompt: untouched.
+  std::vector<std::int32_t> prompt{0, 0, 3};
+  std::vector<std::int32_t> out{1, 1, 2, 3};
+  std::vector<float> l{1.0f, 1.0f, 1.0f, 1.0f, 1.0f};
+  PresenceFrequencyPenalty(0.5f, 0.25f).apply({prompt, out}, l);
+  EXPECT_EQ(l, (std::vector<float>{1.0f, 1.0f - 2 * 0.25f - 0.5f, 1.0f - 0.25f - 0.5f,
+                                   1.0f - 0.25f - 0.5f, 1.0f}));
+  // Negative values make repeats more likely.
+  std::vector<float> m{0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  PresenceFrequencyPenalty(-1.0f, -0.5f).apply({prompt, out}, m);
+  EXPECT_EQ(m, (std::vector<float>{0.0f, 2.0f, 1.5f, 1.5f, 0.0f}));
+}
+
+// DRY with multiplier 1, base 2 over a prompt of `tokens`; logits all 0 over `vocab` tokens.
+std::vector<float> dry_logits(const std::vector<std::int32_t>& tokens, int allowed,
+                              std::shared_ptr<const DryBreakers> breakers = nullptr,
+                              int last_n = -1, std::size_t vocab = 10, float base = 2.0f) {
+  DryParams p;
+  p.multiplier = 1.0f;
+  p.base = base;
+  p.allowed_length = allowed;
+  p.penalty_last_n = last_n;
+  p.breakers = std::move(breakers);
+  std::vector<float> l(vocab, 0.0f);
+  Dry(p).apply({tokens, {}}, l);
+  return l;
+}
+
+std::shared_ptr<const DryBreakers> breakers(
+    std::vector<std::pair<std::int32_t, std::vector<std::int32_t>>> list) {
+  auto b = std::make_shared<DryBreakers>();
+  for (auto& [head, tail] : list) b->tails_by_head[head].push_back(tail);
+  return b;
+}
+
+TEST(Dry, PenalizesTokensThatExtendARepeatOfTheEnding) {
+  // a b c c b c y a b c (a=0, b=1, c=2, y=3). The ending "a b c" also ends at index 2, so c
+  // (index 3) would extend a repeat of 3; "b c" also ends at index 5, so y would extend a
+  // repeat of 2; every other earlier position matches at most 1 < allowed length 2.
+  // Penalties: 2^(3-2) = 2 for c, 2^(2-2) = 1 for y.
+  const std::vector<std::int32_t> s{0, 1, 2, 2, 1, 2, 3, 0, 1, 2};
+  EXPECT_EQ(dry_logits(s, 2, nullptr, -1, 5), (std::vector<float>{0, 0, -2, -1, 0}));
+  // Allowed length 3: only c's repeat counts, now at 2^0.
+  EXPECT_EQ(dry_logits(s, 3, nullptr, -1, 5), (std::vector<float>{0, 0, -1, 0, 0}));
+  // The prompt and the output are one text.
+  DryParams p;
+  p.multiplier = 1.0f;
+  p.base = 2.0f;
+  std::vector<std::int32_t> prompt(s.begin(), s.begin() + 4), out(s.begin() + 4, s.end());
+  std::vector<float> l(5, 0.0f);
+  Dry(p).apply({prompt, out}, l);
+  EXPECT_EQ(l, (std::vector<float>{0, 0, -2, -1, 0}));
+}
+
+TEST(Dry, MultiplierScalesAndTheLongestRepeatWins) {
+  // 0 1 2 3 0 1 2 9 1 2: the ending "1 2" (preceded by 9) also ends at index 2 and at
+  // index 6 (both preceded by 0): repeats of 2, followed by 3 and by 9, which each get
+  // 3 * 2^(2-2) with multiplier 3.
+  DryParams p;
+  p.multiplier = 3.0f;
+  p.base = 2.0f;
+  const std::vector<std::int32_t> s{0, 1, 2, 3, 0, 1, 2, 9, 1, 2};
+  std::vector<float> l(10, 0.0f);
+  Dry(p).apply({s, {}}, l);
+  std::vector<float> want(10, 0.0f);
+  want[3] = -3.0f;
+  want[9] = -3.0f;
+  EXPECT_EQ(l, want);
+  // 0 1 2 0 1 2 0 1 2: the ending repeats ending at index 5 (6 tokens) and index 2 (3):
+  // token 0 follows both; the longer sets its penalty, 2^(6-2) = 16.
+  std::vector<float> m(10, 0.0f);
+  DryParams q = p;
+  q.multiplier = 1.0f;
+  const std::vector<std::int32_t> loop{0, 1, 2, 0, 1, 2, 0, 1, 2};
+  Dry(q).apply({loop, {}}, m);
+  EXPECT_EQ(m[0], -16.0f);
+  EXPECT_EQ(std::count(m.begin(), m.end(), 0.0f), 9);
+}
+
+TEST(Dry, SequenceBreakersCapRepeatsAndAreNeverPenalized) {
+  // 0 1 2 3 0 1 2, allowed length 1: the ending "0 1 2" repeats (3 tokens) before 3, whose
+  // penalty is 2^(3-1) = 4. A breaker 1 (a single token) leaves only "2" after it: the
+  // repeat is capped at 1, the penalty 2^0.
+  const std::vector<std::int32_t> s{0, 1, 2, 3, 0, 1, 2};
+  EXPECT_EQ(dry_logits(s, 1)[3], -4.0f);
+  EXPECT_EQ(dry_logits(s, 1, breakers({{1, {}}}))[3], -1.0f);
+  // With allowed length 2, one token after the breaker is too short for any penalty.
+  EXPECT_EQ(dry_logits(s, 2, breakers({{1, {}}})), std::vector<float>(10, 0.0f));
+  // A breaker that would extend a repeat is itself never penalized: 0 1 2 3 0 1 2 with
+  // breaker 3 (before the ending, so no cap on "0 1 2": 3 tokens follow it).
+  EXPECT_EQ(dry_logits(s, 1, breakers({{3, {}}}))[3], 0.0f);
+}
+
+TEST(Dry, MultiTokenBreakersNeedTheirWholeSequence) {
+  // 8 9 0 1 2 3 8 9 0 1 2: the ending "8 9 0 1 2" repeats (5 tokens) before 3: 2^(5-2) = 8.
+  const std::vector<std::int32_t> s{8, 9, 0, 1, 2, 3, 8, 9, 0, 1, 2};
+  EXPECT_EQ(dry_logits(s, 2)[3], -8.0f);
+  // The breaker "8 9" (head 8, tail 9) last ends before "0 1 2": repeats are capped at 3,
+  // 2^(3-2) = 2.
+  EXPECT_EQ(dry_logits(s, 2, breakers({{8, {9}}}))[3], -2.0f);
+  // "8 7" never occurs whole: no cap.
+  EXPECT_EQ(dry_logits(s, 2, breakers({{8, {7}}}))[3], -8.0f);
+  // Unlike a single-token breaker, a multi-token breaker's head is penalized: in 5 6 8 5 6,
+  // 8 would extend the repeat "5 6" (2^0).
+  const std::vector<std::int32_t> t{5, 6, 8, 5, 6};
+  auto l = dry_logits(t, 2, breakers({{8, {9}}}));
+  EXPECT_EQ(l[8], -1.0f);
+  EXPECT_EQ(std::count(l.begin(), l.end(), 0.0f), 9);
+  EXPECT_EQ(dry_logits(t, 2, breakers({{8, {}}}))[8], 0.0f);
+}
+
+TEST(Dry, LooksAtTheLastNTokensOnly) {
+  // 0 1 2 3 0 1 2: with the last 4 tokens (3 0 1 2) nothing repeats; with all 7, 3 gets
+  // 2^(3-2).
+  const std::vector<std::int32_t> s{0, 1, 2, 3, 0, 1, 2};
+  EXPECT_EQ(dry_logits(s, 2, nullptr, 4), std::vector<float>(10, 0.0f));
+  EXPECT_EQ(dry_logits(s, 2, nullptr, 7)[3], -2.0f);
+  EXPECT_EQ(dry_logits(s, 2, nullptr, -1)[3], -2.0f);
+  // A window no longer than the allowed length penalizes nothing: 0 0 0, allowed 3.
+  EXPECT_EQ(dry_logits({0, 0, 0}, 3), std::vector<float>(10, 0.0f));
+  EXPECT_EQ(dry_logits({0, 0, 0, 0}, 3)[0], -1.0f);  // "0 0 0" ends at index 2, then 0
+}
+
+TEST(Dry, TheExponentIsCappedToAFiniteFloat) {
+  // 30 zeros: the repeat before the next 0 is 29 long; 100^(29-2) would overflow a float, so
+  // the exponent stops at floor(log(FLT_MAX) / log(100)) = 19.
+  auto l = dry_logits(std::vector<std::int32_t>(30, 0), 2, nullptr, -1, 3, 100.0f);
+  EXPECT_TRUE(std::isfinite(l[0]));
+  EXPECT_FLOAT_EQ(l[0], -1e38f);
+}
+
+TEST(Dry, BreakersAreSpelledInTheVocabulary) {
+  // GPT-2's first 1000 tokens (the fixture's vocabulary).
+  const auto tok = tokenizer::load(std::filesystem::path(STAGEGATE_FIXTURES) / "models/gpt2-f32");
+  auto id = [&](const std::string& text) {
+    auto ids = tok->encode(text);
+    EXPECT_EQ(ids.size(), 1u) << text;
+    return ids.at(0);
+  };
+  const std::vector<std::string> newline{"\n"};
+  const auto nl = dry_breakers(*tok, newline);
+  // Exactly the tokens holding a newline ("\n", "\n\n"), each a breaker by itself.
+  using Tails = std::vector<std::vector<std::int32_t>>;
+  EXPECT_EQ(nl.tails_by_head,
+            (std::unordered_map<std::int32_t, Tails>{{id("\n"), {{}}}, {id("\n\n"), {{}}}}));
+  const std::vector<std::string> the{"the"};
+  const auto b = dry_breakers(*tok, the);
+  auto tails_of = [&](std::int32_t head) {
+    auto it = b.tails_by_head.find(head);
+    return it == b.tails_by_head.end() ? Tails{} : it->second;
+  };
+  EXPECT_EQ(tails_of(id(" the")), Tails{{}});               // holds "the"
+  EXPECT_EQ(tails_of(id(" th")), Tails{tok->encode("e")});  // ends with "th": "e" follows
+  EXPECT_EQ(tails_of(id(" t")), Tails{tok->encode("he")});
+  EXPECT_TRUE(tails_of(id(" a")).empty());
+  // Every head and tail spell the breaker across the token boundary.
+  for (const auto& [head, tails] : b.tails_by_head) {
+    const std::int32_t one[] = {head};
+    for (const auto& tail : tails) {
+      const auto text = tok->decode_bytes(one) + tok->decode_bytes(tail);
+      const auto at = text.find("the");
+      ASSERT_NE(at, std::string::npos) << text;
+      EXPECT_LT(at, tok->decode_bytes(one).size()) << text;
+    }
+  }
+}
+
+TEST(Chain, PenaltiesComeBeforeTheWarpers) {
+  // Presence/frequency and DRY act on the raw logits; the temperature then scales the result.
+  SamplingParams p;
+  p.temperature = 0.5f;
+  p.presence_penalty = 1.0f;
+  p.frequency_penalty = 0.5f;
+  p.dry.multiplier = 2.0f;
+  p.dry.base = 2.0f;
+  p.dry.allowed_length = 1;
+  std::vector<std::int32_t> prompt{4, 0, 1}, out{4, 0};
+  // DRY over 4 0 1 4 0: the ending "4 0" also ends at index 1, before 1: 2 * 2^(2-1) = 4.
+  // Presence/frequency count the output only: 4 and 0 once each, 1 + 0.5.
+  std::vector<float> l{3.0f, 2.0f, 1.0f, 0.0f, 5.0f};
+  make_chain(p).apply({prompt, out}, l);
+  EXPECT_FLOAT_EQ(l[0], (3.0f - 1.5f) / 0.5f);
+  EXPECT_FLOAT_EQ(l[1], (2.0f - 4.0f) / 0.5f);
+  EXPECT_FLOAT_EQ(l[2], 1.0f / 0.5f);
+  EXPECT_FLOAT_EQ(l[3], 0.0f);
+  EXPECT_FLOAT_EQ(l[4], (5.0f - 1.5f) / 0.5f);
 }
 
 TEST(Chain, OrderIsPenaltiesTemperatureTopKTopP) {
