@@ -6,6 +6,7 @@
 #include "cli/model_setup.hpp"
 #include "common/errors.hpp"
 #include "engine/generator.hpp"
+#include "memorization/leakage_filter.hpp"
 
 namespace sg::cli {
 
@@ -63,17 +64,31 @@ int cmd_generate(const Args& args) {
       "no-repeat-ngram", po::value<int>(), "forbid repeating any n-gram of this size")(
       "seed", po::value<std::uint64_t>(), "random seed (default: drawn, reported by --json)")(
       "ignore-eos", "do not stop at the end-of-text token")(
+      "leakage-index", po::value<std::string>(),
+      "corpus index (.sgidx): never emit a span of --leakage-n tokens found in it")(
+      "leakage-n", po::value<int>(), "span length the leakage filter blocks (default 32)")(
       "json", "print {tokens, text, logprobs, finish_reason, seed, events} instead of streaming");
   po::variables_map vm;
   if (parse_or_help(args, desc, vm,
                     "usage: stagegate generate --model DIR (--prompt P | --ids 1,2,3) "
                     "[--max-tokens N] [--temperature T --top-k K --top-p P --seed S "
-                    "--ignore-eos] [--json]"))
+                    "--ignore-eos] [--leakage-index F.sgidx --leakage-n N] [--json]"))
     return 0;
+
+  if (vm.count("leakage-n") && !vm.count("leakage-index"))
+    throw UsageError("--leakage-n needs --leakage-index");
+  const int leakage_n = vm.count("leakage-n")
+                            ? vm["leakage-n"].as<int>()
+                            : static_cast<int>(detectors::memorization::kDefaultLeakageN);
+  if (leakage_n < 1) throw UsageError("--leakage-n must be at least 1");
 
   engine::EngineOptions size;
   auto m = load_model(vm, size);
   auto params = sampling_from(vm, model::load_generation_defaults(m.checkpoint->dir()));
+  if (vm.count("leakage-index"))
+    params.filters.push_back(detectors::memorization::leakage_filter_for_model(
+        vm["leakage-index"].as<std::string>(), static_cast<std::uint32_t>(leakage_n),
+        m.checkpoint->dir()));
   params.seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : engine::random_seed();
   auto prompt = ids_from(vm, m, "prompt");
   auto eos = m.checkpoint->config().eos_token_id;
