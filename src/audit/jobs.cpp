@@ -20,6 +20,7 @@ engine::SamplingParams params_of(const Strategy& s) {
   p.repetition_penalty = static_cast<float>(s.repetition_penalty);
   p.no_repeat_ngram = static_cast<int>(s.no_repeat_ngram_size);
   p.max_tokens = static_cast<int>(s.max_tokens);
+  if (s.leakage) p.filters.push_back(s.leakage);
   return p;
 }
 

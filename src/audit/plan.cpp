@@ -8,6 +8,7 @@
 #include "common/errors.hpp"
 #include "common/ini.hpp"
 #include "common/sha256.hpp"
+#include "memorization/tokenizer_hash.hpp"
 
 namespace sg::audit {
 
@@ -36,7 +37,9 @@ ini::Schema plan_schema(const detectors::Registry& registry) {
         {"top_k", Type::kInteger, false, Range{0, kMaxTopK}},
         {"top_p", Type::kNumber, false, Range{0, 1, true, false}},
         {"repetition_penalty", Type::kNumber, false, Range{0, 100, true, false}},
-        {"no_repeat_ngram_size", Type::kInteger, false, Range{0, kMaxTokens}}}},
+        {"no_repeat_ngram_size", Type::kInteger, false, Range{0, kMaxTokens}},
+        {"leakage_index", Type::kString, false},
+        {"leakage_n", Type::kInteger, false, Range{1, kMaxTokens}}}},
       {"detectors", false, false, {{"enabled", Type::kString, true}}},
   };
   for (const auto& spec : registry.specs()) schema.push_back({spec.name, false, false, spec.keys});
@@ -47,6 +50,21 @@ std::string number(double v) {
   std::array<char, 32> buf{};
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   return std::string(buf.data(), end);
+}
+
+std::shared_ptr<const detectors::memorization::LeakageFilterFactory> read_leakage(
+    const ini::Document& doc, const std::string& section) {
+  namespace mem = detectors::memorization;
+  const auto file = doc.string(section, "leakage_index");
+  const auto n = doc.integer(section, "leakage_n");
+  if (!file) {
+    if (n) doc.fail(section, "leakage_n", "needs leakage_index (the corpus index to match)");
+    return nullptr;
+  }
+  auto index = std::make_shared<const mem::CorpusIndex>(
+      mem::CorpusIndex::open(detectors::plan_relative(doc, *file)));
+  return std::make_shared<const mem::LeakageFilterFactory>(
+      std::move(index), static_cast<std::uint32_t>(n.value_or(mem::kDefaultLeakageN)));
 }
 
 Strategy read_strategy(const ini::Document& doc, const std::string& section) {
@@ -60,6 +78,7 @@ Strategy read_strategy(const ini::Document& doc, const std::string& section) {
   s.repetition_penalty = doc.number(section, "repetition_penalty").value_or(s.repetition_penalty);
   s.no_repeat_ngram_size =
       doc.integer(section, "no_repeat_ngram_size").value_or(s.no_repeat_ngram_size);
+  s.leakage = read_leakage(doc, section);
   return s;
 }
 
@@ -150,6 +169,13 @@ Plan Plan::load(const fs::path& file, const detectors::Registry& registry) {
   return plan;
 }
 
+void Plan::check_indexes(const fs::path& model_dir) const {
+  for (const auto& s : strategies)
+    if (s.leakage)
+      detectors::memorization::check_tokenizer_matches(s.leakage->index().tokenizer_hash(),
+                                                       s.leakage->index().path(), model_dir);
+}
+
 void Plan::check_texts(const tokenizer::Tokenizer& tokenizer, int context) const {
   // A generated sample needs room for at least one new token.
   for (const auto& p : prompts.records)
@@ -181,6 +207,11 @@ std::string Plan::canonical_text() const {
     out += "top_p = " + number(s.top_p) + "\n";
     out += "repetition_penalty = " + number(s.repetition_penalty) + "\n";
     out += "no_repeat_ngram_size = " + std::to_string(s.no_repeat_ngram_size) + "\n";
+    // Only when on, so that plans without it keep their hashes.
+    if (s.leakage)
+      out += "leakage_index = corpus:" + s.leakage->index().corpus_hash() +
+             " tokenizer:" + s.leakage->index().tokenizer_hash() +
+             "\nleakage_n = " + std::to_string(s.leakage->n()) + "\n";
   }
   out += "\n[detectors]\nenabled = ";
   for (std::size_t i = 0; i < detectors.size(); ++i) out += (i ? "," : "") + detectors[i].name;

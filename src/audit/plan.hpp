@@ -11,6 +11,8 @@
 //   top_p = 1
 //   repetition_penalty = 1
 //   no_repeat_ngram_size = 0
+//   leakage_index = corpus.sgidx  # verbatim-leakage filter over this corpus index (relative
+//   leakage_n = 32                #   to the plan); blocks spans of leakage_n tokens
 //   [detectors]
 //   enabled = perplexity          # comma-separated names from the detector registry
 //   [perplexity]                  # each detector's settings, in a section of its name
@@ -30,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "memorization/leakage_filter.hpp"
 #include "seam/detector.hpp"
 #include "seam/registry.hpp"
 #include "seam/text_jsonl.hpp"
@@ -46,6 +49,9 @@ struct Strategy {
   double top_p = 1.0;
   double repetition_penalty = 1.0;
   std::int64_t no_repeat_ngram_size = 0;
+  // The verbatim-leakage filter over an opened corpus index; null when off. It enters the
+  // plan's hash by the index's corpus and tokenizer hashes, not its path.
+  std::shared_ptr<const detectors::memorization::LeakageFilterFactory> leakage;
 };
 
 struct EnabledDetector {
@@ -70,6 +76,9 @@ struct Plan {
   // must encode to at least one token, a text to score to at least two, and each must fit
   // the context. InputError "FILE:LINE: ..." naming the first that does not.
   void check_texts(const tokenizer::Tokenizer& tokenizer, int context) const;
+  // InputError naming the index when a strategy's leakage index was built with another
+  // tokenizer than the model's in `model_dir`.
+  void check_indexes(const std::filesystem::path& model_dir) const;
 
   std::string canonical_text() const;
   std::string hash() const;  // hex SHA-256 of canonical_text()

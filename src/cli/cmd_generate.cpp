@@ -38,6 +38,22 @@ engine::SamplingParams sampling_from(const po::variables_map& vm,
   return p;
 }
 
+// --leakage-index / --leakage-n: the verbatim-leakage filter, or null.
+std::shared_ptr<const engine::OutputFilterFactory> leakage_filter_from(
+    const po::variables_map& vm) {
+  namespace mem = detectors::memorization;
+  if (!vm.count("leakage-index")) {
+    if (vm.count("leakage-n")) throw UsageError("--leakage-n needs --leakage-index");
+    return nullptr;
+  }
+  const int n =
+      vm.count("leakage-n") ? vm["leakage-n"].as<int>() : static_cast<int>(mem::kDefaultLeakageN);
+  if (n < 1) throw UsageError("--leakage-n must be at least 1");
+  return mem::leakage_filter_for_model(vm["leakage-index"].as<std::string>(),
+                                       static_cast<std::uint32_t>(n),
+                                       vm["model"].as<std::string>());
+}
+
 // What the output filters did: {filter, action, position, detail}.
 nlohmann::json filter_events_json(const std::vector<engine::FilterEvent>& events) {
   auto out = nlohmann::json::array();
@@ -75,20 +91,13 @@ int cmd_generate(const Args& args) {
                     "--ignore-eos] [--leakage-index F.sgidx --leakage-n N] [--json]"))
     return 0;
 
-  if (vm.count("leakage-n") && !vm.count("leakage-index"))
-    throw UsageError("--leakage-n needs --leakage-index");
-  const int leakage_n = vm.count("leakage-n")
-                            ? vm["leakage-n"].as<int>()
-                            : static_cast<int>(detectors::memorization::kDefaultLeakageN);
-  if (leakage_n < 1) throw UsageError("--leakage-n must be at least 1");
+  // Checked before the model is uploaded: an index of another tokenizer is refused.
+  auto leakage = leakage_filter_from(vm);
 
   engine::EngineOptions size;
   auto m = load_model(vm, size);
   auto params = sampling_from(vm, model::load_generation_defaults(m.checkpoint->dir()));
-  if (vm.count("leakage-index"))
-    params.filters.push_back(detectors::memorization::leakage_filter_for_model(
-        vm["leakage-index"].as<std::string>(), static_cast<std::uint32_t>(leakage_n),
-        m.checkpoint->dir()));
+  if (leakage) params.filters.push_back(std::move(leakage));
   params.seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : engine::random_seed();
   auto prompt = ids_from(vm, m, "prompt");
   auto eos = m.checkpoint->config().eos_token_id;
