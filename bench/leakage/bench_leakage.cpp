@@ -195,9 +195,12 @@ int main(int argc, char** argv) {
   int new_tokens = 64;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--stage") stage = argv[i + 1];
-    else if (a == "--index") index_file = argv[i + 1];
-    else if (a == "--tokens") new_tokens = std::stoi(argv[i + 1]);
+    if (a == "--stage")
+      stage = argv[i + 1];
+    else if (a == "--index")
+      index_file = argv[i + 1];
+    else if (a == "--tokens")
+      new_tokens = std::stoi(argv[i + 1]);
     else {
       std::cerr << "unknown argument " << a << "\n";
       return 2;
@@ -288,8 +291,8 @@ int main(int argc, char** argv) {
     const double per_step_us = 1e6 * timed->seconds() / static_cast<double>(steps);
     char line[256];
     std::snprintf(line, sizeof line, "| %s | %zu | %.2f | %.2f | %.1f | %.2f %% | %.1f |\n",
-                  label.c_str(), prompts.size(), 1e3 * median(off), 1e3 * median(on),
-                  per_step_us, 100 * per_step_us / (1e6 * median(off)),
+                  label.c_str(), prompts.size(), 1e3 * median(off), 1e3 * median(on), per_step_us,
+                  100 * per_step_us / (1e6 * median(off)),
                   static_cast<double>(blocks) / static_cast<double>(prompts.size()));
     std::cout << line << std::flush;
   };
@@ -308,8 +311,8 @@ int main(int argc, char** argv) {
   auto row = [](const std::string& what, const std::string& filter, std::size_t blocked,
                 std::size_t total, std::vector<double> spans, double sim) {
     char line[256];
-    std::snprintf(line, sizeof line, "| %s | %s | %zu / %zu | %.0f, %.0f | %.2f |\n",
-                  what.c_str(), filter.c_str(), blocked, total, median(spans),
+    std::snprintf(line, sizeof line, "| %s | %s | %zu / %zu | %.0f, %.0f | %.2f |\n", what.c_str(),
+                  filter.c_str(), blocked, total, median(spans),
                   spans.empty() ? 0.0 : *std::max_element(spans.begin(), spans.end()), sim);
     std::cout << line << std::flush;
   };
@@ -348,8 +351,9 @@ int main(int argc, char** argv) {
         Tokens cont;
         if (norm) {
           const auto all = tok->encode(normalize(prompt_text + text));
-          cont.assign(all.begin() + static_cast<std::ptrdiff_t>(std::min(prompt.size(), all.size())),
-                      all.end());
+          cont.assign(
+              all.begin() + static_cast<std::ptrdiff_t>(std::min(prompt.size(), all.size())),
+              all.end());
         } else {
           cont = tok->encode(text);
         }
