@@ -81,7 +81,8 @@ std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
     // Stored as the plan wrote them (the engine takes floats); made once per strategy, as
     // spelling DRY's breakers reads the whole vocabulary.
     const auto settings = stored_decoding(s);
-    const auto params = sampling_params(s, tokenizer);
+    auto params = sampling_params(s, tokenizer);
+    if (s.leakage) params.filters.push_back(s.leakage);
     for (const auto& p : plan.prompts.records)
       add_samples(out, plan_hash, detectors::kPlanSource, p.id, s.name, p.text, s.samples, params,
                   settings);

@@ -6,6 +6,7 @@
 #include "common/errors.hpp"
 #include "common/ini.hpp"
 #include "common/sha256.hpp"
+#include "memorization/tokenizer_hash.hpp"
 
 namespace sg::audit {
 
@@ -17,10 +18,13 @@ using ini::Range;
 using ini::Type;
 
 constexpr double kMaxSamples = 1'000'000;
+constexpr double kMaxLeakageN = 1 << 20;  // tokens, as max_tokens
 
 ini::Schema plan_schema(const detectors::Registry& registry) {
   std::vector<ini::Key> strategy_keys = {{"samples", Type::kInteger, true, Range{1, kMaxSamples}}};
   for (auto& k : decoding_keys()) strategy_keys.push_back(std::move(k));
+  strategy_keys.push_back({"leakage_index", Type::kString, false});
+  strategy_keys.push_back({"leakage_n", Type::kInteger, false, Range{1, kMaxLeakageN}});
   ini::Schema schema = {
       {"prompts", false, false, {{"file", Type::kString, true}}},
       {"strategy", true, false, std::move(strategy_keys)},
@@ -30,11 +34,27 @@ ini::Schema plan_schema(const detectors::Registry& registry) {
   return schema;
 }
 
+std::shared_ptr<const detectors::memorization::LeakageFilterFactory> read_leakage(
+    const ini::Document& doc, const std::string& section) {
+  namespace mem = detectors::memorization;
+  const auto file = doc.string(section, "leakage_index");
+  const auto n = doc.integer(section, "leakage_n");
+  if (!file) {
+    if (n) doc.fail(section, "leakage_n", "needs leakage_index (the corpus index to match)");
+    return nullptr;
+  }
+  auto index = std::make_shared<const mem::CorpusIndex>(
+      mem::CorpusIndex::open(detectors::plan_relative(doc, *file)));
+  return std::make_shared<const mem::LeakageFilterFactory>(
+      std::move(index), static_cast<std::uint32_t>(n.value_or(mem::kDefaultLeakageN)));
+}
+
 Strategy read_strategy(const ini::Document& doc, const std::string& section) {
   Strategy s;
   static_cast<Decoding&>(s) = read_decoding(doc, section);
   s.name = section.substr(std::string("strategy.").size());
   s.samples = *doc.integer(section, "samples");
+  s.leakage = read_leakage(doc, section);
   return s;
 }
 
@@ -125,6 +145,13 @@ Plan Plan::load(const fs::path& file, const detectors::Registry& registry) {
   return plan;
 }
 
+void Plan::check_indexes(const fs::path& model_dir) const {
+  for (const auto& s : strategies)
+    if (s.leakage)
+      detectors::memorization::check_tokenizer_matches(s.leakage->index().tokenizer_hash(),
+                                                       s.leakage->index().path(), model_dir);
+}
+
 void Plan::check_texts(const tokenizer::Tokenizer& tokenizer, int context) const {
   // A generated sample needs room for at least one new token.
   for (const auto& p : prompts.records)
@@ -151,6 +178,11 @@ std::string Plan::canonical_text() const {
     out += "\n[strategy." + s.name + "]\n";
     out += "samples = " + std::to_string(s.samples) + "\n";
     out += canonical_decoding(s);
+    // Only when on, so that plans without it keep their hashes.
+    if (s.leakage)
+      out += "leakage_index = corpus:" + s.leakage->index().corpus_hash() +
+             " tokenizer:" + s.leakage->index().tokenizer_hash() +
+             "\nleakage_n = " + std::to_string(s.leakage->n()) + "\n";
   }
   out += "\n[detectors]\nenabled = ";
   for (std::size_t i = 0; i < detectors.size(); ++i) out += (i ? "," : "") + detectors[i].name;

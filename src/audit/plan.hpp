@@ -11,6 +11,8 @@
 //   top_p = 1
 //   presence_penalty = 0.5        # ... the repetition controls, the loop stop
 //   stop_on_loop = true
+//   leakage_index = corpus.sgidx  # verbatim-leakage filter over this corpus index (relative
+//   leakage_n = 32                #   to the plan); blocks spans of leakage_n tokens
 //   [detectors]
 //   enabled = perplexity          # comma-separated names from the detector registry
 //   [perplexity]                  # each detector's settings, in a section of its name
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "audit/decoding.hpp"
+#include "memorization/leakage_filter.hpp"
 #include "seam/detector.hpp"
 #include "seam/registry.hpp"
 #include "seam/text_jsonl.hpp"
@@ -42,6 +45,9 @@ namespace sg::audit {
 struct Strategy : Decoding {
   std::string name;
   std::int64_t samples = 1;
+  // The verbatim-leakage filter over an opened corpus index; null when off. It enters the
+  // plan's hash by the index's corpus and tokenizer hashes, not its path.
+  std::shared_ptr<const detectors::memorization::LeakageFilterFactory> leakage;
 };
 
 struct EnabledDetector {
@@ -66,6 +72,9 @@ struct Plan {
   // must encode to at least one token, a text to score to at least two, and each must fit
   // the context. InputError "FILE:LINE: ..." naming the first that does not.
   void check_texts(const tokenizer::Tokenizer& tokenizer, int context) const;
+  // InputError naming the index when a strategy's leakage index was built with another
+  // tokenizer than the model's in `model_dir`.
+  void check_indexes(const std::filesystem::path& model_dir) const;
 
   std::string canonical_text() const;
   std::string hash() const;  // hex SHA-256 of canonical_text()

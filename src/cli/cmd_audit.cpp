@@ -118,6 +118,7 @@ int cmd_audit(const Args& args) {
                                            " has no tokenizer (vocab.json + merges.txt); an "
                                            "audit needs one");
                         plan.check_texts(*tok, checkpoint.config().n_positions);
+                        plan.check_indexes(checkpoint.dir());
                         const int fit = engine::Model::slots_that_fit(gpu, checkpoint, options);
                         if (fit < 1)
                           throw RuntimeError("device '" + gpu.info().name +

@@ -9,6 +9,7 @@
 #include "cli/model_setup.hpp"
 #include "common/errors.hpp"
 #include "engine/generator.hpp"
+#include "memorization/leakage_filter.hpp"
 
 namespace sg::cli {
 
@@ -87,6 +88,22 @@ audit::Decoding decoding_from(const po::variables_map& vm,
   return d;
 }
 
+// --leakage-index / --leakage-n: the verbatim-leakage filter, or null.
+std::shared_ptr<const engine::OutputFilterFactory> leakage_filter_from(
+    const po::variables_map& vm) {
+  namespace mem = detectors::memorization;
+  if (!vm.count("leakage-index")) {
+    if (vm.count("leakage-n")) throw UsageError("--leakage-n needs --leakage-index");
+    return nullptr;
+  }
+  const int n =
+      vm.count("leakage-n") ? vm["leakage-n"].as<int>() : static_cast<int>(mem::kDefaultLeakageN);
+  if (n < 1) throw UsageError("--leakage-n must be at least 1");
+  return mem::leakage_filter_for_model(vm["leakage-index"].as<std::string>(),
+                                       static_cast<std::uint32_t>(n),
+                                       vm["model"].as<std::string>());
+}
+
 // What the output filters did: {filter, action, position, detail}.
 nlohmann::json filter_events_json(const std::vector<engine::FilterEvent>& events) {
   auto out = nlohmann::json::array();
@@ -132,14 +149,20 @@ int cmd_generate(const Args& args) {
       "loop stop: tokens the loop spans at least (default 16)")(
       "seed", po::value<std::uint64_t>(), "random seed (default: drawn, reported by --json)")(
       "ignore-eos", "do not stop at the end-of-text token")(
+      "leakage-index", po::value<std::string>(),
+      "corpus index (.sgidx): never emit a span of --leakage-n tokens found in it")(
+      "leakage-n", po::value<int>(), "span length the leakage filter blocks (default 32)")(
       "json", "print {tokens, text, logprobs, finish_reason, seed, events} instead of streaming");
   po::variables_map vm;
   if (parse_or_help(args, desc, vm,
                     "usage: stagegate generate --model DIR (--prompt P | --ids 1,2,3) "
                     "[--max-tokens N] [--temperature T --top-k K --top-p P --seed S "
                     "--ignore-eos] [repetition controls: --presence-penalty, --dry-multiplier, "
-                    "--stop-on-loop, ...] [--json]"))
+                    "--stop-on-loop, ...] [--leakage-index F.sgidx --leakage-n N] [--json]"))
     return 0;
+
+  // Checked before the model is uploaded: an index of another tokenizer is refused.
+  auto leakage = leakage_filter_from(vm);
 
   // Settings are checked before the weights are uploaded.
   const auto decoding =
@@ -148,6 +171,7 @@ int cmd_generate(const Args& args) {
   auto m = load_model(vm, size);
   auto params = audit::sampling_params(decoding, m.tokenizer.get());
   params.ignore_eos = vm.count("ignore-eos") > 0;
+  if (leakage) params.filters.push_back(std::move(leakage));
   params.seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : engine::random_seed();
   auto prompt = ids_from(vm, m, "prompt");
   auto eos = m.checkpoint->config().eos_token_id;

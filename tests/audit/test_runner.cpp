@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "audit/plan.hpp"
 #include "audit/runner.hpp"
@@ -16,6 +17,8 @@
 #include "db/store.hpp"
 #include "engine/gpu_fixture.hpp"
 #include "engine/scorer.hpp"
+#include "memorization/index_builder.hpp"
+#include "memorization/tokenizer_hash.hpp"
 #include "model/checkpoint_facts.hpp"
 #include "plan_files.hpp"
 #include "runner_db.hpp"
@@ -437,6 +440,46 @@ TEST_F(Runner, APlanStoresWhatItStoredBeforeTheSeam) {
     EXPECT_EQ(rows, now_rows.at(table)) << table;
   }
   EXPECT_EQ(audit(plan, before, 8).outcome, "already completed");
+}
+
+TEST_F(Runner, ALeakageFilteredStrategyStoresItsBlocksAsFilterEvents) {
+  // The corpus is the prompts themselves and N = 1: every token the prompts hold is banned,
+  // so a weak model's greedy output, which repeats its prompt, is blocked often.
+  namespace mem = detectors::memorization;
+  mem::TokenizedCorpus corpus;
+  corpus.vocab_size = static_cast<std::uint32_t>(tok->vocab_size());
+  corpus.tokenizer_hash = mem::tokenizer_hash(kStage1);
+  for (const auto* text : {"Blessed are the meek", "The LORD is my shepherd"}) {
+    corpus.names.emplace_back(text);
+    corpus.documents.push_back(tok->encode(text));
+  }
+  mem::build_index(corpus, dir.path() / "prompts.sgidx", {.threads = 1, .progress = false});
+  const auto plan_path =
+      dir.write("leak.ini",
+                "[prompts]\nfile = prompts.jsonl\n[strategy.greedy]\nsamples = 1\nmax_tokens = 12\n"
+                "temperature = 0\nleakage_index = prompts.sgidx\nleakage_n = 1\n");
+  const auto plan = Plan::load(plan_path);
+  plan.check_indexes(kStage1);
+  const auto db = dir.path() / "leak.db";
+  audit(plan, db, 4);
+
+  db::Store store(db);
+  const auto run = store.runs().front().id;
+  std::set<std::int32_t> banned;
+  for (const auto& d : corpus.documents) banned.insert(d.begin(), d.end());
+  std::size_t blocked = 0;
+  for (const auto& e : store.filter_events(run)) {
+    EXPECT_EQ(e.filter, "memorization.leakage");
+    EXPECT_EQ(e.action, "block");
+    ASSERT_TRUE(e.sample_id && e.token_position);
+    EXPECT_TRUE(banned.contains(json::parse(e.detail_json)["token"].get<std::int32_t>()));
+    ++blocked;
+  }
+  EXPECT_GT(blocked, 0u);
+  const auto samples = store.samples(run);
+  ASSERT_EQ(samples.size(), 3u);
+  for (const auto& s : samples)
+    for (auto t : s.token_ids) EXPECT_FALSE(banned.contains(t)) << s.text;
 }
 
 }  // namespace
