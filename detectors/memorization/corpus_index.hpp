@@ -3,7 +3,8 @@
 // a text, and where a span occurs. Matches never cross a document's end.
 //
 // Positions: the corpus is a stream of `token_count()` tokens, documents one after
-// another; `document_begin(d)` is where document d starts in it.
+// another; `document_begin(d)` is where document d starts in it. An open index is
+// read-only: its const methods may be called from several threads at once.
 #pragma once
 
 #include <cstdint>
