@@ -27,6 +27,7 @@ const std::map<std::string, Command>& commands() {
       {"audit", {sg::cli::cmd_audit, "run an audit plan on a checkpoint into a database"}},
       {"runs", {sg::cli::cmd_runs, "list the audit runs in a database"}},
       {"show", {sg::cli::cmd_show, "print one audit run's aggregates"}},
+      {"index", {sg::cli::cmd_index, "build or query a training-corpus index"}},
   };
   return table;
 }
