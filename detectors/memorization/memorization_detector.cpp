@@ -220,7 +220,7 @@ class Memorization : public Detector {
     if (s_.reference_dir) {
       std::error_code ec;
       if (fs::equivalent(*s_.reference_dir, run.model_dir, ec)) {
-        log::info("memorization: the reference model " + s_.reference_dir->string() +
+        log::warn("memorization: the reference model " + s_.reference_dir->string() +
                   " is the audited model (no smaller stage): the ranking by reference is left "
                   "out");
       } else {
