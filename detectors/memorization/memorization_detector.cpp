@@ -84,10 +84,12 @@ std::vector<CanaryPlan> plan_canaries(const PlantedCanaries& file, std::int64_t 
       for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(c.space.size()); ++i)
         if (auto s = c.space.secret(i); s != c.secret) p.candidates.push_back(std::move(s));
     } else {
-      std::seed_seq seq(c.id.begin(), c.id.end());
+      // Each canary draws from its own generator: the plan's seed and the canary's id.
+      std::vector<std::uint32_t> words = {static_cast<std::uint32_t>(seed),
+                                          static_cast<std::uint32_t>(seed >> 32)};
+      for (unsigned char ch : c.id) words.push_back(ch);
+      std::seed_seq seq(words.begin(), words.end());
       std::mt19937_64 rng(seq);
-      rng.discard(seed % 1024);
-      rng.seed(rng() ^ seed);
       while (p.candidates.size() < static_cast<std::size_t>(budget))
         if (auto s = c.space.draw(rng); s != c.secret) p.candidates.push_back(std::move(s));
     }
@@ -423,11 +425,12 @@ class Memorization : public Detector {
       auto sorted = lengths;
       std::sort(sorted.begin(), sorted.end());
       for (int q_pct : {50, 90, 100}) {
-        const auto at =
-            static_cast<std::size_t>(std::ceil(q_pct / 100.0 * static_cast<double>(n))) -
-            (q_pct == 0 ? 0 : 1);
+        // Nearest rank: the smallest value with at least q % of the samples at or below it.
+        const auto rank =
+            static_cast<std::size_t>(std::ceil(q_pct / 100.0 * static_cast<double>(n)));
+        const auto at = std::clamp<std::size_t>(rank, 1, sorted.size()) - 1;
         out.push_back({"memorization.longest_verbatim", strategy, "q=" + std::to_string(q_pct),
-                       sorted[std::min(at, sorted.size() - 1)], std::nullopt, std::nullopt, n});
+                       sorted[at], std::nullopt, std::nullopt, n});
       }
       add_novelty(strategy, novelty);
       if (strategy == kUnconditionedStrategy) summarize_ranking(samples, out);
