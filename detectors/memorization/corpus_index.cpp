@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include "common/errors.hpp"
 #include "memorization/index_format.hpp"
@@ -56,21 +57,64 @@ struct Text {
     return 0;
   }
 
-  // First i in [lo, hi) whose suffix is not smaller than the pattern (ignoring tokens
-  // before `from`, which all suffixes in [lo, hi) share with it); `upper`: first whose suffix
-  // is greater and does not start with it.
-  std::uint64_t bound(std::uint64_t lo, std::uint64_t hi, std::span<const std::int32_t> pattern,
-                      std::size_t from, bool upper) const {
-    std::size_t lcp = 0;
+  // The first i in [lo, hi) for which right(i) is false; right(i) must be true for a
+  // prefix of the range and false after it. A step of a plain binary search waits for two
+  // memory accesses in a row (the suffix-array entry, then its token); this one prefetches
+  // the entries two levels down and the tokens one level down, so that a step waits for
+  // about one.
+  template <typename Right>
+  std::uint64_t partition(std::uint64_t lo, std::uint64_t hi, std::uint64_t offset,
+                          Right right) const {
     while (lo < hi) {
       const std::uint64_t mid = lo + (hi - lo) / 2;
-      const int c = compare(mid, pattern, from, lcp);
-      if (c < 0 || (upper && c == 0))
+      if (hi - lo > 16) {
+        const std::uint64_t l = lo + (mid - lo) / 2, r = mid + 1 + (hi - mid - 1) / 2;
+        __builtin_prefetch(sa + lo + (l - lo) / 2);
+        __builtin_prefetch(sa + l + 1 + (mid - l - 1) / 2);
+        __builtin_prefetch(sa + mid + 1 + (r - mid - 1) / 2);
+        __builtin_prefetch(sa + r + 1 + (hi - r - 1) / 2);
+        __builtin_prefetch(tokens + std::min<std::uint64_t>(sa[l] + offset, stream_size - 1));
+        __builtin_prefetch(tokens + std::min<std::uint64_t>(sa[r] + offset, stream_size - 1));
+      }
+      if (right(mid))
         lo = mid + 1;
       else
         hi = mid;
     }
     return lo;
+  }
+
+  // The end of the run [first, end) of i for which in(i) holds, given that in(first) does:
+  // by galloping, so that a run of k costs O(log k) rather than O(log (hi - first)).
+  template <typename In>
+  std::uint64_t run_end(std::uint64_t first, std::uint64_t hi, std::uint64_t offset, In in) const {
+    std::uint64_t known = first, step = 1;
+    while (first + step < hi && in(first + step)) {
+      known = first + step;
+      step *= 2;
+    }
+    return partition(known + 1, std::min(first + step, hi), offset, in);
+  }
+
+  // The range of suffixes in [lo, hi) starting with `pattern`; all of them share its first
+  // `from` tokens.
+  std::pair<std::uint64_t, std::uint64_t> equal_range(std::uint64_t lo, std::uint64_t hi,
+                                                      std::span<const std::int32_t> pattern,
+                                                      std::size_t from) const {
+    std::size_t lcp = 0;
+    const std::uint64_t first = partition(
+        lo, hi, from, [&](std::uint64_t i) { return compare(i, pattern, from, lcp) < 0; });
+    if (first == hi || compare(first, pattern, from, lcp) != 0) return {first, first};
+    return {first, run_end(first, hi, from,
+                           [&](std::uint64_t i) { return compare(i, pattern, from, lcp) == 0; })};
+  }
+
+  // The first i in [lo, hi) whose suffix is not smaller than the pattern.
+  std::uint64_t lower_bound(std::uint64_t lo, std::uint64_t hi,
+                            std::span<const std::int32_t> pattern, std::size_t from) const {
+    std::size_t lcp = 0;
+    return partition(lo, hi, from,
+                     [&](std::uint64_t i) { return compare(i, pattern, from, lcp) < 0; });
   }
 };
 
@@ -338,24 +382,12 @@ CorpusIndex::Range CorpusIndex::extend(Range r, std::int32_t token) const {
     return {impl_->buckets[c], impl_->buckets[c + 1], depth};
   const std::uint32_t sep = vocab_size();
   return impl_->with_text([&](const auto& text) -> Range {
-    std::uint64_t lo = r.begin, hi = r.end;
-    while (lo < hi) {  // first suffix whose token at r.depth is >= c
-      const std::uint64_t mid = lo + (hi - lo) / 2;
-      if (text.at(mid, r.depth, sep) < c)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    std::uint64_t first = lo;
-    hi = r.end;
-    while (lo < hi) {  // first suffix whose token at r.depth is > c
-      const std::uint64_t mid = lo + (hi - lo) / 2;
-      if (text.at(mid, r.depth, sep) <= c)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    return {first, lo, depth};
+    const std::uint64_t first = text.partition(
+        r.begin, r.end, r.depth, [&](std::uint64_t i) { return text.at(i, r.depth, sep) < c; });
+    if (first == r.end || text.at(first, r.depth, sep) != c) return {first, first, depth};
+    const std::uint64_t end = text.run_end(
+        first, r.end, r.depth, [&](std::uint64_t i) { return text.at(i, r.depth, sep) == c; });
+    return {first, end, depth};
   });
 }
 
@@ -368,8 +400,7 @@ CorpusIndex::Range CorpusIndex::find(std::span<const std::int32_t> tokens) const
   const Range first = extend(all(), tokens[0]);
   if (tokens.size() == 1 || first.empty()) return {first.begin, first.end, depth};
   return impl_->with_text([&](const auto& text) -> Range {
-    const std::uint64_t lo = text.bound(first.begin, first.end, tokens, 1, false);
-    const std::uint64_t hi = text.bound(lo, first.end, tokens, 1, true);
+    const auto [lo, hi] = text.equal_range(first.begin, first.end, tokens, 1);
     return {lo, hi, depth};
   });
 }
@@ -387,7 +418,7 @@ std::vector<std::uint32_t> CorpusIndex::longest(std::span<const std::int32_t> to
       // The suffixes sharing most with the pattern sit on either side of where it would
       // be inserted.
       const auto pattern = tokens.subspan(i);
-      const std::uint64_t at = text.bound(first.begin, first.end, pattern, 1, false);
+      const std::uint64_t at = text.lower_bound(first.begin, first.end, pattern, 1);
       std::size_t best = 1, lcp = 0;
       if (at < first.end) {
         text.compare(at, pattern, 1, lcp);

@@ -57,18 +57,10 @@ class StreamCollector {
   // Throws InputError naming the document for a token outside the vocabulary.
   void add(std::string_view name, std::span<const std::int32_t> tokens) {
     if (begins_.size() > UINT32_MAX) throw InputError("corpus: more than 2^32-1 documents");
-    for (std::int32_t t : tokens) {
-      if (t < 0 || static_cast<std::uint32_t>(t) >= vocab_)
-        throw InputError("document '" + std::string(name) + "': token " + std::to_string(t) +
-                         " is outside the vocabulary of " + std::to_string(vocab_));
-    }
-    if (narrow_) {
-      for (std::int32_t t : tokens) t16_.push_back(static_cast<std::uint16_t>(t));
-      t16_.push_back(static_cast<std::uint16_t>(vocab_));
-    } else {
-      t32_.insert(t32_.end(), tokens.begin(), tokens.end());
-      t32_.push_back(vocab_);
-    }
+    if (narrow_)
+      append(t16_, name, tokens);
+    else
+      append(t32_, name, tokens);
     begins_.push_back(stream_size());
     names_ += name;
     name_ends_.push_back(names_.size());
@@ -112,6 +104,29 @@ class StreamCollector {
   }
 
  private:
+  // Copies, then checks the document's largest id: no branch per token in the copy.
+  template <typename Sym>
+  void append(std::vector<Sym>& stream, std::string_view name,
+              std::span<const std::int32_t> tokens) {
+    const std::size_t at = stream.size();
+    stream.resize(at + tokens.size() + 1);
+    std::uint32_t largest = 0;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      const auto t = static_cast<std::uint32_t>(tokens[i]);  // a negative id wraps to > vocab
+      largest = std::max(largest, t);
+      stream[at + i] = static_cast<Sym>(t);
+    }
+    stream.back() = static_cast<Sym>(vocab_);
+    if (!tokens.empty() && largest >= vocab_) {
+      stream.resize(at);
+      for (std::int32_t t : tokens) {
+        if (t < 0 || static_cast<std::uint32_t>(t) >= vocab_)
+          throw InputError("document '" + std::string(name) + "': token " + std::to_string(t) +
+                           " is outside the vocabulary of " + std::to_string(vocab_));
+      }
+    }
+  }
+
   std::uint64_t stream_size() const { return narrow_ ? t16_.size() : t32_.size(); }
 
   std::vector<std::uint64_t> first_token_buckets(std::span<const std::uint32_t> sa) const {

@@ -17,6 +17,7 @@ class TypeBits {
   explicit TypeBits(std::uint32_t n) : words_((static_cast<std::size_t>(n) + 63) / 64, 0) {}
   bool s(std::uint32_t i) const { return (words_[i >> 6] >> (i & 63)) & 1; }
   void set_s(std::uint32_t i) { words_[i >> 6] |= std::uint64_t{1} << (i & 63); }
+  void prefetch(std::uint32_t i) const { __builtin_prefetch(&words_[i >> 6]); }
   // A leftmost S-type position: S-type with an L-type left neighbour.
   bool lms(std::uint32_t i) const { return i > 0 && s(i) && !s(i - 1); }
 
@@ -63,19 +64,45 @@ class Buckets {
   std::vector<std::uint32_t> counts_;
 };
 
+// The induction scans are random accesses into arrays far larger than the caches: the
+// symbol and type left of each suffix met, and the bucket slot it is written to. They are
+// prefetched in two stages: the symbol and type 2D entries ahead, then, D entries ahead
+// (the symbol now cached), the slot the write will go to.
+constexpr std::uint32_t kPrefetchDistance = 32;
+
+template <typename Sym>
+void prefetch_left_neighbour(const Sym* text, const TypeBits& types, std::uint32_t j) {
+  if (j != kEmpty && j > 0) {
+    __builtin_prefetch(text + j - 1);
+    types.prefetch(j - 1);
+  }
+}
+
+template <typename Sym>
+void prefetch_slot(const Sym* text, const std::uint32_t* sa, const std::uint32_t* bucket,
+                   std::uint32_t j) {
+  if (j != kEmpty && j > 0) __builtin_prefetch(sa + bucket[text[j - 1]], 1);
+}
+
 // The suffix past the end (a virtual sentinel smaller than every symbol) comes first; its
-// left neighbour n-1 is always L-type, so it starts the L-type induction.
+// left neighbour n-1 is always L-type, so it starts the L-type induction. Entries ahead may
+// still be empty (filled later by the same scan); then nothing is prefetched.
 template <typename Sym>
 void induce(const Sym* text, std::uint32_t* sa, std::uint32_t n, const TypeBits& types,
             Buckets<Sym>& buckets) {
+  constexpr std::uint32_t d = kPrefetchDistance;
   std::uint32_t* bucket = buckets.heads();
   sa[bucket[text[n - 1]]++] = n - 1;
   for (std::uint32_t i = 0; i < n; ++i) {
+    if (i + 2 * d < n) prefetch_left_neighbour(text, types, sa[i + 2 * d]);
+    if (i + d < n) prefetch_slot(text, sa, bucket, sa[i + d]);
     const std::uint32_t j = sa[i];
     if (j != kEmpty && j > 0 && !types.s(j - 1)) sa[bucket[text[j - 1]]++] = j - 1;
   }
   bucket = buckets.tails();
   for (std::uint32_t i = n; i-- > 0;) {
+    if (i >= 2 * d) prefetch_left_neighbour(text, types, sa[i - 2 * d]);
+    if (i >= d) prefetch_slot(text, sa, bucket, sa[i - d]);
     const std::uint32_t j = sa[i];
     if (j != kEmpty && j > 0 && types.s(j - 1)) sa[--bucket[text[j - 1]]] = j - 1;
   }
