@@ -1,4 +1,5 @@
 // The detectors stagegate ships, by name. A new detector adds one line here.
+#include "memorization/memorization_detector.hpp"
 #include "perplexity/perplexity_detector.hpp"
 #include "seam/registry.hpp"
 
@@ -7,6 +8,7 @@ namespace sg::detectors {
 const Registry& builtin_registry() {
   static const Registry registry = [] {
     Registry r;
+    r.add(memorization_detector());
     r.add(perplexity_detector());
     return r;
   }();

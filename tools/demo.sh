@@ -16,6 +16,12 @@ $sg devices
 
 # The release order, as the family manifest lists it.
 stages=$(sed -n '/"release_order"/,/\]/{/"release_order"/d;s/^ *"\([^"]*\)".*/\1/p}' "$demo/family.json")
+# The memorization audit needs an index of each stage's training slices (~1 s each).
+mkdir -p out/index
+for stage in $stages; do
+  [[ -f out/index/$stage.sgidx ]] ||
+    $sg index build --family "$demo" --stage "$stage" --out "out/index/$stage.sgidx"
+done
 for stage in $stages; do
   echo "== audit $stage ($demo/$stage, card: $demo/$stage/model_card.md) into $db"
   $sg audit --model "$demo/$stage" --plan policies/plans/demo.ini --db "$db"
@@ -44,6 +50,15 @@ echo "== held-out perplexity by stage (from the database)"
 sqlite3 -column -header "$db" "select stage, round(value, 1) as perplexity,
   round(ci_low, 1) as ci_low, round(ci_high, 1) as ci_high, n as passages from v_metrics
   where metric = 'perplexity.heldout' order by run_id"
+echo "== memorization by stage: extractable rate (greedy 50 tokens from k; all drawn and planted"
+echo "   sequences, and those occurring 17-64 times) and canary exposure (bits; max 26.6)"
+sqlite3 -column -header "$db" "select stage,
+  round(max(iif(metric = 'memorization.extractable_rate@32' and slice = '', value, null)), 3) as k32,
+  round(max(iif(metric = 'memorization.extractable_rate@50' and slice = '', value, null)), 3) as k50,
+  round(max(iif(metric = 'memorization.extractable_rate@32' and slice = 'dup=17-64', value, null)), 3) as 'k32 17-64x',
+  round(max(iif(metric = 'memorization.canary_exposure' and slice = '', value, null)), 1) as exposure,
+  round(max(iif(metric = 'memorization.canary_exposure' and slice = 'canary_count=64', value, null)), 1) as 'exposure 64x'
+  from v_metrics where metric like 'memorization.%' group by run_id order by run_id"
 echo
 echo "The audit database is $db; read it with: sqlite3 $db 'select * from v_metrics'"
 echo "Model cards: $demo/<stage>/model_card.md; the family: $demo/family.json"

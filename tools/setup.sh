@@ -8,8 +8,8 @@ packages=(
   libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers glslc spirv-tools
   libvkfft-dev glslang-dev glslang-tools
   libboost-program-options-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
-  libsqlite3-dev sqlite3 libssl-dev libzstd-dev zstd libgtest-dev libgmock-dev
-  libdivsufsort-dev
+  libsqlite3-dev sqlite3 libssl-dev libzstd-dev zstd libgtest-dev libgmock-dev zlib1g-dev
+  libboost-dev libdivsufsort-dev
 )
 
 missing=()

@@ -81,6 +81,10 @@ struct ScoreJob {
 struct GenerateJob {
   std::string id;
   std::string prompt;  // needs at least one token
+  // When not empty, the prompt as token ids, fed exactly: a corpus sequence, whose decoded
+  // text need not encode back to the same ids. `prompt` is then ignored; the store gets
+  // the ids' decoding.
+  std::vector<std::int32_t> prompt_tokens;
   std::string origin;
   std::string strategy;           // "<detector>.<label>": its own strategy value in the store
   engine::SamplingParams params;  // the seed is set by the runner, per sample
@@ -156,6 +160,9 @@ struct RunContext {
   engine::Model& model;
   const tokenizer::Tokenizer& tokenizer;
   ModelLoader& models;
+  // The audited checkpoint's directory (its tokenizer files: an index built with another
+  // tokenizer must be refused).
+  std::filesystem::path model_dir;
 };
 
 class Detector {

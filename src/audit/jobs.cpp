@@ -1,5 +1,6 @@
 #include "audit/jobs.hpp"
 
+#include <map>
 #include <set>
 
 #include "audit/seed.hpp"
@@ -33,14 +34,15 @@ db::DecodingSettings stored_settings(const engine::SamplingParams& p) {
 
 void add_samples(std::vector<Job>& out, const std::string& plan_hash, std::string_view source,
                  const std::string& id, const std::string& strategy, const std::string& prompt,
-                 std::int64_t samples, const engine::SamplingParams& params,
-                 const db::DecodingSettings& settings) {
+                 const std::vector<std::int32_t>* tokens, std::int64_t samples,
+                 const engine::SamplingParams& params, const db::DecodingSettings& settings) {
   for (std::int64_t i = 0; i < samples; ++i) {
     Job j;
     j.key = {strategy, stored_prompt_id(source, id), i};
     j.source = source;
     j.local_id = id;
     j.text = &prompt;
+    j.tokens = tokens;
     j.params = params;
     // Seeded by the id within the source: plan prompts keep the seeds they had before ids
     // were namespaced; a detector's strategies are its own ("<name>.<label>"), so its seeds
@@ -84,14 +86,26 @@ std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
     auto params = sampling_params(s, tokenizer);
     if (s.leakage) params.filters.push_back(s.leakage);
     for (const auto& p : plan.prompts.records)
-      add_samples(out, plan_hash, detectors::kPlanSource, p.id, s.name, p.text, s.samples, params,
-                  settings);
+      add_samples(out, plan_hash, detectors::kPlanSource, p.id, s.name, p.text, nullptr, s.samples,
+                  params, settings);
   }
   for (const auto& d : plan.detectors)
     for (const auto& g : d.jobs.generate)
-      add_samples(out, plan_hash, d.name, g.id, g.strategy, g.prompt, g.samples, g.params,
+      add_samples(out, plan_hash, d.name, g.id, g.strategy, g.prompt,
+                  g.prompt_tokens.empty() ? nullptr : &g.prompt_tokens, g.samples, g.params,
                   stored_settings(g.params));
   return out;
+}
+
+void decode_prompts(std::vector<Job>& jobs, const tokenizer::Tokenizer& tokenizer,
+                    std::deque<std::string>& storage) {
+  std::map<const std::vector<std::int32_t>*, const std::string*> decoded;
+  for (auto& j : jobs) {
+    if (!j.tokens) continue;
+    auto [it, fresh] = decoded.try_emplace(j.tokens, nullptr);
+    if (fresh) it->second = &storage.emplace_back(tokenizer.decode(*j.tokens));
+    j.text = it->second;
+  }
 }
 
 std::vector<db::PromptRecord> prompt_records(const std::vector<Job>& jobs) {

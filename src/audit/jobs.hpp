@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,13 @@ struct Job {
   std::string source;                 // detectors::kPlanSource or a detector's name
   std::string local_id;               // the prompt's id within its source
   const std::string* text = nullptr;  // the prompt, or the text to score
-  bool score = false;                 // a text to score, not a sample to draw
-  int stride = 0;                     // score: sliding-window stride
-  engine::SamplingParams params;      // generate: with the sample's seed
-  db::DecodingSettings settings;      // as stored with the sample
+  // A prompt given as ids (GenerateJob::prompt_tokens): fed as they are; `text` is then
+  // their decoding, which the runner sets (decoded_prompts).
+  const std::vector<std::int32_t>* tokens = nullptr;
+  bool score = false;             // a text to score, not a sample to draw
+  int stride = 0;                 // score: sliding-window stride
+  engine::SamplingParams params;  // generate: with the sample's seed
+  db::DecodingSettings settings;  // as stored with the sample
 };
 
 // The stored id of a prompt: "<source>:<id>". A source is a plain name (no ':'), so no
@@ -35,6 +39,10 @@ std::string_view local_prompt_id(std::string_view stored);
 // breakers (null: a strategy with breakers is an InputError).
 std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
                            const tokenizer::Tokenizer* tokenizer);
+
+// Points the jobs whose prompt is given as ids at its decoding, kept in `storage`.
+void decode_prompts(std::vector<Job>& jobs, const tokenizer::Tokenizer& tokenizer,
+                    std::deque<std::string>& storage);
 
 // The prompts and texts the jobs use, one record per stored prompt id.
 std::vector<db::PromptRecord> prompt_records(const std::vector<Job>& jobs);

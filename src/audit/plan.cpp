@@ -119,8 +119,10 @@ void check_text(const tokenizer::Tokenizer& tokenizer, int context, const std::s
 
 }  // namespace
 
-Plan Plan::load(const fs::path& file, const detectors::Registry& registry) {
-  const auto doc = ini::Document::read(file, plan_schema(registry));
+Plan Plan::load(const fs::path& file, const detectors::Registry& registry,
+                const std::map<std::string, std::string>& variables) {
+  auto doc = ini::Document::read(file, plan_schema(registry));
+  for (const auto& [name, value] : variables) doc.expand(name, value);
   Plan plan;
   plan.file = file;
 
@@ -161,8 +163,23 @@ void Plan::check_texts(const tokenizer::Tokenizer& tokenizer, int context) const
     for (const auto& j : d.jobs.score)
       check_text(tokenizer, std::numeric_limits<int>::max(), j.origin, "text to score", j.id,
                  j.text, 2, 0);
-    for (const auto& j : d.jobs.generate)
-      check_text(tokenizer, context, j.origin, "prompt", j.id, j.prompt, 1, 1);
+    for (const auto& j : d.jobs.generate) {
+      if (j.prompt_tokens.empty()) {
+        check_text(tokenizer, context, j.origin, "prompt", j.id, j.prompt, 1, 1);
+        continue;
+      }
+      for (auto id : j.prompt_tokens)
+        if (id < 0 || id >= tokenizer.vocab_size())
+          throw InputError(j.origin + ": prompt '" + j.id + "' has token id " + std::to_string(id) +
+                           ", outside the model's vocabulary of " +
+                           std::to_string(tokenizer.vocab_size()));
+      if (j.prompt_tokens.size() + 1 > static_cast<std::size_t>(context))
+        throw InputError(j.origin + ": prompt '" + j.id + "' has " +
+                         std::to_string(j.prompt_tokens.size()) +
+                         " tokens; with the 1 it must leave for generation it exceeds the "
+                         "model's context of " +
+                         std::to_string(context));
+    }
   }
 }
 

@@ -17,6 +17,8 @@
 //   enabled = perplexity          # comma-separated names from the detector registry
 //   [perplexity]                  # each detector's settings, in a section of its name
 //   heldout = heldout.jsonl
+//   [memorization]
+//   index = ../index/{stage}.sgidx  # `{stage}`: the audited stage (`audit --stage` or family.json)
 //
 // The sections a detector may have come from its registration (detectors/seam/registry.hpp):
 // this reader knows no detector by name.
@@ -28,6 +30,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,9 +67,11 @@ struct Plan {
   std::vector<EnabledDetector> detectors;  // sorted by name
 
   // Throws InputError "FILE:LINE: KEY: message" for any unknown, repeated or bad setting,
-  // and "FILE:LINE: ..." for a bad prompt or held-out line.
+  // and "FILE:LINE: ..." for a bad prompt or held-out line. `variables` replace their
+  // `{name}` in string values before detectors read them (the audit passes `stage`).
   static Plan load(const std::filesystem::path& file,
-                   const detectors::Registry& registry = detectors::builtin_registry());
+                   const detectors::Registry& registry = detectors::builtin_registry(),
+                   const std::map<std::string, std::string>& variables = {});
 
   // Every text the plan feeds the model, checked before any weight is uploaded: a prompt
   // must encode to at least one token, a text to score to at least two, and each must fit

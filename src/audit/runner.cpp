@@ -1,6 +1,7 @@
 #include "audit/runner.hpp"
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -107,7 +108,9 @@ Runner::Runner(engine::Model& model, const tokenizer::Tokenizer& tokenizer, db::
 RunSummary Runner::run(const RunnerOptions& options) {
   const auto start = Clock::now();
   RunSummary summary;
-  const auto all_jobs = plan_jobs(plan_, plan_hash_, &tokenizer_);
+  auto all_jobs = plan_jobs(plan_, plan_hash_, &tokenizer_);
+  std::deque<std::string> decoded_prompts;
+  decode_prompts(all_jobs, tokenizer_, decoded_prompts);
   summary.planned = static_cast<std::int64_t>(all_jobs.size());
   summary.slots = model_.max_sequences();
 
@@ -167,7 +170,7 @@ RunSummary Runner::run(const RunnerOptions& options) {
     if (options.on_progress) options.on_progress(summary.done, summary.planned);
 
     RunModels models(model_);
-    detectors::RunContext context{model_, tokenizer_, models};
+    detectors::RunContext context{model_, tokenizer_, models, target_.checkpoint.path};
     for (const auto& d : plan_.detectors) d.detector->prepare(context);
 
     auto stopped = [&] { return options.stop && options.stop->load(); };
@@ -201,7 +204,7 @@ RunSummary Runner::run(const RunnerOptions& options) {
     std::vector<engine::GenerationRequest> requests;
     for (const Job* j : to_generate) {
       auto [it, fresh] = encoded.try_emplace(j->text);
-      if (fresh) it->second = tokenizer_.encode(*j->text);
+      if (fresh) it->second = j->tokens ? *j->tokens : tokenizer_.encode(*j->text);
       requests.push_back({it->second, j->params});
     }
     engine::Generator generator(model_, tokenizer_.eos_id());

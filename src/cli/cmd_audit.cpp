@@ -79,15 +79,6 @@ int cmd_audit(const Args& args) {
     return 0;
 
   // Everything that can be refused is checked before the model is uploaded.
-  const auto plan = audit::Plan::load(vm["plan"].as<std::string>());
-  db::Store::Options store_options;
-  if (vm.count("db-max-mb")) {
-    double mb = vm["db-max-mb"].as<double>();
-    if (!(mb > 0)) throw UsageError("--db-max-mb must be positive");
-    store_options.max_size_bytes = static_cast<std::int64_t>(mb * 1024 * 1024);
-  }
-  db::Store store(vm["db"].as<std::string>(), store_options);
-
   const fs::path model_dir = vm["model"].as<std::string>();
   std::string family, stage;
   if (vm.count("stage")) {
@@ -100,6 +91,16 @@ int cmd_audit(const Args& args) {
     throw UsageError("--stage is needed: no family.json beside " + model_dir.string() +
                      " lists it");
   }
+  // A plan may name a file per stage (`{stage}`, e.g. the corpus index of its training data).
+  const auto plan = audit::Plan::load(vm["plan"].as<std::string>(), detectors::builtin_registry(),
+                                      {{"stage", stage}});
+  db::Store::Options store_options;
+  if (vm.count("db-max-mb")) {
+    double mb = vm["db-max-mb"].as<double>();
+    if (!(mb > 0)) throw UsageError("--db-max-mb must be positive");
+    store_options.max_size_bytes = static_cast<std::int64_t>(mb * 1024 * 1024);
+  }
+  db::Store store(vm["db"].as<std::string>(), store_options);
 
   engine::EngineOptions size;
   size.max_sequences = kDefaultMaxBatch;

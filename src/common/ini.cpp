@@ -371,4 +371,15 @@ std::vector<std::string> split_list(std::string_view text) {
   return out;
 }
 
+void Document::expand(std::string_view name, std::string_view value) {
+  const std::string placeholder = "{" + std::string(name) + "}";
+  for (auto& [key, v] : values_) {
+    auto* text = std::get_if<std::string>(&v);
+    if (!text) continue;
+    for (auto at = text->find(placeholder); at != std::string::npos;
+         at = text->find(placeholder, at + value.size()))
+      text->replace(at, placeholder.size(), value);
+  }
+}
+
 }  // namespace sg::ini

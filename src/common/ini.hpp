@@ -72,6 +72,10 @@ class Document {
   std::optional<double> number(std::string_view section, std::string_view key) const;
   std::optional<bool> boolean(std::string_view section, std::string_view key) const;
 
+  // Replaces `{name}` in every string value by `value` (a plan's `{stage}`: one plan, a
+  // file per stage).
+  void expand(std::string_view name, std::string_view value);
+
   // Line of the key (or, when it is absent, of its section header); 0 when neither is present.
   int line(std::string_view section, std::string_view key = {}) const;
 

@@ -67,6 +67,16 @@ TEST(Ini, ReadsTypedValuesAndWhereTheyAre) {
   EXPECT_EQ(doc.line("strategy.other"), 0);
 }
 
+TEST(Ini, ExpandReplacesAPlaceholderInEveryStringValueOnly) {
+  auto doc = parse(
+      "[prompts]\nfile = out/{stage}/{stage}.jsonl\n[strategy.g]\nsamples = 2\n"
+      "note = {other}\n");
+  doc.expand("stage", "stage4");
+  EXPECT_EQ(*doc.string("prompts", "file"), "out/stage4/stage4.jsonl");
+  EXPECT_EQ(*doc.string("strategy.g", "note"), "{other}");
+  EXPECT_EQ(*doc.integer("strategy.g", "samples"), 2);
+}
+
 TEST(Ini, AByteOrderMarkIsSkipped) {
   EXPECT_EQ(parse("\xEF\xBB\xBF[prompts]\nfile = a\n").string("prompts", "file"), "a");
 }
