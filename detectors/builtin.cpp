@@ -1,5 +1,6 @@
 // The detectors stagegate ships, by name. A new detector adds one line here.
 #include "perplexity/perplexity_detector.hpp"
+#include "repetition/repetition_detector.hpp"
 #include "seam/registry.hpp"
 
 namespace sg::detectors {
@@ -8,6 +9,7 @@ const Registry& builtin_registry() {
   static const Registry registry = [] {
     Registry r;
     r.add(perplexity_detector());
+    r.add(repetition_detector());
     return r;
   }();
   return registry;

@@ -7,7 +7,7 @@ packages=(
   g++ cmake make pkg-config git ca-certificates
   libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers glslc spirv-tools
   libvkfft-dev libboost-program-options-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
-  libsqlite3-dev sqlite3 libssl-dev libzstd-dev zstd libgtest-dev libgmock-dev
+  libsqlite3-dev sqlite3 libssl-dev libzstd-dev zstd zlib1g-dev libgtest-dev libgmock-dev
 )
 
 missing=()
