@@ -9,9 +9,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/tokenizer_dir.hpp"
 #include "common/errors.hpp"
 #include "common/progress.hpp"
-#include "model/config.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace sg::cli {
@@ -22,14 +22,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::size_t kBatchLines = 2048;
-
-std::unique_ptr<tokenizer::Tokenizer> load_tokenizer(const fs::path& dir) {
-  std::optional<std::string> type;
-  if (fs::exists(dir / "config.json")) type = model::to_string(model::load_config(dir).arch);
-  if (!fs::exists(dir / "vocab.json") || !fs::exists(dir / "merges.txt"))
-    throw InputError(dir.string() + ": no vocab.json + merges.txt (not a tokenizer directory)");
-  return tokenizer::load(dir, type);
-}
 
 // Runs `work(i)` for i in [0, n) on up to `threads` threads.
 template <typename F>
@@ -157,7 +149,7 @@ int cmd_tokenize(const Args& args) {
   if (vm.count("ids") && !decode) throw UsageError("--ids goes with --decode");
   if (vm.count("text") && decode) throw UsageError("--decode takes --ids or --input, not --text");
 
-  auto tok = load_tokenizer(vm["model"].as<std::string>());
+  auto tok = load_tokenizer_dir(vm["model"].as<std::string>());
 
   if (vm.count("ids")) {
     auto text = tok->decode(parse_ids(vm["ids"].as<std::string>(), "--ids"));

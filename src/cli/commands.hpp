@@ -17,5 +17,6 @@ int cmd_tokenize(const Args& args);
 int cmd_audit(const Args& args);
 int cmd_runs(const Args& args);
 int cmd_show(const Args& args);
+int cmd_repetition(const Args& args);
 
 }  // namespace sg::cli

@@ -27,6 +27,8 @@ const std::map<std::string, Command>& commands() {
       {"audit", {sg::cli::cmd_audit, "run an audit plan on a checkpoint into a database"}},
       {"runs", {sg::cli::cmd_runs, "list the audit runs in a database"}},
       {"show", {sg::cli::cmd_show, "print one audit run's aggregates"}},
+      {"repetition",
+       {sg::cli::cmd_repetition, "repetition figures (seq-rep, rep-l, zlib, loop) of texts"}},
   };
   return table;
 }
