@@ -1,6 +1,7 @@
 // The detectors stagegate ships, by name. A new detector adds one line here.
 #include "memorization/memorization_detector.hpp"
 #include "perplexity/perplexity_detector.hpp"
+#include "repetition/repetition_detector.hpp"
 #include "seam/registry.hpp"
 
 namespace sg::detectors {
@@ -10,6 +11,7 @@ const Registry& builtin_registry() {
     Registry r;
     r.add(memorization_detector());
     r.add(perplexity_detector());
+    r.add(repetition_detector());
     return r;
   }();
   return registry;

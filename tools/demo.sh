@@ -59,6 +59,25 @@ sqlite3 -column -header "$db" "select stage,
   round(max(iif(metric = 'memorization.canary_exposure' and slice = '', value, null)), 1) as exposure,
   round(max(iif(metric = 'memorization.canary_exposure' and slice = 'canary_count=64', value, null)), 1) as 'exposure 64x'
   from v_metrics where metric like 'memorization.%' group by run_id order by run_id"
+
+# Repetition per decoding strategy against human text (Holtzman et al. 2020's table).
+for stage in "$first" "$last"; do
+  echo "== repetition by decoding strategy, $stage (human: the held-out text's own continuation)"
+  sqlite3 -column -header "$db" "with m as (select * from v_metrics where stage = '$stage'
+      and metric like 'repetition.%' and run_id = (select max(run_id) from v_metrics
+      where stage = '$stage' and metric = 'repetition.rep_32'))
+    select replace(strategy, 'repetition.', '') as strategy,
+      $(for k in seq_rep_4 rep_32 rep_128 zlib_ratio distinct_2 loop_share loop_start; do
+        printf "round(max(case when metric = 'repetition.%s' then value end), 3) as %s, " "$k" "$k"
+      done) max(n) as samples
+    from m where strategy <> '' group by strategy order by min(case when metric =
+      'repetition.rep_32' then value end) desc"
+  sqlite3 "$db" "select 'self-reinforcement (mean p of a sentence at copy 1..10): ' ||
+    group_concat(printf('%.3f', value), ' ') from (select value from v_metrics
+    where stage = '$stage' and metric = 'repetition.self_reinforcement' and run_id =
+    (select max(run_id) from v_metrics where stage = '$stage'
+    and metric = 'repetition.self_reinforcement') order by cast(substr(slice, 5) as int))"
+done
 echo
 echo "The audit database is $db; read it with: sqlite3 $db 'select * from v_metrics'"
 echo "Model cards: $demo/<stage>/model_card.md; the family: $demo/family.json"

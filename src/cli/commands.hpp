@@ -18,5 +18,6 @@ int cmd_audit(const Args& args);
 int cmd_runs(const Args& args);
 int cmd_show(const Args& args);
 int cmd_index(const Args& args);
+int cmd_repetition(const Args& args);
 
 }  // namespace sg::cli

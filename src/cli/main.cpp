@@ -28,6 +28,8 @@ const std::map<std::string, Command>& commands() {
       {"runs", {sg::cli::cmd_runs, "list the audit runs in a database"}},
       {"show", {sg::cli::cmd_show, "print one audit run's aggregates"}},
       {"index", {sg::cli::cmd_index, "build or query a training-corpus index"}},
+      {"repetition",
+       {sg::cli::cmd_repetition, "repetition figures (seq-rep, rep-l, zlib, loop) of texts"}},
   };
   return table;
 }
