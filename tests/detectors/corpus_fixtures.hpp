@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/temp_dir.hpp"
 #include "memorization/corpus_index.hpp"
 
 namespace sg::testing {
@@ -21,24 +22,7 @@ namespace sg::testing {
 namespace fs = std::filesystem;
 namespace mem = sg::detectors::memorization;
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "sg-index-test-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using ScratchDir = TempDir;
 
 inline std::string file_bytes(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
