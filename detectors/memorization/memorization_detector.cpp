@@ -4,14 +4,12 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
-#include "common/sha256.hpp"
 #include "engine/scorer.hpp"
 #include "memorization/corpus_index.hpp"
 #include "memorization/extraction.hpp"
@@ -19,6 +17,7 @@
 #include "memorization/planted_files.hpp"
 #include "memorization/ranking.hpp"
 #include "memorization/verbatim.hpp"
+#include "model/identity.hpp"
 #include "seam/intervals.hpp"
 #include "seam/text_jsonl.hpp"
 
@@ -52,18 +51,6 @@ struct Settings {
   std::int64_t top_k = 40;
   std::int64_t ranking_top = 100;
 };
-
-std::string file_sha256(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file.string() + ": cannot open");
-  Sha256 h;
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.update(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
-  }
-  return h.hex();
-}
 
 // What a canary's candidates are: the whole space but the secret when it fits the budget,
 // else a uniform sample of it (Carlini et al. 2019, section 4.2).
@@ -593,7 +580,7 @@ DetectorSpec memorization_detector() {
       const auto weights = *s.reference_dir / "model.safetensors";
       if (!fs::exists(weights))
         plan.fail(kName, "reference", "no model.safetensors in " + s.reference_dir->string());
-      reference_sha256 = file_sha256(weights);
+      reference_sha256 = model::sha256_file(weights);
     }
     return std::make_unique<Memorization>(std::move(s), std::move(index), std::move(canaries),
                                           std::move(duplicates), std::move(heldout),
