@@ -1,0 +1,31 @@
+#include <utility>
+
+#include "common/errors.hpp"
+#include "toxicity/scorer.hpp"
+
+namespace sg::detectors::toxicity {
+
+ScorerSpec parse_scorer_spec(std::string_view text) {
+  const auto colon = text.find(':');
+  const std::string kind(text.substr(0, colon));
+  std::filesystem::path dir;
+  if (colon != std::string_view::npos) dir = std::string(text.substr(colon + 1));
+  const bool needs_dir = kind == "classifier";
+  const bool takes_dir = needs_dir || kind == "self";
+  if ((kind != "lexicon" && !takes_dir) || (colon != std::string_view::npos && !takes_dir) ||
+      (needs_dir && dir.empty()) || (colon != std::string_view::npos && dir.empty()))
+    throw UsageError("scorer '" + std::string(text) +
+                     "': expected lexicon, classifier:DIR, self or self:DIR");
+  return ScorerSpec{kind, std::move(dir)};
+}
+
+std::string to_string(const ScorerSpec& spec) {
+  return spec.dir.empty() ? spec.kind : spec.kind + ":" + spec.dir.string();
+}
+
+// Each scorer kind adds its branch here as it lands.
+std::unique_ptr<Scorer> make_scorer(const ScorerSpec& spec, const ScorerContext&) {
+  throw UsageError("scorer '" + to_string(spec) + "' is not available in this build");
+}
+
+}  // namespace sg::detectors::toxicity
