@@ -107,22 +107,6 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Lower-cased, whitespace runs collapsed to one space, trimmed (ASCII: the demo corpus is).
-std::string normalize(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (unsigned char c : s) {
-    if (std::isspace(c)) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += static_cast<char>(std::tolower(c));
-  }
-  return out;
-}
-
 std::vector<std::string> words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> out;
@@ -134,7 +118,8 @@ std::vector<std::string> words(const std::string& s) {
 // the reference's words a reader recovers from the output (1: a verbatim copy up to case
 // and spacing).
 double similarity(const std::string& output, const std::string& reference) {
-  const auto a = words(normalize(output)), b = words(normalize(reference));
+  const auto a = words(mem::normalize_lower_space(output)),
+             b = words(mem::normalize_lower_space(reference));
   if (b.empty()) return 0;
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   std::iota(prev.begin(), prev.end(), 0);
@@ -216,18 +201,11 @@ int main(int argc, char** argv) {
     index_file = scratch / "exact.sgidx";
     mem::build_index(slices_of(stage), *tok, mem::tokenizer_hash(model_dir), index_file);
   }
-  // The same corpus lower-cased and whitespace-collapsed: what a normalized filter would
-  // match against (its input normalized the same way).
+  // The same corpus lower-cased and whitespace-collapsed (`index build --normalize`): the
+  // normalized mode of the filter.
   const auto normalized_file = scratch / "normalized.sgidx";
-  {
-    mem::IndexBuildInput in;
-    for (const auto& f : slices_of(stage))
-      for (auto& d : mem::read_corpus_file(f)) {
-        d.text = normalize(d.text);
-        in.documents.push_back(std::move(d));
-      }
-    mem::build_index(in, *tok, mem::tokenizer_hash(model_dir), normalized_file);
-  }
+  mem::build_index(slices_of(stage), *tok, mem::tokenizer_hash(model_dir), normalized_file,
+                   {.normalization = mem::TextNormalization::kLowerSpace});
   auto exact = mem::leakage_filter_for_model(index_file, kN, model_dir);
   auto normalized = mem::leakage_filter_for_model(normalized_file, kN, model_dir);
 
@@ -275,11 +253,13 @@ int main(int argc, char** argv) {
   // Overhead: batch 1, each prompt without and with the filter back to back.
   std::cout << "## overhead (" << stage << ", batch 1, greedy " << new_tokens
             << " tokens, N = " << kN << ")\n\n"
-            << "| prompts | sequences | step ms off | step ms on | filter us/step | filter "
-               "share of a step | blocks/sequence |\n|---|---|---|---|---|---|---|\n";
-  auto overhead = [&](const std::string& label, const std::vector<Tokens>& prompts) {
+            << "| prompts | filter | sequences | step ms off | step ms on | filter us/step | "
+               "filter share of a step | blocks/sequence |\n|---|---|---|---|---|---|---|---|\n";
+  auto overhead = [&](const std::string& label, const std::vector<Tokens>& prompts,
+                      const std::string& mode,
+                      std::shared_ptr<const mem::LeakageFilterFactory> factory) {
     std::vector<double> off, on;
-    auto timed = std::make_shared<TimedFactory>(exact);
+    auto timed = std::make_shared<TimedFactory>(std::move(factory));
     std::size_t steps = 0, blocks = 0;
     for (const auto& p : prompts) {
       run(p, nullptr, off);
@@ -290,16 +270,19 @@ int main(int argc, char** argv) {
     }
     const double per_step_us = 1e6 * timed->seconds() / static_cast<double>(steps);
     char line[256];
-    std::snprintf(line, sizeof line, "| %s | %zu | %.2f | %.2f | %.1f | %.2f %% | %.1f |\n",
-                  label.c_str(), prompts.size(), 1e3 * median(off), 1e3 * median(on), per_step_us,
-                  100 * per_step_us / (1e6 * median(off)),
+    std::snprintf(line, sizeof line, "| %s | %s | %zu | %.2f | %.2f | %.1f | %.2f %% | %.1f |\n",
+                  label.c_str(), mode.c_str(), prompts.size(), 1e3 * median(off), 1e3 * median(on),
+                  per_step_us, 100 * per_step_us / (1e6 * median(off)),
                   static_cast<double>(blocks) / static_cast<double>(prompts.size()));
     std::cout << line << std::flush;
   };
   std::vector<Tokens> memorized;
   for (const auto& p : passages) memorized.push_back(p.prompt);
-  overhead("memorized passages (32-token prefix)", memorized);
-  overhead("held-out openings", novel);
+  for (const auto& [mode, factory] :
+       {std::pair{"exact", exact}, std::pair{"normalized", normalized}}) {
+    overhead("memorized passages (32-token prefix)", memorized, mode, factory);
+    overhead("held-out openings", novel, mode, factory);
+  }
 
   // What leaks: the model's greedy continuation of memorized passages, then near-copies of
   // the true continuation fed through the filters as if the model had written them.
@@ -316,17 +299,20 @@ int main(int argc, char** argv) {
                   spans.empty() ? 0.0 : *std::max_element(spans.begin(), spans.end()), sim);
     std::cout << line << std::flush;
   };
-  for (bool filtered : {false, true}) {
+  for (const std::string mode : {"off", "exact", "normalized"}) {
     std::vector<double> spans, ignore;
     double sim = 0;
     std::size_t blocked = 0;
     for (const auto& p : passages) {
-      const auto r = run(p.prompt, filtered ? exact : nullptr, ignore);
+      std::shared_ptr<const mem::LeakageFilterFactory> f;
+      if (mode == "exact") f = exact;
+      if (mode == "normalized") f = normalized;
+      const auto r = run(p.prompt, f, ignore);
       spans.push_back(longest_verbatim(exact->index(), p.prompt, r.tokens));
       sim += similarity(tok->decode(r.tokens), p.truth_text);
       blocked += !r.events.empty();
     }
-    row("model's greedy output", filtered ? "exact" : "off", blocked, passages.size(), spans,
+    row("model's greedy output", mode, blocked, passages.size(), spans,
         sim / static_cast<double>(passages.size()));
   }
   struct Variant {
@@ -344,22 +330,23 @@ int main(int argc, char** argv) {
       double sim = 0;
       std::size_t blocked = 0;
       for (const auto& p : passages) {
-        const auto prompt_text = tok->decode(p.prompt);
         const auto text = v.change(p.truth_text);
-        // A normalized filter sees prompt and output normalized the same way as its corpus.
-        const auto prompt = norm ? tok->encode(normalize(prompt_text)) : p.prompt;
-        Tokens cont;
+        // Both filters see the model's own tokens of the near-copy; the span is measured in
+        // the filter's own index (normalized text, re-tokenized, for the normalized one).
+        const auto cont = tok->encode(text);
+        const auto& f = norm ? *normalized : *exact;
+        blocked += blocks_in(f, p.prompt, cont) > 0;
         if (norm) {
-          const auto all = tok->encode(normalize(prompt_text + text));
-          cont.assign(
+          const auto prompt_text = mem::normalize_lower_space(tok->decode(p.prompt));
+          const auto prompt = tok->encode(prompt_text);
+          const auto all = tok->encode(mem::normalize_lower_space(tok->decode(p.prompt) + text));
+          const Tokens rest(
               all.begin() + static_cast<std::ptrdiff_t>(std::min(prompt.size(), all.size())),
               all.end());
+          spans.push_back(longest_verbatim(f.index(), prompt, rest));
         } else {
-          cont = tok->encode(text);
+          spans.push_back(longest_verbatim(f.index(), p.prompt, cont));
         }
-        const auto& f = norm ? *normalized : *exact;
-        blocked += blocks_in(f, prompt, cont) > 0;
-        spans.push_back(longest_verbatim(f.index(), prompt, cont));
         sim += similarity(text, p.truth_text);
       }
       row(v.name, norm ? "normalized" : "exact", blocked, passages.size(), spans,

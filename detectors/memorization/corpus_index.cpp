@@ -272,6 +272,9 @@ CorpusIndex CorpusIndex::open(const fs::path& file, const OpenOptions& options) 
   if (header_sum.value() != h.header_checksum)
     bad(file, "corrupted: the header's checksum does not match");
   check_layout(file, h, bytes.size());
+  if (h.normalization > static_cast<std::uint32_t>(TextNormalization::kLowerSpace))
+    bad(file, "unknown text normalization " + std::to_string(h.normalization) +
+                  " (a newer stagegate wrote it?)");
 
   impl->stream_size = h.token_count + h.document_count;
   impl->tokenizer_hash.assign(h.tokenizer_hash.begin(), h.tokenizer_hash.end());
@@ -308,6 +311,9 @@ std::uint32_t CorpusIndex::vocab_size() const {
 }
 std::uint32_t CorpusIndex::token_bytes() const {
   return impl_->header.token_bytes;
+}
+TextNormalization CorpusIndex::normalization() const {
+  return static_cast<TextNormalization>(impl_->header.normalization);
 }
 const std::string& CorpusIndex::tokenizer_hash() const {
   return impl_->tokenizer_hash;

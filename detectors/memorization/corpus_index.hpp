@@ -45,6 +45,9 @@ class CorpusIndex {
   std::uint32_t token_bytes() const;          // 2 or 4: how each token is stored
   const std::string& tokenizer_hash() const;  // hex SHA-256 (memorization::tokenizer_hash)
   const std::string& corpus_hash() const;     // hex SHA-256 of the documents' names and texts
+  // How texts were normalized before tokenizing: a query's text must be normalized the same
+  // way (normalize() in text_normalization.hpp) before it is encoded.
+  TextNormalization normalization() const;
 
   // Position: 0 <= position < token_count(). Out of range is std::out_of_range.
   std::int32_t token(std::uint64_t position) const;

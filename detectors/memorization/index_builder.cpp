@@ -153,6 +153,7 @@ class StreamCollector {
     h.token_count = tokens_;
     h.document_count = static_cast<std::uint32_t>(begins_.size() - 1);
     h.vocab_size = vocab_;
+    h.normalization = static_cast<std::uint32_t>(options.normalization);
     h.tokens_offset = kHeaderBytes;
     h.suffixes_offset = align8(h.tokens_offset + stream_size() * h.token_bytes);
     h.buckets_offset = align8(h.suffixes_offset + sa.size() * 4);
@@ -245,9 +246,11 @@ void hash_document(Sha256& sha, const CorpusDocument& doc) {
 // Encodes batches of documents on several threads and adds them to the stream in order.
 class BatchTokenizer {
  public:
-  BatchTokenizer(const tokenizer::Tokenizer& tok, StreamCollector& stream, unsigned threads)
+  BatchTokenizer(const tokenizer::Tokenizer& tok, StreamCollector& stream, unsigned threads,
+                 TextNormalization normalization)
       : tok_(tok),
         stream_(stream),
+        normalization_(normalization),
         threads_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
   void push(CorpusDocument&& doc, std::string_view origin) {
@@ -288,7 +291,7 @@ class BatchTokenizer {
 
   void encode(std::size_t i, std::vector<std::int32_t>& out) const {
     try {
-      out = tok_.encode(batch_[i].doc.text);
+      out = tok_.encode(normalize(batch_[i].doc.text, normalization_));
     } catch (const InputError& e) {
       throw InputError(batch_[i].origin + ": document '" + batch_[i].doc.name + "': " + e.what());
     }
@@ -296,6 +299,7 @@ class BatchTokenizer {
 
   const tokenizer::Tokenizer& tok_;
   StreamCollector& stream_;
+  TextNormalization normalization_;
   unsigned threads_;
   std::vector<Pending> batch_;
   std::uint64_t batch_bytes_ = 0;
@@ -323,7 +327,7 @@ BuildStats build_index(std::span<const fs::path> corpus_files, const tokenizer::
   const auto start = Clock::now();
   {
     Progress bar(options.progress, "read+tokenize", total_bytes, "bytes");
-    BatchTokenizer batches(tok, stream, options.threads);
+    BatchTokenizer batches(tok, stream, options.threads, options.normalization);
     std::uint64_t done_files = 0;
     for (const auto& f : corpus_files) {
       for_each_corpus_document(f, [&](CorpusDocument&& doc, std::uint64_t read) {
@@ -347,7 +351,7 @@ BuildStats build_index(const IndexBuildInput& input, const tokenizer::Tokenizer&
   StreamCollector stream(checked_vocab(tok));
   const auto start = Clock::now();
   {
-    BatchTokenizer batches(tok, stream, options.threads);
+    BatchTokenizer batches(tok, stream, options.threads, options.normalization);
     for (const auto& doc : input.documents) batches.push(CorpusDocument(doc), "input");
     batches.flush();
   }

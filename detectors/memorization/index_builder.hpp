@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "memorization/corpus_reader.hpp"
+#include "memorization/text_normalization.hpp"
 
 namespace sg::tokenizer {
 class Tokenizer;
@@ -19,6 +20,9 @@ namespace sg::detectors::memorization {
 struct BuildOptions {
   unsigned threads = 0;  // for tokenizing; 0: every core
   bool progress = true;  // progress bars on stderr (only when it is a terminal)
+  // Texts are normalized before tokenizing (the leakage filter's normalized mode); the
+  // header says how, and the filter and `index` queries normalize their text the same way.
+  TextNormalization normalization = TextNormalization::kNone;
 };
 
 struct BuildStats {

@@ -41,7 +41,8 @@ struct IndexHeader {
   std::uint64_t payload_checksum = 0;  // of bytes [kHeaderBytes, file_size)
   std::array<char, kHashChars> tokenizer_hash{};
   std::array<char, kHashChars> corpus_hash{};
-  std::array<char, 24> reserved{};  // zero
+  std::uint32_t normalization = 0;  // TextNormalization of the text before tokenizing
+  std::array<char, 20> reserved{};  // zero
 };
 static_assert(sizeof(IndexHeader) == kHeaderBytes);
 

@@ -569,6 +569,13 @@ DetectorSpec memorization_detector() {
     s.ranking_top = plan.integer(kName, "ranking_top").value_or(s.ranking_top);
 
     auto index = CorpusIndex::open(s.index_file);
+    // Extraction, verbatim spans and novelty compare the model's own tokens with the
+    // corpus's: a normalized index holds other tokens.
+    if (index.normalization() != TextNormalization::kNone)
+      plan.fail(kName, "index",
+                s.index_file.string() +
+                    " was built with --normalize (for the leakage filter); "
+                    "the memorization audit needs an index of the exact text");
     std::optional<PlantedCanaries> canaries;
     if (s.canaries_file) canaries = read_canaries(*s.canaries_file);
     std::optional<PlantedDuplicates> duplicates;

@@ -197,9 +197,14 @@ std::string Plan::canonical_text() const {
     out += canonical_decoding(s);
     // Only when on, so that plans without it keep their hashes.
     if (s.leakage)
-      out += "leakage_index = corpus:" + s.leakage->index().corpus_hash() +
-             " tokenizer:" + s.leakage->index().tokenizer_hash() +
-             "\nleakage_n = " + std::to_string(s.leakage->n()) + "\n";
+      out +=
+          "leakage_index = corpus:" + s.leakage->index().corpus_hash() +
+          " tokenizer:" + s.leakage->index().tokenizer_hash() +
+          (s.leakage->index().normalization() == detectors::memorization::TextNormalization::kNone
+               ? ""
+               : " normalization:" +
+                     detectors::memorization::to_string(s.leakage->index().normalization())) +
+          "\nleakage_n = " + std::to_string(s.leakage->n()) + "\n";
   }
   out += "\n[detectors]\nenabled = ";
   for (std::size_t i = 0; i < detectors.size(); ++i) out += (i ? "," : "") + detectors[i].name;

@@ -22,7 +22,7 @@ using nlohmann::json;
 
 constexpr const char* kUsage =
     "usage: stagegate index build (--corpus FILE... | --family DIR --stage NAME) [--model DIR] "
-    "--out FILE.sgidx [--json]\n"
+    "--out FILE.sgidx [--normalize] [--json]\n"
     "       stagegate index count|longest|locate --index FILE (--ids 1,2,3 | --text T --model "
     "DIR) [--limit K] [--json]\n"
     "       stagegate index info --index FILE [--json]";
@@ -41,7 +41,11 @@ int build(const Args& args) {
       "stage's)")("out", po::value<std::string>()->required(), "the index file to write")(
       "threads",
       po::value<unsigned>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
-      "threads for tokenizing")("json", "print a JSON summary");
+      "threads for tokenizing")(
+      "normalize",
+      "lower-case ASCII letters and collapse whitespace before tokenizing: the leakage "
+      "filter over this index then also blocks copies that differ only in case or spacing")(
+      "json", "print a JSON summary");
   po::variables_map vm;
   if (parse_or_help(args, desc, vm, kUsage)) return 0;
   if ((vm.count("corpus") > 0) == (vm.count("family") > 0))
@@ -63,8 +67,12 @@ int build(const Args& args) {
 
   const auto tok = load_tokenizer_dir(model_dir);
   const fs::path out = vm["out"].as<std::string>();
-  const auto stats = mem::build_index(files, *tok, mem::tokenizer_hash(model_dir), out,
-                                      {.threads = vm["threads"].as<unsigned>(), .progress = true});
+  const auto stats =
+      mem::build_index(files, *tok, mem::tokenizer_hash(model_dir), out,
+                       {.threads = vm["threads"].as<unsigned>(),
+                        .progress = true,
+                        .normalization = vm.count("normalize") ? mem::TextNormalization::kLowerSpace
+                                                               : mem::TextNormalization::kNone});
   const auto index = mem::CorpusIndex::open(out);
   const double per_token =
       stats.tokens ? static_cast<double>(stats.file_bytes) / static_cast<double>(stats.tokens) : 0;
@@ -78,6 +86,7 @@ int build(const Args& args) {
                       {"bytes", stats.file_bytes},
                       {"bytes_per_token", per_token},
                       {"token_bytes", index.token_bytes()},
+                      {"normalization", mem::to_string(index.normalization())},
                       {"tokenizer_hash", index.tokenizer_hash()},
                       {"corpus_hash", index.corpus_hash()},
                       {"seconds",
@@ -123,6 +132,7 @@ int query(Query what, const std::string& name, const Args& args) {
                     {"documents", index.document_count()},
                     {"vocab_size", index.vocab_size()},
                     {"token_bytes", index.token_bytes()},
+                    {"normalization", mem::to_string(index.normalization())},
                     {"tokenizer_hash", index.tokenizer_hash()},
                     {"corpus_hash", index.corpus_hash()}};
     if (as_json) {
@@ -145,7 +155,9 @@ int query(Query what, const std::string& name, const Args& args) {
       throw UsageError("--text needs --model DIR (the tokenizer the index was built with)");
     const fs::path model_dir = vm["model"].as<std::string>();
     mem::check_tokenizer_matches(index.tokenizer_hash(), file, model_dir);
-    ids = load_tokenizer_dir(model_dir)->encode(vm["text"].as<std::string>());
+    // A normalized index holds normalized text: the query is normalized the same way.
+    ids = load_tokenizer_dir(model_dir)->encode(
+        mem::normalize(vm["text"].as<std::string>(), index.normalization()));
   }
 
   if (what == Query::kCount) {

@@ -126,5 +126,27 @@ TEST_F(IndexCli, BuildsFromGivenFiles) {
             (json{{"count", 1}}));  // " beta" in the first document only; the second is "beta"
 }
 
+TEST_F(IndexCli, NormalizedIndexMatchesCaseAndSpacingVariants) {
+  const auto file = dir_ / "case.jsonl";
+  std::ofstream(file) << "{\"id\": \"a\", \"text\": \"And the LORD said  unto Moses\"}\n";
+  const auto exact = (dir_ / "case-exact.sgidx").string();
+  const auto normalized = (dir_ / "case-normalized.sgidx").string();
+  run_json({"index", "build", "--corpus", file.string(), "--model", kDemo + "/stage1", "--out",
+            exact, "--json"});
+  const auto built = run_json({"index", "build", "--corpus", file.string(), "--model",
+                               kDemo + "/stage1", "--out", normalized, "--normalize", "--json"});
+  EXPECT_EQ(built["normalization"], "lower-space");
+  EXPECT_EQ(run_json({"index", "info", "--index", exact, "--json"})["normalization"], "none");
+  const std::vector<std::string> query = {"--text", "AND the lord SAID unto\tmoses", "--model",
+                                          kDemo + "/stage1", "--json"};
+  auto count = [&](const std::string& index) {
+    std::vector<std::string> args = {"index", "count", "--index", index};
+    args.insert(args.end(), query.begin(), query.end());
+    return run_json(args)["count"];
+  };
+  EXPECT_EQ(count(exact), 0);       // other case, other spacing: other tokens
+  EXPECT_EQ(count(normalized), 1);  // the query is normalized as the corpus was
+}
+
 }  // namespace
 }  // namespace sg::testing

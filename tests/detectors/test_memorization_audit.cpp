@@ -60,6 +60,8 @@ class MemorizationAudit : public sg::testing::GpuTest {
     for (int i = 0; i < 120; ++i) noise.push_back((i * 7919 + 13) % 8000);
     corpus.documents = {memorized, memorized, tok->encode(kCanaryPrefix + " 4 2\n"), noise};
     build_index(corpus, dir.path() / "s1.sgidx", {1, false});
+    build_index(corpus, dir.path() / "normalized.sgidx",
+                {.threads = 1, .progress = false, .normalization = TextNormalization::kLowerSpace});
     corpus.tokenizer_hash = std::string(64, 'a');
     build_index(corpus, dir.path() / "other.sgidx", {1, false});
 
@@ -188,6 +190,12 @@ TEST_F(MemorizationAudit, RefusesAnIndexOfAnotherTokenizerAndBadSettings) {
     EXPECT_NE(std::string(e.what()).find("bad.ini:5"), std::string::npos) << e.what();
   }
   EXPECT_THROW(audit::Plan::load(plan("{stage}.sgidx")), InputError);  // no stage given
+  try {
+    audit::Plan::load(plan("normalized.sgidx"));
+    FAIL() << "a normalized index was accepted for the memorization audit";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--normalize"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
