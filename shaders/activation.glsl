@@ -1,5 +1,6 @@
 // Activation functions of the MLP, selected by a push-constant code:
-// 0 none, 1 GELU tanh approximation ("gelu_new"; GPT-1's "gelu"), 2 exact GELU (erf), 3 ReLU.
+// 0 none, 1 GELU tanh approximation ("gelu_new"; GPT-1's "gelu"), 2 exact GELU (erf), 3 ReLU,
+// 4 tanh (BERT's pooler and RoBERTa's classification head).
 
 float gelu_tanh(float x) {
   const float k = 0.7978845608028654;  // sqrt(2/pi)
@@ -24,5 +25,7 @@ float activate(float x, uint code) {
   if (code == 1u) return gelu_tanh(x);
   if (code == 2u) return gelu_erf(x);
   if (code == 3u) return max(x, 0.0);
+  // Clamped for the same reason as in gelu_tanh: tanh(15) is 1 to float precision.
+  if (code == 4u) return tanh(clamp(x, -15.0, 15.0));
   return x;
 }

@@ -1,6 +1,6 @@
 #version 450
-// Causal self-attention for one (token, head) per workgroup: the token's query against the
-// keys of its own sequence at positions 0..pos (all already in the KV cache), softmax, and
+// Self-attention for one (token, head) per workgroup: the token's query against the keys of
+// its own sequence at positions 0..span-1 (all already in the KV cache), softmax, and
 // the weighted sum of values. Scores are kept in shared memory (context <= MAX_CONTEXT);
 // the reductions run in a fixed order, so the result never depends on the batch.
 layout(local_size_x = 64) in;
@@ -11,6 +11,9 @@ layout(std430, binding = 1) readonly buffer Meta { ivec2 meta[]; };  // (slot, p
 layout(std430, binding = 2) readonly buffer K { float kc[]; };
 layout(std430, binding = 3) readonly buffer V { float vc[]; };
 layout(std430, binding = 4) writeonly buffer Out { float o[]; };
+// How many cache positions (0..n-1) each token attends to: position + 1 (causal), or the
+// whole sequence (an encoder, whose tokens are all in the cache before attention runs).
+layout(std430, binding = 5) readonly buffer Span { int span[]; };
 
 layout(push_constant) uniform Push {
   uint tokens;
@@ -59,7 +62,7 @@ void main() {
   uint l = gl_LocalInvocationID.x;
   if (t >= p.tokens) return;
   ivec2 m = meta[t];
-  uint n = uint(m.y) + 1u;
+  uint n = uint(span[t]);
   uint hd = p.head_dim;
   uint head = h * hd;
   uint cache = uint(m.x) * p.context * p.width + head;

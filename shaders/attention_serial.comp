@@ -1,5 +1,5 @@
 #version 450
-// Causal self-attention with one subgroup (8 lanes) per (token, head) and no shared memory:
+// Self-attention (causal or whole-sequence, see attention.comp) with one subgroup (8 lanes) per (token, head) and no shared memory:
 // the shape for CPU devices (see layer_norm_serial.comp). Lanes take keys j = lane, lane+8,
 // ...; the max, the exp-sum and each output dimension are combined with subgroup
 // reductions. Each (token, head) always meets the same lane layout: batch invariant.
@@ -11,6 +11,9 @@ layout(std430, binding = 1) readonly buffer Meta { ivec2 meta[]; };  // (slot, p
 layout(std430, binding = 2) readonly buffer K { float kc[]; };
 layout(std430, binding = 3) readonly buffer V { float vc[]; };
 layout(std430, binding = 4) writeonly buffer Out { float o[]; };
+// How many cache positions (0..n-1) each token attends to: position + 1 (causal), or the
+// whole sequence (an encoder, whose tokens are all in the cache before attention runs).
+layout(std430, binding = 5) readonly buffer Span { int span[]; };
 
 layout(push_constant) uniform Push {
   uint tokens;
@@ -30,7 +33,7 @@ void main() {
   uint l = gl_LocalInvocationID.x;
   if (t >= p.tokens) return;
   ivec2 m = meta[t];
-  uint n = uint(m.y) + 1u;
+  uint n = uint(span[t]);
   uint hd = p.head_dim;
   uint qb = t * p.qkv_stride + h * hd;
   uint cache = uint(m.x) * p.context * p.width + h * hd;

@@ -37,7 +37,7 @@ layout(push_constant) uniform Push {
   uint rows;        // rows of W in this chunk (real, not padded)
   uint row_begin;   // first output column of this chunk
   uint y_stride;    // padded row length of y and r
-  uint flags;       // bit 0: bias, bit 1: residual, bits 2-3: activation code
+  uint flags;       // bit 0: bias, bit 1: residual, bits 2-4: activation code
 }
 p;
 
@@ -80,7 +80,7 @@ float dot16(vec4 w[4], vec4 a, vec4 b, vec4 c, vec4 d, float acc) {
 void main() {
   uint r0 = gl_GlobalInvocationID.x * ROWS;
   if (r0 >= p.rows) return;
-  uint act = (p.flags >> 2) & 3u;
+  uint act = (p.flags >> 2) & 7u;
   for (uint t0 = 0u; t0 < p.tokens; t0 += TB) {
     float acc[ROWS][TB];
     for (uint r = 0u; r < ROWS; ++r)

@@ -1,6 +1,7 @@
 #include <utility>
 
 #include "common/errors.hpp"
+#include "toxicity/classifier_scorer.hpp"
 #include "toxicity/scorer.hpp"
 
 namespace sg::detectors::toxicity {
@@ -24,7 +25,13 @@ std::string to_string(const ScorerSpec& spec) {
 }
 
 // Each scorer kind adds its branch here as it lands.
-std::unique_ptr<Scorer> make_scorer(const ScorerSpec& spec, const ScorerContext&) {
+std::unique_ptr<Scorer> make_scorer(const ScorerSpec& spec, const ScorerContext& context) {
+  if (spec.kind == "classifier") {
+    if (!context.models)
+      throw UsageError("scorer '" + to_string(spec) +
+                       "' needs a model loader, which this use has not");
+    return std::make_unique<ClassifierScorer>(context.models->load(spec.dir));
+  }
   throw UsageError("scorer '" + to_string(spec) + "' is not available in this build");
 }
 

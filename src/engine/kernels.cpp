@@ -99,8 +99,8 @@ Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelSha
       kv_append_(context, {"kv_append", 4, sizeof(KvPush), {}}),
       attention_(context,
                  shapes_.serial_rows
-                     ? gpu::PipelineDesc{"attention_serial", 5, sizeof(AttentionPush), {}}
-                     : gpu::PipelineDesc{"attention", 5, sizeof(AttentionPush), {u(max_context)}}),
+                     ? gpu::PipelineDesc{"attention_serial", 6, sizeof(AttentionPush), {}}
+                     : gpu::PipelineDesc{"attention", 6, sizeof(AttentionPush), {u(max_context)}}),
       gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
       matmul_(matmul_pipelines(context)),
       matmul_group_(matmul_shape(context).group),
@@ -181,14 +181,14 @@ void Kernels::kv_append(gpu::CommandStream& cs, const Activation& qkv, const gpu
 }
 
 void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
-                        const gpu::Buffer& k_cache, const gpu::Buffer& v_cache,
-                        const Activation& out, int tokens, int n_head, int head_dim, int context,
-                        float scale) const {
+                        const gpu::Buffer& span, const gpu::Buffer& k_cache,
+                        const gpu::Buffer& v_cache, const Activation& out, int tokens, int n_head,
+                        int head_dim, int context, float scale) const {
   if (head_dim > 256) throw RuntimeError("attention: head_dim > 256 is not supported");
   AttentionPush push{u(tokens),     u(n_head * head_dim), u(head_dim), u(qkv.stride),
                      u(out.stride), u(context),           scale};
-  std::array bindings{gpu::in(qkv.buffer), gpu::in(meta), gpu::in(k_cache), gpu::in(v_cache),
-                      gpu::out(out.buffer)};
+  std::array bindings{gpu::in(qkv.buffer), gpu::in(meta),        gpu::in(k_cache),
+                      gpu::in(v_cache),    gpu::out(out.buffer), gpu::in(span)};
   // One workgroup per (token, head): flat for the subgroup kernel, 2-D for the other.
   std::array<std::uint32_t, 3> g = shapes_.serial_rows
                                        ? std::array<std::uint32_t, 3>{u(tokens * n_head), 1, 1}

@@ -14,7 +14,7 @@
 
 namespace sg::engine {
 
-enum class Act : std::uint32_t { kNone = 0, kGeluTanh = 1, kGeluErf = 2, kRelu = 3 };
+enum class Act : std::uint32_t { kNone = 0, kGeluTanh = 1, kGeluErf = 2, kRelu = 3, kTanh = 4 };
 
 // Which variant of each shader runs, chosen per device (never per batch, so a sequence's
 // results do not depend on its batch). CPU devices want no workgroup barriers (lavapipe runs
@@ -51,11 +51,13 @@ class Kernels {
                  const gpu::Buffer& k_cache, const gpu::Buffer& v_cache, int tokens, int width,
                  int context) const;
 
-  // out[t, h] = softmax(q[t, h] . K[slot, 0..pos, h] * scale) . V[slot, 0..pos, h]
-  //   qkv: [T, 3E]   out: [T, E]   heads of head_dim columns
+  // out[t, h] = softmax(q[t, h] . K[slot, 0..n-1, h] * scale) . V[slot, 0..n-1, h], n = span[t]
+  //   qkv: [T, 3E]   span: int[T] (position + 1 for causal attention, the sequence's length
+  //   for an encoder)   out: [T, E]   heads of head_dim columns
   void attention(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
-                 const gpu::Buffer& k_cache, const gpu::Buffer& v_cache, const Activation& out,
-                 int tokens, int n_head, int head_dim, int context, float scale) const;
+                 const gpu::Buffer& span, const gpu::Buffer& k_cache, const gpu::Buffer& v_cache,
+                 const Activation& out, int tokens, int n_head, int head_dim, int context,
+                 float scale) const;
 
   // y[i, :] = x[rows[i], :]     rows: int[count]
   void gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& rows,

@@ -61,8 +61,8 @@ std::uint64_t activation_bytes(const model::Config& c, int tokens) {
     return static_cast<std::uint64_t>(tokens) *
            static_cast<std::uint64_t>(round_up(cols, kColumnAlign)) * sizeof(float);
   };
-  return 6 * rows(c.n_embd) + rows(3 * c.n_embd) + rows(c.n_inner) + rows(c.vocab_size) +
-         4u * 4u * static_cast<std::uint64_t>(tokens);  // ids, (slot, pos), logit rows
+  return 6 * rows(c.n_embd) + rows(3 * c.n_embd) + rows(c.n_inner) + rows(c.output_width()) +
+         5u * 4u * static_cast<std::uint64_t>(tokens);  // ids, (slot, pos), span, logit rows
 }
 
 gpu::Buffer int_buffer(gpu::Context& context, int count, int ints_per_item) {
@@ -86,6 +86,21 @@ int checked_context(const model::Config& c, const EngineOptions& o) {
   return ctx;
 }
 
+// Tokens per pass: a classifier's sequence must be whole in one pass, so its passes hold at
+// least one context's worth.
+int step_tokens(const model::Config& c, const EngineOptions& o, int context) {
+  int n = std::max(1, o.max_step_tokens);
+  return c.classifier() ? std::max(n, context) : n;
+}
+
+// Hugging Face's choice of the token a GPT-2 classifier reads: the last one that is not
+// padding, or the first when all are.
+int last_non_pad(std::span<const std::int32_t> ids, std::optional<int> pad) {
+  for (int i = static_cast<int>(ids.size()) - 1; i >= 0; --i)
+    if (!pad || ids[static_cast<std::size_t>(i)] != *pad) return i;
+  return 0;
+}
+
 }  // namespace
 
 int slots_within(const SlotBudget& b) {
@@ -106,7 +121,7 @@ int Model::slots_that_fit(const gpu::Context& context, const model::Checkpoint& 
   b.available = context.available_device_memory();
   b.usable_fraction = usable_fraction;
   b.fixed = planned_weight_bytes(checkpoint, choose_dtype(context, options)) +
-            activation_bytes(c, std::max(1, options.max_step_tokens));
+            activation_bytes(c, step_tokens(c, options, ctx));
   b.kv_per_slot = kv_bytes(c, 1, ctx);
   b.kv_layer_per_slot = kv_layer_bytes(c, ctx);
   b.max_buffer = context.max_storage_buffer_range();
@@ -121,13 +136,14 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       dtype_(choose_dtype(context, options)),
       slots_(options.max_sequences),
       context_len_(checked_context(config_, options)),
-      max_tokens_(std::max(1, options.max_step_tokens)),
+      max_tokens_(step_tokens(config_, options, context_len_)),
       kernels_(context, round_up(context_len_, 64)),
       weights_((check_fits(context, planned_weight_bytes(checkpoint, dtype_) +
                                         kv_bytes(config_, slots_, context_len_)),
                 upload_weights(context, checkpoint, dtype_))),
       ids_(int_buffer(context, max_tokens_, 1)),
       meta_(int_buffer(context, max_tokens_, 2)),
+      spans_(int_buffer(context, max_tokens_, 1)),
       logit_rows_(int_buffer(context, max_tokens_, 1)),
       x_(activation(context, max_tokens_, config_.n_embd)),
       xn_(activation(context, max_tokens_, config_.n_embd)),
@@ -137,7 +153,7 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       hidden_(activation(context, max_tokens_, config_.n_inner)),
       picked_(activation(context, max_tokens_, config_.n_embd)),
       picked_norm_(activation(context, max_tokens_, config_.n_embd)),
-      logits_(activation(context, max_tokens_, config_.vocab_size, gpu::Memory::kHostReadback)),
+      logits_(activation(context, max_tokens_, config_.output_width(), gpu::Memory::kHostReadback)),
       stream_(context),
       profiling_(options.profile) {
   std::size_t cache_bytes = static_cast<std::size_t>(slots_) *
@@ -154,6 +170,10 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
 }
 
 void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink) {
+  if (config_.classifier())
+    throw InputError("this checkpoint is a " + model::to_string(config_.arch) +
+                     " sequence classifier: it has no language-model head to generate or score "
+                     "text with");
   std::vector<Token> tokens;
   for (std::size_t c = 0; c < batch.size(); ++c) {
     const auto& chunk = batch[c];
@@ -168,7 +188,8 @@ void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink
       if (id < 0 || id >= config_.vocab_size)
         throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (size " +
                          std::to_string(config_.vocab_size) + ")");
-      tokens.push_back({c, i, id, chunk.slot, chunk.start_pos + i, chunk.all_logits || i == n - 1});
+      const int pos = chunk.start_pos + i;
+      tokens.push_back({c, i, id, chunk.slot, pos, pos + 1, chunk.all_logits || i == n - 1});
     }
   }
   profile_.clear();
@@ -177,6 +198,56 @@ void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink
     std::size_t n = std::min(tokens.size() - begin, static_cast<std::size_t>(max_tokens_));
     run_pass(std::span(tokens).subspan(begin, n), sink);
   }
+}
+
+std::vector<std::vector<float>> Model::classify(
+    std::span<const std::vector<std::int32_t>> sequences) {
+  if (!config_.classifier())
+    throw InputError("this checkpoint is a " + model::to_string(config_.arch) +
+                     " language model, not a sequence classifier");
+  for (std::size_t s = 0; s < sequences.size(); ++s) {
+    const auto& seq = sequences[s];
+    const std::string which = "sequence " + std::to_string(s);
+    if (seq.empty()) throw InputError(which + " is empty: a classifier needs at least one token");
+    if (static_cast<int>(seq.size()) > context_len_)
+      throw InputError(which + " has " + std::to_string(seq.size()) +
+                       " tokens, more than the classifier's context of " +
+                       std::to_string(context_len_) + " positions (truncate it first)");
+    for (std::size_t i = 0; i < seq.size(); ++i) {
+      if (seq[i] < 0 || seq[i] >= config_.vocab_size)
+        throw InputError(which + ": token id " + std::to_string(seq[i]) +
+                         " is outside the vocabulary (size " + std::to_string(config_.vocab_size) +
+                         ")");
+      if (config_.arch == model::Arch::kRoberta && seq[i] == config_.pad_token_id)
+        throw InputError(which + ": token " + std::to_string(i) + " is the padding id " +
+                         std::to_string(seq[i]) +
+                         ", which RoBERTa gives no position of its own; remove it");
+    }
+  }
+  std::vector<std::vector<float>> out(sequences.size());
+  const auto sink = [&](std::size_t chunk, int, std::span<const float> logits) {
+    out[chunk].assign(logits.begin(), logits.end());
+  };
+  // Passes of whole sequences, one KV-cache slot each.
+  std::vector<Token> tokens;
+  int slot = 0;
+  profile_.clear();
+  for (std::size_t s = 0; s < sequences.size(); ++s) {
+    const auto& seq = sequences[s];
+    const int n = static_cast<int>(seq.size());
+    if (slot == slots_ || static_cast<int>(tokens.size()) + n > max_tokens_) {
+      run_pass(tokens, sink);
+      tokens.clear();
+      slot = 0;
+    }
+    const int pick = config_.bidirectional() ? 0 : last_non_pad(seq, config_.pad_token_id);
+    for (int i = 0; i < n; ++i)
+      tokens.push_back({s, i, seq[static_cast<std::size_t>(i)], slot, i,
+                        config_.bidirectional() ? n : i + 1, i == pick});
+    ++slot;
+  }
+  if (!tokens.empty()) run_pass(tokens, sink);
+  return out;
 }
 
 void Model::record_layers(int n) {
@@ -198,16 +269,18 @@ void Model::record_layers(int n) {
       kernels_.layer_norm(stream_, x_, w.ln_1_w, w.ln_1_b, xn_, n, c.layer_norm_epsilon);
       kernels_.matmul(stream_, xn_, w.c_attn, &w.c_attn_b, nullptr, qkv_, n);
       kernels_.kv_append(stream_, qkv_, meta_, k, v, n, c.n_embd, context_len_);
-      kernels_.attention(stream_, qkv_, meta_, k, v, att_, n, c.n_head, hd, context_len_, scale);
+      kernels_.attention(stream_, qkv_, meta_, spans_, k, v, att_, n, c.n_head, hd, context_len_,
+                         scale);
       kernels_.matmul(stream_, att_, w.c_proj, &w.c_proj_b, &x_, x_, n);
       kernels_.layer_norm(stream_, x_, w.ln_2_w, w.ln_2_b, xn_, n, c.layer_norm_epsilon);
       kernels_.matmul(stream_, xn_, w.c_fc, &w.c_fc_b, nullptr, hidden_, n, act);
       kernels_.matmul(stream_, hidden_, w.mlp_proj, &w.mlp_proj_b, &x_, x_, n);
     } else {
-      // GPT-1: n = ln_1(x + attn(x)); x = ln_2(n + mlp(n))
+      // GPT-1, BERT, RoBERTa: n = ln_1(x + attn(x)); x = ln_2(n + mlp(n))
       kernels_.matmul(stream_, x_, w.c_attn, &w.c_attn_b, nullptr, qkv_, n);
       kernels_.kv_append(stream_, qkv_, meta_, k, v, n, c.n_embd, context_len_);
-      kernels_.attention(stream_, qkv_, meta_, k, v, att_, n, c.n_head, hd, context_len_, scale);
+      kernels_.attention(stream_, qkv_, meta_, spans_, k, v, att_, n, c.n_head, hd, context_len_,
+                         scale);
       kernels_.matmul(stream_, att_, w.c_proj, &w.c_proj_b, &x_, tmp_, n);
       kernels_.layer_norm(stream_, tmp_, w.ln_1_w, w.ln_1_b, x_, n, c.layer_norm_epsilon);
       kernels_.matmul(stream_, x_, w.c_fc, &w.c_fc_b, nullptr, hidden_, n, act);
@@ -217,10 +290,36 @@ void Model::record_layers(int n) {
   }
 }
 
+// The picked rows' hidden states -> logits_: final norm (pre-LN), then the LM head or the
+// classification head.
+void Model::record_head(int picked) {
+  kernels_.gather_rows(stream_, x_, logit_rows_, picked_, picked);
+  const Activation* head_in = &picked_;
+  if (config_.norm_placement() == model::NormPlacement::kPre) {
+    kernels_.layer_norm(stream_, picked_, *weights_.ln_f_w, *weights_.ln_f_b, picked_norm_, picked,
+                        config_.layer_norm_epsilon);
+    head_in = &picked_norm_;
+  }
+  if (!weights_.classifier) {
+    kernels_.matmul(stream_, *head_in, weights_.head(), nullptr, nullptr, logits_, picked);
+    return;
+  }
+  const auto& head = *weights_.classifier;
+  if (head.pooler) {
+    const Activation* pooled = head_in == &picked_ ? &picked_norm_ : &picked_;
+    kernels_.matmul(stream_, *head_in, *head.pooler, &*head.pooler_b, nullptr, *pooled, picked,
+                    Act::kTanh);
+    head_in = pooled;
+  }
+  kernels_.matmul(stream_, *head_in, head.out, head.out_b ? &*head.out_b : nullptr, nullptr,
+                  logits_, picked);
+}
+
 void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
   const int n = static_cast<int>(tokens.size());
   auto* ids = reinterpret_cast<std::int32_t*>(ids_.host_data());
   auto* meta = reinterpret_cast<std::int32_t*>(meta_.host_data());
+  auto* spans = reinterpret_cast<std::int32_t*>(spans_.host_data());
   auto* rows = reinterpret_cast<std::int32_t*>(logit_rows_.host_data());
   int picked = 0;
   for (int i = 0; i < n; ++i) {
@@ -228,22 +327,21 @@ void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
     ids[i] = t.id;
     meta[2 * i] = t.slot;
     meta[2 * i + 1] = t.pos;
+    spans[i] = t.span;
     if (t.logits) rows[picked++] = i;
   }
 
   stream_.begin(profiling_);
-  kernels_.embed(stream_, weights_.tok_embed, weights_.pos_embed, ids_, meta_, x_, n);
-  record_layers(n);
-  if (picked > 0) {
-    kernels_.gather_rows(stream_, x_, logit_rows_, picked_, picked);
-    const Activation* head_in = &picked_;
-    if (config_.norm_placement() == model::NormPlacement::kPre) {
-      kernels_.layer_norm(stream_, picked_, *weights_.ln_f_w, *weights_.ln_f_b, picked_norm_,
-                          picked, config_.layer_norm_epsilon);
-      head_in = &picked_norm_;
-    }
-    kernels_.matmul(stream_, *head_in, weights_.head(), nullptr, nullptr, logits_, picked);
+  if (weights_.embed_ln_w) {
+    // BERT/RoBERTa normalize the embeddings' sum before the first layer.
+    kernels_.embed(stream_, weights_.tok_embed, weights_.pos_embed, ids_, meta_, tmp_, n);
+    kernels_.layer_norm(stream_, tmp_, *weights_.embed_ln_w, *weights_.embed_ln_b, x_, n,
+                        config_.layer_norm_epsilon);
+  } else {
+    kernels_.embed(stream_, weights_.tok_embed, weights_.pos_embed, ids_, meta_, x_, n);
   }
+  record_layers(n);
+  if (picked > 0) record_head(picked);
   stream_.submit_and_wait();
   if (profiling_) {
     for (const auto& op : stream_.op_times()) profile_.push_back(op);
@@ -254,7 +352,7 @@ void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
     const auto& t = tokens[static_cast<std::size_t>(rows[r])];
     sink(t.chunk, t.index,
          std::span(logits + static_cast<std::size_t>(r) * static_cast<std::size_t>(logits_.stride),
-                   static_cast<std::size_t>(config_.vocab_size)));
+                   static_cast<std::size_t>(config_.output_width())));
   }
 }
 

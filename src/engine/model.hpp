@@ -1,5 +1,8 @@
 // A checkpoint resident on a Vulkan device: weights uploaded once, a KV cache with one slot
-// per concurrent sequence, and the forward pass over a packed batch of sequence chunks.
+// per concurrent sequence, and the forward pass over a packed batch of sequence chunks. The
+// same pass runs the sequence classifiers (BERT/RoBERTa encoders, GPT-2 with a score head):
+// the architecture decides the embedding norm, the attention span, the norm placement and
+// the head, never a second copy of the pass.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +24,9 @@ struct EngineOptions {
   std::optional<WeightType> dtype;  // default: F16 where the device stores 16-bit values
   int max_sequences = 1;            // KV-cache slots
   int context = 0;                  // positions per slot; 0: the model's n_positions
-  int max_step_tokens = 128;        // tokens per submission (prefill is split into these)
+  int max_step_tokens = 128;        // tokens per submission (prefill is split into these);
+                                    // classifiers: at least the context, so that every
+                                    // sequence is whole in one pass
   bool profile = false;             // per-operation timestamps
 };
 
@@ -70,7 +75,18 @@ class Model {
   std::uint64_t weight_bytes() const { return weights_.device_bytes; }
   gpu::Context& gpu() const { return *gpu_; }
 
+  // Language models only (a classifier has no LM head: InputError).
   void forward(std::span<const SequenceChunk> batch, const LogitsSink& sink);
+
+  // Sequence classifiers only: the head's logits (config().num_labels of them) for each
+  // sequence, in order. Sequences are batched, each whole in one pass (an encoder's tokens
+  // attend to the entire sequence, so they must all be in the cache before attention runs),
+  // up to max_sequences() sequences per pass. The head reads the first token (BERT's [CLS],
+  // RoBERTa's <s>) or, for GPT-2, the last token whose id is not pad_token_id (the first
+  // when all are), as Hugging Face does. Throws InputError, naming the sequence, for an
+  // empty sequence, one longer than context(), an id outside the vocabulary, or RoBERTa's
+  // padding id inside a sequence (Hugging Face would not advance its position).
+  std::vector<std::vector<float>> classify(std::span<const std::vector<std::int32_t>> sequences);
 
   // Per-operation times of the last submission when profiling, summed over its passes.
   const std::vector<gpu::OpTime>& profile() const { return profile_; }
@@ -83,8 +99,10 @@ class Model {
     std::int32_t id;
     int slot;
     int pos;
+    int span;  // cache positions it attends to (see Kernels::attention)
     bool logits;
   };
+  void record_head(int picked);
   void run_pass(std::span<const Token> tokens, const LogitsSink& sink);
   void record_layers(int n_tokens);
 
@@ -97,7 +115,7 @@ class Model {
   Kernels kernels_;
   DeviceWeights weights_;
   std::vector<gpu::Buffer> k_cache_, v_cache_;
-  gpu::Buffer ids_, meta_, logit_rows_;
+  gpu::Buffer ids_, meta_, spans_, logit_rows_;
   Activation x_, xn_, tmp_, qkv_, att_, hidden_, picked_, picked_norm_, logits_;
   gpu::CommandStream stream_;
   bool profiling_ = false;

@@ -86,6 +86,31 @@ Matrix conv1d(gpu::Context& context, const TensorView& t, WeightType type) {
   return upload_matrix(context, transposed(model::to_f32(t), in, out), out, in, store_f16(t, type));
 }
 
+// nn.Linear already keeps [out, in].
+Matrix linear(gpu::Context& context, const TensorView& t, WeightType type) {
+  return upload_matrix(context, model::to_f32(t), static_cast<int>(t.shape.at(0)),
+                       static_cast<int>(t.shape.at(1)), store_f16(t, type));
+}
+
+// BERT's separate query, key and value [E, E] stacked into the engine's fused [3E, E].
+Matrix fused_qkv(gpu::Context& context, const TensorView& q, const TensorView& k,
+                 const TensorView& v, WeightType type) {
+  std::vector<float> all;
+  for (const auto* t : {&q, &k, &v}) {
+    auto part = model::to_f32(*t);
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  const bool f16 = store_f16(q, type) && store_f16(k, type) && store_f16(v, type);
+  return upload_matrix(context, all, 3 * static_cast<int>(q.shape.at(0)),
+                       static_cast<int>(q.shape.at(1)), f16);
+}
+
+gpu::Buffer floats(gpu::Context& context, const std::vector<float>& v) {
+  gpu::Buffer b(context, v.size() * sizeof(float), gpu::Memory::kDevice);
+  b.write(0, std::as_bytes(std::span(v)));
+  return b;
+}
+
 Matrix embedding(gpu::Context& context, const TensorView& t, bool f16) {
   return upload_matrix(context, model::to_f32(t), static_cast<int>(t.shape.at(0)),
                        static_cast<int>(t.shape.at(1)), f16);
@@ -101,6 +126,19 @@ gpu::Buffer vector(gpu::Context& context, const TensorView& t) {
 std::uint64_t matrix_bytes(int rows, int cols, bool f16) {
   return static_cast<std::uint64_t>(round_up(rows, kRowAlign)) *
          static_cast<std::uint64_t>(round_up(cols, kColumnAlign)) * (f16 ? 2u : 4u);
+}
+
+// BERT/RoBERTa positions: rows position_offset.. of the table, plus token type 0's row.
+std::vector<float> encoder_positions(const model::Checkpoint& checkpoint) {
+  const auto& c = checkpoint.config();
+  const auto table = model::to_f32(checkpoint.tensor("pos_embed"));
+  const auto type0 = model::to_f32(checkpoint.tensor("type_embed"));
+  const auto e = static_cast<std::size_t>(c.n_embd);
+  std::vector<float> out(static_cast<std::size_t>(c.n_positions) * e);
+  for (std::size_t p = 0; p < static_cast<std::size_t>(c.n_positions); ++p)
+    for (std::size_t i = 0; i < e; ++i)
+      out[p * e + i] = table[(p + static_cast<std::size_t>(c.position_offset)) * e + i] + type0[i];
+  return out;
 }
 
 }  // namespace
@@ -119,8 +157,12 @@ std::uint64_t planned_weight_bytes(const model::Checkpoint& checkpoint, WeightTy
       matrix_bytes(c.n_inner, c.n_embd, f16) + matrix_bytes(c.n_embd, c.n_inner, f16) +
       4ull * (9ull * c.n_embd + c.n_inner);
   std::uint64_t total = per_layer * static_cast<std::uint64_t>(c.n_layer);
-  total += matrix_bytes(c.vocab_size, c.n_embd, f16) * (checkpoint.lm_head_tied() ? 1 : 2);
+  total += matrix_bytes(c.vocab_size, c.n_embd, f16) *
+           (checkpoint.lm_head_tied() || c.classifier() ? 1 : 2);
   total += matrix_bytes(c.n_positions, c.n_embd, false);
+  if (c.classifier())
+    total += matrix_bytes(c.num_labels, c.n_embd, f16) + matrix_bytes(c.n_embd, c.n_embd, f16) +
+             4ull * (3ull * c.n_embd + c.num_labels);
   return total;
 }
 
@@ -143,9 +185,18 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
   ProgressBar bar("uploading weights", static_cast<std::uint64_t>(cfg.n_layer) + 2, "layers");
   const auto& tok = get("tok_embed");
   w.tok_embed = embedding(context, tok, store_f16(tok, type));
-  w.pos_embed = embedding(context, get("pos_embed"), false);
+  if (cfg.bidirectional()) {
+    get("pos_embed");
+    get("type_embed");
+    w.pos_embed =
+        upload_matrix(context, encoder_positions(checkpoint), cfg.n_positions, cfg.n_embd, false);
+    w.embed_ln_w = vector(context, get("embed_ln.weight"));
+    w.embed_ln_b = vector(context, get("embed_ln.bias"));
+  } else {
+    w.pos_embed = embedding(context, get("pos_embed"), false);
+  }
   w.tied = checkpoint.lm_head_tied();
-  if (!w.tied) {
+  if (!w.tied && !cfg.classifier()) {
     const auto& head = get("lm_head");
     w.lm_head = embedding(context, head, store_f16(head, type));
   }
@@ -153,6 +204,31 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
   bar.advance();
   for (int i = 0; i < cfg.n_layer; ++i) {
     std::string p = "h." + std::to_string(i) + ".";
+    if (cfg.linear_weights()) {
+      std::vector<float> qkv_b;
+      for (const char* part : {"q", "k", "v"}) {
+        auto b = model::to_f32(get(p + "attn." + part + ".bias"));
+        qkv_b.insert(qkv_b.end(), b.begin(), b.end());
+      }
+      w.layers.push_back(LayerWeights{
+          .ln_1_w = vector(context, get(p + "ln_1.weight")),
+          .ln_1_b = vector(context, get(p + "ln_1.bias")),
+          .ln_2_w = vector(context, get(p + "ln_2.weight")),
+          .ln_2_b = vector(context, get(p + "ln_2.bias")),
+          .c_attn = fused_qkv(context, get(p + "attn.q.weight"), get(p + "attn.k.weight"),
+                              get(p + "attn.v.weight"), type),
+          .c_proj = linear(context, get(p + "attn.c_proj.weight"), type),
+          .c_fc = linear(context, get(p + "mlp.c_fc.weight"), type),
+          .mlp_proj = linear(context, get(p + "mlp.c_proj.weight"), type),
+          .c_attn_b = floats(context, qkv_b),
+          .c_proj_b = vector(context, get(p + "attn.c_proj.bias")),
+          .c_fc_b = vector(context, get(p + "mlp.c_fc.bias")),
+          .mlp_proj_b = vector(context, get(p + "mlp.c_proj.bias")),
+      });
+      release();
+      bar.advance();
+      continue;
+    }
     w.layers.push_back(LayerWeights{
         .ln_1_w = vector(context, get(p + "ln_1.weight")),
         .ln_1_b = vector(context, get(p + "ln_1.bias")),
@@ -174,11 +250,27 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
     w.ln_f_w = vector(context, get("ln_f.weight"));
     w.ln_f_b = vector(context, get("ln_f.bias"));
   }
+  if (cfg.classifier()) {
+    ClassifierHead head{.pooler = {},
+                        .pooler_b = {},
+                        .out = linear(context, get("classifier.weight"), type),
+                        .out_b = {}};
+    if (cfg.bidirectional()) {
+      head.pooler = linear(context, get("pooler.weight"), type);
+      head.pooler_b = vector(context, get("pooler.bias"));
+      head.out_b = vector(context, get("classifier.bias"));
+    }
+    w.classifier = std::move(head);
+  }
+  release();
   bar.advance();
   bar.finish();
   w.device_bytes = w.tok_embed.bytes() + w.pos_embed.bytes() + (w.tied ? 0 : w.lm_head.bytes());
   for (const auto& l : w.layers)
     w.device_bytes += l.c_attn.bytes() + l.c_proj.bytes() + l.c_fc.bytes() + l.mlp_proj.bytes();
+  if (w.classifier)
+    w.device_bytes +=
+        w.classifier->out.bytes() + (w.classifier->pooler ? w.classifier->pooler->bytes() : 0);
   checkpoint.release_pages();
   return w;
 }

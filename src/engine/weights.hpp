@@ -1,5 +1,6 @@
-// The checkpoint's weights on the device, uploaded once: matrices transposed from
-// Hugging Face's Conv1D [in, out] to [out, in] and padded; vectors as F32.
+// The checkpoint's weights on the device, uploaded once: matrices as [out, in] (GPT's
+// Conv1D [in, out] transposed, nn.Linear as stored; BERT's separate query/key/value stacked
+// into the fused q|k|v projection) and padded; vectors as F32.
 #pragma once
 
 #include <optional>
@@ -19,10 +20,25 @@ struct LayerWeights {
   gpu::Buffer c_attn_b, c_proj_b, c_fc_b, mlp_proj_b;
 };
 
+// A sequence classifier's head on the picked token's hidden state:
+// logits = out(tanh(pooler(h))) with the pooler (BERT's, RoBERTa's classifier.dense), or
+// logits = out(h) (GPT-2's score, no bias).
+struct ClassifierHead {
+  std::optional<Matrix> pooler;  // [E, E]
+  std::optional<gpu::Buffer> pooler_b;
+  Matrix out;  // [num_labels, E]
+  std::optional<gpu::Buffer> out_b;
+};
+
 struct DeviceWeights {
   Matrix tok_embed;  // [V, E]
-  Matrix pos_embed;  // [P, E], F32
-  Matrix lm_head;    // [V, E]; when tied this is tok_embed itself (see `tied`)
+  // [P, E], F32. BERT/RoBERTa: position rows from position_offset on, plus token type 0's
+  // embedding: a single-segment input has token type 0 everywhere, so adding it here once
+  // gives the sum of the three embeddings exactly (only the order of the additions differs).
+  Matrix pos_embed;
+  std::optional<gpu::Buffer> embed_ln_w, embed_ln_b;  // BERT/RoBERTa: LayerNorm of the sum
+  std::optional<ClassifierHead> classifier;
+  Matrix lm_head;  // [V, E]; when tied this is tok_embed itself (see `tied`)
   bool tied = true;
   std::vector<LayerWeights> layers;
   std::optional<gpu::Buffer> ln_f_w, ln_f_b;  // GPT-2 only

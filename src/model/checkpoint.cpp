@@ -22,12 +22,29 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 // attn.bias / attn.masked_bias are the causal-mask buffers old GPT-2 files carry, not
 // weights (attn.c_attn.bias is a weight and does not match: '_' precedes "attn" there).
+// BERT/RoBERTa files of some transformers versions carry the index buffers position_ids and
+// token_type_ids the same way.
 bool is_mask_buffer(const std::string& name) {
-  return ends_with(name, ".attn.bias") || ends_with(name, ".attn.masked_bias");
+  return ends_with(name, ".attn.bias") || ends_with(name, ".attn.masked_bias") ||
+         ends_with(name, "embeddings.position_ids") || ends_with(name, "embeddings.token_type_ids");
 }
 
-std::string strip_prefix(const std::string& name) {
-  const std::string prefix = "transformer.";
+// The base model's prefix in a task model's file (GPT2ForSequenceClassification keeps its
+// GPT-2 under "transformer.", as GPT2LMHeadModel does).
+std::string base_prefix(Arch arch) {
+  switch (arch) {
+    case Arch::kBert:
+      return "bert.";
+    case Arch::kRoberta:
+      return "roberta.";
+    case Arch::kGpt2:
+    case Arch::kOpenAiGpt:
+      break;
+  }
+  return "transformer.";
+}
+
+std::string strip_prefix(const std::string& name, const std::string& prefix) {
   return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
 }
 
@@ -43,7 +60,51 @@ struct Expected {
   std::vector<std::int64_t> shape;
 };
 
+// BertForSequenceClassification / RobertaForSequenceClassification, base prefix stripped.
+// nn.Linear weights are [out, in]. Old files converted from TensorFlow name the LayerNorm
+// parameters gamma/beta, which Hugging Face still accepts.
+std::vector<Expected> encoder_tensors(const Config& c) {
+  const std::int64_t e = c.n_embd, v = c.vocab_size, in = c.n_inner, labels = c.num_labels;
+  const std::int64_t p = c.n_positions + c.position_offset;
+  std::vector<Expected> out;
+  auto norm = [&](const std::string& canonical, const std::string& name) {
+    out.push_back({canonical + ".weight", {name + ".weight", name + ".gamma"}, {e}});
+    out.push_back({canonical + ".bias", {name + ".bias", name + ".beta"}, {e}});
+  };
+  auto linear = [&](const std::string& canonical, const std::string& name, std::int64_t rows,
+                    std::int64_t cols) {
+    out.push_back({canonical + ".weight", {name + ".weight"}, {rows, cols}});
+    out.push_back({canonical + ".bias", {name + ".bias"}, {rows}});
+  };
+  out.push_back({"tok_embed", {"embeddings.word_embeddings.weight"}, {v, e}});
+  out.push_back({"pos_embed", {"embeddings.position_embeddings.weight"}, {p, e}});
+  out.push_back(
+      {"type_embed", {"embeddings.token_type_embeddings.weight"}, {c.type_vocab_size, e}});
+  norm("embed_ln", "embeddings.LayerNorm");
+  for (int i = 0; i < c.n_layer; ++i) {
+    const std::string h = "h." + std::to_string(i) + ".";
+    const std::string l = "encoder.layer." + std::to_string(i) + ".";
+    linear(h + "attn.q", l + "attention.self.query", e, e);
+    linear(h + "attn.k", l + "attention.self.key", e, e);
+    linear(h + "attn.v", l + "attention.self.value", e, e);
+    linear(h + "attn.c_proj", l + "attention.output.dense", e, e);
+    norm(h + "ln_1", l + "attention.output.LayerNorm");
+    linear(h + "mlp.c_fc", l + "intermediate.dense", in, e);
+    linear(h + "mlp.c_proj", l + "output.dense", e, in);
+    norm(h + "ln_2", l + "output.LayerNorm");
+  }
+  if (c.arch == Arch::kBert) {
+    linear("pooler", "pooler.dense", e, e);
+    linear("classifier", "classifier", labels, e);
+  } else {
+    linear("pooler", "classifier.dense", e, e);
+    linear("classifier", "classifier.out_proj", labels, e);
+  }
+  return out;
+}
+
 std::vector<Expected> expected_tensors(const Config& c) {
+  if (c.bidirectional()) return encoder_tensors(c);
   const std::int64_t e = c.n_embd, v = c.vocab_size, p = c.n_positions, in = c.n_inner;
   std::vector<Expected> out;
   if (c.arch == Arch::kGpt2) {
@@ -75,6 +136,8 @@ std::vector<Expected> expected_tensors(const Config& c) {
     out.push_back({"ln_f.weight", {"ln_f.weight"}, {e}});
     out.push_back({"ln_f.bias", {"ln_f.bias"}, {e}});
   }
+  // GPT2ForSequenceClassification's head has no bias.
+  if (c.classifier()) out.push_back({"classifier.weight", {"score.weight"}, {c.num_labels, e}});
   return out;
 }
 
@@ -156,6 +219,7 @@ Checkpoint Checkpoint::open(const fs::path& dir, const OpenOptions& options) {
 
   // All tensors of all files, by name with any "transformer." prefix removed.
   const WeightFiles weights = find_weight_files(dir);
+  const std::string prefix = base_prefix(cfg.arch);
   std::map<std::string, const TensorView*> by_name;
   for (const auto& path : weights.files) {
     if (!fs::exists(path))
@@ -164,18 +228,18 @@ Checkpoint Checkpoint::open(const fs::path& dir, const OpenOptions& options) {
     auto file = std::make_unique<SafetensorsFile>(
         path, [](const std::string& n) { return is_mask_buffer(n); });
     for (const auto& [name, view] : file->tensors()) {
-      auto key = strip_prefix(name);
+      auto key = strip_prefix(name, prefix);
       if (!by_name.emplace(key, &view).second)
         throw InputError(path.string() + ": tensor '" + name +
-                         "' appears twice (with and without the 'transformer.' prefix, or in "
-                         "two shards)");
+                         "' appears twice (with and without the '" + prefix +
+                         "' prefix, or in two shards)");
     }
     impl->files.push_back(std::move(file));
   }
   // An index that names the wrong shard for a tensor is a broken checkpoint, not a detail.
   for (const auto& [name, file] : weights.weight_map) {
     if (is_mask_buffer(name)) continue;
-    auto it = by_name.find(strip_prefix(name));
+    auto it = by_name.find(strip_prefix(name, prefix));
     if (it == by_name.end() || fs::path(it->second->file).filename() != file)
       throw InputError(weights.index.string() + ": weight_map puts tensor '" + name + "' in " +
                        file + ", which does not hold it");
@@ -199,17 +263,19 @@ Checkpoint Checkpoint::open(const fs::path& dir, const OpenOptions& options) {
       }
     }
     if (!found)
-      throw InputError(searched + ": tensor '" + want.names.front() +
-                       "' (with or without the 'transformer.' prefix) is missing; a " +
-                       to_string(cfg.arch) + " model with n_layer " + std::to_string(cfg.n_layer) +
-                       " needs it");
+      throw InputError(searched + ": tensor '" + want.names.front() + "' (with or without the '" +
+                       prefix + "' prefix) is missing; a " + to_string(cfg.arch) +
+                       (cfg.classifier() ? " sequence classifier" : " model") + " with " +
+                       std::to_string(cfg.n_layer) + " layers needs it");
     if (found->shape != want.shape)
       throw InputError(found->file + ": tensor '" + found->name + "' has shape " +
                        shape_string(found->shape) + " but config.json implies " +
                        shape_string(want.shape));
     impl->canonical[want.canonical] = found;
   }
-  if (auto it = by_name.find("lm_head.weight"); it != by_name.end()) {
+  if (cfg.classifier()) {
+    impl->tied = false;  // no LM head at all
+  } else if (auto it = by_name.find("lm_head.weight"); it != by_name.end()) {
     const std::vector<std::int64_t> shape{cfg.vocab_size, cfg.n_embd};
     if (it->second->shape != shape)
       throw InputError(it->second->file + ": tensor 'lm_head.weight' has shape " +

@@ -1,6 +1,7 @@
 // A Hugging Face checkpoint directory: config.json + model.safetensors (or a sharded
 // model.safetensors.index.json), memory-mapped. The engine asks for tensors by their
-// canonical names; this class hides prefixes and GPT-1/GPT-2 naming differences.
+// canonical names; this class hides prefixes and the naming differences of GPT-1, GPT-2 and
+// the BERT/RoBERTa sequence classifiers.
 #pragma once
 
 #include <filesystem>
@@ -38,7 +39,19 @@ class Checkpoint {
   //   "h.{i}.mlp.c_fc.weight"    [n_embd, n_inner],  ".bias" [n_inner]
   //   "h.{i}.mlp.c_proj.weight"  [n_inner, n_embd],  ".bias" [n_embd]
   //   "ln_f.weight|bias" [n_embd]                (GPT-2 only)
-  //   "lm_head"  [vocab, n_embd]: lm_head.weight when present, else tok_embed (tied)
+  //   "lm_head"  [vocab, n_embd]: lm_head.weight when present, else tok_embed (tied);
+  //              absent from classifiers
+  //   "classifier.weight" [num_labels, n_embd]   classifiers (GPT-2: score.weight, no bias)
+  // BERT/RoBERTa (config.linear_weights(): nn.Linear, [out, in], each with a .bias):
+  //   "tok_embed" [vocab, n_embd]; "pos_embed" [n_positions + position_offset, n_embd];
+  //   "type_embed" [type_vocab_size, n_embd]; "embed_ln.weight|bias" [n_embd]
+  //   "h.{i}.attn.q|k|v.weight" [n_embd, n_embd]   (attention.self.query|key|value)
+  //   "h.{i}.attn.c_proj.weight" [n_embd, n_embd]  (attention.output.dense)
+  //   "h.{i}.ln_1.*" (attention.output.LayerNorm), "h.{i}.ln_2.*" (output.LayerNorm)
+  //   "h.{i}.mlp.c_fc.weight" [n_inner, n_embd]    (intermediate.dense)
+  //   "h.{i}.mlp.c_proj.weight" [n_embd, n_inner]  (output.dense)
+  //   "pooler.weight|bias" [n_embd, n_embd]        (BERT pooler.dense, RoBERTa classifier.dense)
+  //   "classifier.weight|bias"                     (RoBERTa: classifier.out_proj)
   // Shapes are checked against the config when the checkpoint is opened.
   const TensorView& tensor(const std::string& canonical_name) const;
   bool lm_head_tied() const;

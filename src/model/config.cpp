@@ -1,5 +1,7 @@
 #include "model/config.hpp"
 
+#include <algorithm>
+#include <array>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -25,6 +27,7 @@ class Reader {
   }
 
   bool has(const std::string& key) const { return j_.contains(key) && !j_[key].is_null(); }
+  const json& at(const std::string& key) const { return j_[key]; }
 
   int positive_int(const std::string& key) const {
     if (!j_.contains(key)) fail(key, "is missing");
@@ -100,10 +103,167 @@ std::string read_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
+void check_token_ids(const Reader& r, const Config& c) {
+  const std::array<std::pair<const char*, std::optional<int>>, 3> ids{
+      {{"eos_token_id", c.eos_token_id},
+       {"bos_token_id", c.bos_token_id},
+       {"pad_token_id", c.pad_token_id}}};
+  for (const auto& [key, id] : ids)
+    if (id && *id >= c.vocab_size)
+      r.fail(key, "(" + std::to_string(*id) + ") is outside the vocabulary of vocab_size " +
+                      std::to_string(c.vocab_size));
+}
+
+// Hugging Face's ACT2FN names of the activations the engine has.
+Activation hf_activation(const Reader& r, const std::string& key, const std::string& fallback) {
+  std::string act = r.string(key, fallback);
+  if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast")
+    return Activation::kGeluTanh;
+  if (act == "gelu") return Activation::kGeluErf;  // Hugging Face's ACT2FN["gelu"] is the exact erf
+  if (act == "relu") return Activation::kRelu;
+  r.fail(key, "is \"" + act +
+                  "\"; supported: gelu_new, gelu_pytorch_tanh, gelu_fast (tanh approximation), "
+                  "gelu (exact erf), relu");
+}
+
+std::vector<std::string> architectures(const Reader& r) {
+  std::vector<std::string> out;
+  if (!r.has("architectures")) return out;
+  const auto& v = r.at("architectures");
+  if (!v.is_array()) r.fail("architectures", "must be a list of class names, not " + v.dump());
+  for (const auto& a : v) {
+    if (!a.is_string()) r.fail("architectures", "must be a list of class names, not " + v.dump());
+    out.push_back(a.get<std::string>());
+  }
+  return out;
+}
+
+bool names(const std::vector<std::string>& list, const std::string& name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+// id2label (authoritative, as in Hugging Face's pipelines; label2id is not consulted), else
+// num_labels with Hugging Face's default names, else Hugging Face's default of two labels.
+void read_labels(const Reader& r, Config& c) {
+  std::optional<int> num_labels;
+  if (r.has("num_labels")) num_labels = r.positive_int("num_labels");
+  if (r.has("id2label")) {
+    const auto& m = r.at("id2label");
+    if (!m.is_object() || m.empty())
+      r.fail("id2label", "must be an object of label names by index, not " + m.dump());
+    c.labels.assign(m.size(), std::string());
+    std::vector<bool> seen(m.size(), false);
+    for (const auto& [key, value] : m.items()) {
+      std::size_t used = 0;
+      long index = -1;
+      try {
+        index = std::stol(key, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != key.size() || index < 0 || static_cast<std::size_t>(index) >= m.size() ||
+          seen[static_cast<std::size_t>(index)])
+        r.fail("id2label", "must map each index 0.." + std::to_string(m.size() - 1) +
+                               " once; key \"" + key + "\" is not one of them");
+      if (!value.is_string())
+        r.fail("id2label", "[\"" + key + "\"] must be a label name, not " + value.dump());
+      seen[static_cast<std::size_t>(index)] = true;
+      c.labels[static_cast<std::size_t>(index)] = value.get<std::string>();
+    }
+    if (num_labels && *num_labels != static_cast<int>(c.labels.size()))
+      r.fail("num_labels", "(" + std::to_string(*num_labels) + ") disagrees with id2label's " +
+                               std::to_string(c.labels.size()) + " labels");
+  } else {
+    for (int i = 0; i < num_labels.value_or(2); ++i)
+      c.labels.push_back("LABEL_" + std::to_string(i));
+  }
+  c.num_labels = static_cast<int>(c.labels.size());
+  std::string problem = r.string("problem_type", "");
+  if (problem.empty()) {
+    c.problem_type = ProblemType::kUnspecified;
+  } else if (problem == "single_label_classification") {
+    c.problem_type = ProblemType::kSingleLabel;
+  } else if (problem == "multi_label_classification") {
+    c.problem_type = ProblemType::kMultiLabel;
+  } else if (problem == "regression") {
+    c.problem_type = ProblemType::kRegression;
+  } else {
+    r.fail("problem_type", "is \"" + problem +
+                               "\"; expected single_label_classification, "
+                               "multi_label_classification or regression");
+  }
+}
+
+// BertForSequenceClassification / RobertaForSequenceClassification (BertConfig's keys).
+void parse_encoder(const Reader& r, Config& c) {
+  const std::string cls =
+      c.arch == Arch::kBert ? "BertForSequenceClassification" : "RobertaForSequenceClassification";
+  const auto archs = architectures(r);
+  if (!archs.empty() && !names(archs, cls))
+    r.fail("architectures", "names " + r.at("architectures").dump() + "; stagegate runs " +
+                                to_string(c.arch) + " checkpoints as " + cls + " only");
+  c.head = Head::kSequenceClassifier;
+  c.n_layer = r.positive_int("num_hidden_layers");
+  c.n_embd = r.positive_int("hidden_size");
+  c.n_head = r.positive_int("num_attention_heads");
+  c.n_inner = r.positive_int("intermediate_size");
+  c.vocab_size = r.positive_int("vocab_size");
+  const int max_positions = r.positive_int("max_position_embeddings");
+  c.type_vocab_size = r.has("type_vocab_size") ? r.positive_int("type_vocab_size") : 2;
+  c.layer_norm_epsilon = r.number("layer_norm_eps", 1e-12f);
+  if (!(c.layer_norm_epsilon > 0)) r.fail("layer_norm_eps", "must be positive");
+  c.activation = hf_activation(r, "hidden_act", "gelu");
+  if (r.string("position_embedding_type", "absolute") != "absolute")
+    r.fail("position_embedding_type", "is \"" + r.string("position_embedding_type", "") +
+                                          "\"; stagegate implements absolute positions only");
+  if (r.boolean("is_decoder", false))
+    r.fail("is_decoder",
+           "is true (causal attention); a sequence classifier's encoder is "
+           "bidirectional");
+  c.pad_token_id = r.has("pad_token_id") ? r.optional_id("pad_token_id")
+                                         : std::optional<int>(c.arch == Arch::kBert ? 0 : 1);
+  if (c.arch == Arch::kRoberta) {
+    if (!c.pad_token_id) r.fail("pad_token_id", "is missing: RoBERTa numbers positions after it");
+    c.position_offset = *c.pad_token_id + 1;
+    if (max_positions <= c.position_offset)
+      r.fail("max_position_embeddings", "(" + std::to_string(max_positions) +
+                                            ") leaves no positions after padding_idx + 1 (" +
+                                            std::to_string(c.position_offset) + ")");
+  }
+  c.n_positions = max_positions - c.position_offset;
+  c.bos_token_id = r.optional_id("bos_token_id");
+  c.eos_token_id = r.optional_id("eos_token_id");
+  read_labels(r, c);
+}
+
 }  // namespace
 
 std::string to_string(Arch arch) {
-  return arch == Arch::kGpt2 ? "gpt2" : "openai-gpt";
+  switch (arch) {
+    case Arch::kGpt2:
+      return "gpt2";
+    case Arch::kOpenAiGpt:
+      return "openai-gpt";
+    case Arch::kBert:
+      return "bert";
+    case Arch::kRoberta:
+      return "roberta";
+  }
+  return "unknown";
+}
+
+std::string to_string(ProblemType type) {
+  switch (type) {
+    case ProblemType::kSingleLabel:
+      return "single_label_classification";
+    case ProblemType::kMultiLabel:
+      return "multi_label_classification";
+    case ProblemType::kRegression:
+      return "regression";
+    case ProblemType::kUnspecified:
+      break;
+  }
+  return "";
 }
 
 Config parse_config(const std::string& json_text, const std::string& file) {
@@ -115,10 +275,17 @@ Config parse_config(const std::string& json_text, const std::string& file) {
     c.arch = Arch::kGpt2;
   } else if (type == "openai-gpt") {
     c.arch = Arch::kOpenAiGpt;
+  } else if (type == "bert" || type == "roberta") {
+    c.arch = type == "bert" ? Arch::kBert : Arch::kRoberta;
+    parse_encoder(r, c);
+    check_token_ids(r, c);
+    return c;
   } else if (type.empty()) {
-    r.fail("model_type", "is missing (expected \"gpt2\" or \"openai-gpt\")");
+    r.fail("model_type", "is missing (expected \"gpt2\", \"openai-gpt\", \"bert\" or \"roberta\")");
   } else {
-    r.fail("model_type", "is \"" + type + "\"; stagegate runs \"gpt2\" and \"openai-gpt\"");
+    r.fail("model_type", "is \"" + type +
+                             "\"; stagegate runs \"gpt2\", \"openai-gpt\" and, as sequence "
+                             "classifiers, \"bert\" and \"roberta\"");
   }
   c.n_layer = r.positive_int("n_layer");
   c.n_embd = r.positive_int("n_embd");
@@ -139,23 +306,18 @@ Config parse_config(const std::string& json_text, const std::string& file) {
 
   if (c.arch == Arch::kGpt2) {
     c.n_inner = r.has("n_inner") ? r.positive_int("n_inner") : 4 * c.n_embd;
-    std::string act = r.string("activation_function", "gelu_new");
-    if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast") {
-      c.activation = Activation::kGeluTanh;
-    } else if (act == "gelu") {
-      c.activation = Activation::kGeluErf;  // Hugging Face's ACT2FN["gelu"] is the exact erf
-    } else if (act == "relu") {
-      c.activation = Activation::kRelu;
-    } else {
-      r.fail("activation_function", "is \"" + act +
-                                        "\"; supported: gelu_new, gelu_pytorch_tanh, gelu_fast "
-                                        "(tanh approximation), gelu (exact erf), relu");
-    }
+    c.activation = hf_activation(r, "activation_function", "gelu_new");
     c.scale_attn_weights = r.boolean("scale_attn_weights", true);
     c.scale_attn_by_inverse_layer_idx = r.boolean("scale_attn_by_inverse_layer_idx", false);
     c.reorder_and_upcast_attn = r.boolean("reorder_and_upcast_attn", false);
     c.eos_token_id = r.optional_id("eos_token_id");
     c.bos_token_id = r.optional_id("bos_token_id");
+    // The same file layout serves the LM and the classifier; only the class tells them apart.
+    if (names(architectures(r), "GPT2ForSequenceClassification")) {
+      c.head = Head::kSequenceClassifier;
+      c.pad_token_id = r.optional_id("pad_token_id");
+      read_labels(r, c);
+    }
   } else {
     c.n_inner = 4 * c.n_embd;  // GPT-1's MLP is always 4x
     std::string afn = r.string("afn", "gelu");
@@ -175,14 +337,7 @@ Config parse_config(const std::string& json_text, const std::string& file) {
     }
     // GPT-1 has no end-of-text token: generation runs to --max-tokens.
   }
-  if (c.eos_token_id && *c.eos_token_id >= c.vocab_size)
-    r.fail("eos_token_id", "(" + std::to_string(*c.eos_token_id) +
-                               ") is outside the vocabulary of vocab_size " +
-                               std::to_string(c.vocab_size));
-  if (c.bos_token_id && *c.bos_token_id >= c.vocab_size)
-    r.fail("bos_token_id", "(" + std::to_string(*c.bos_token_id) +
-                               ") is outside the vocabulary of vocab_size " +
-                               std::to_string(c.vocab_size));
+  check_token_ids(r, c);
   return c;
 }
 

@@ -1,13 +1,24 @@
-// config.json of a Hugging Face GPT-2 (`gpt2`) or GPT-1 (`openai-gpt`) checkpoint.
+// config.json of a Hugging Face checkpoint: GPT-2 (`gpt2`) and GPT-1 (`openai-gpt`) language
+// models, and the sequence classifiers of the toxicity scorer (BertForSequenceClassification,
+// RobertaForSequenceClassification, GPT2ForSequenceClassification).
 #pragma once
 
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sg::model {
 
-enum class Arch { kGpt2, kOpenAiGpt };
+// The tensor layout and block structure (model_type).
+enum class Arch { kGpt2, kOpenAiGpt, kBert, kRoberta };
+// What the last hidden states feed: the tied or separate LM head, or a classification head
+// (BERT: pooler on [CLS] + classifier; RoBERTa: dense + tanh + out_proj on <s>; GPT-2: score
+// on the last non-pad token).
+enum class Head { kLanguageModel, kSequenceClassifier };
+// Hugging Face's problem_type: how a classifier's logits become probabilities (null in the
+// config: single-label, softmax, unless num_labels is 1).
+enum class ProblemType { kUnspecified, kSingleLabel, kMultiLabel, kRegression };
 enum class Activation { kGeluTanh, kGeluErf, kRelu };
 
 // Where the layer norms sit: GPT-2 normalizes a block's input (pre-LN, plus a final
@@ -29,10 +40,30 @@ struct Config {
   bool reorder_and_upcast_attn = false;  // numerically a no-op here: we always upcast
   std::optional<int> eos_token_id;       // GPT-1 has none
   std::optional<int> bos_token_id;
+  std::optional<int> pad_token_id;  // classifiers: GPT-2's score reads the last non-pad token
+
+  // Sequence classifiers.
+  Head head = Head::kLanguageModel;
+  int num_labels = 0;               // classifiers: the rows of the classification head
+  std::vector<std::string> labels;  // id2label, by index
+  ProblemType problem_type = ProblemType::kUnspecified;
+  // BERT/RoBERTa: rows of token_type_embeddings (type 0 is what a single segment uses).
+  int type_vocab_size = 0;
+  // RoBERTa numbers positions from padding_idx + 1: position i of a sequence reads row
+  // i + position_offset of position_embeddings, whose max_position_embeddings rows are
+  // n_positions + position_offset.
+  int position_offset = 0;
 
   NormPlacement norm_placement() const {
     return arch == Arch::kGpt2 ? NormPlacement::kPre : NormPlacement::kPost;
   }
+  // Encoders attend to the whole sequence; GPT-1/GPT-2 (their classifiers too) causally.
+  bool bidirectional() const { return arch == Arch::kBert || arch == Arch::kRoberta; }
+  bool classifier() const { return head == Head::kSequenceClassifier; }
+  // Hugging Face nn.Linear weights are [out, in]; GPT's Conv1D ones are [in, out].
+  bool linear_weights() const { return bidirectional(); }
+  // Width of a logits row: the vocabulary, or the labels of a classifier.
+  int output_width() const { return classifier() ? num_labels : vocab_size; }
   int head_dim() const { return n_embd / n_head; }
 };
 
@@ -55,5 +86,6 @@ struct GenerationDefaults {
 GenerationDefaults load_generation_defaults(const std::filesystem::path& dir);
 
 std::string to_string(Arch arch);
+std::string to_string(ProblemType type);  // Hugging Face's spelling; "" when unspecified
 
 }  // namespace sg::model

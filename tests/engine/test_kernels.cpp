@@ -28,7 +28,8 @@ float round_f16(float v) {
 }
 
 class KernelTest : public GpuTest {
- protected:
+ public:
+  using GpuTest::gpu;
   Activation make_activation(int rows, int cols, const std::vector<float>& values = {}) {
     int stride = round_up(cols, kColumnAlign);
     Activation a{
@@ -91,6 +92,8 @@ double activate(double x, Act act) {
       return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
     case Act::kRelu:
       return x > 0 ? x : 0;
+    case Act::kTanh:
+      return std::tanh(x);
     case Act::kNone:
       return x;
   }
@@ -165,7 +168,7 @@ TEST_P(ShapedKernelTest, ActivationsMatchLibm) {
   Kernels kernels(gpu(), 64, GetParam());
   auto w = upload_matrix(gpu(), eye, n, n, false);
   auto xa = make_activation(4, n, x);
-  for (Act act : {Act::kGeluTanh, Act::kGeluErf, Act::kRelu}) {
+  for (Act act : {Act::kGeluTanh, Act::kGeluErf, Act::kRelu, Act::kTanh}) {
     auto ya = make_activation(4, n);
     gpu::CommandStream cs(gpu());
     cs.begin();
@@ -290,17 +293,18 @@ TEST_P(ShapedKernelTest, GatherRowsPicksRows) {
                 x[static_cast<std::size_t>(pick[static_cast<std::size_t>(i)] * width + e)]);
 }
 
-// KV-cache append and causal attention, two sequences interleaved in one batch, the second
-// continuing after positions already in its cache.
-TEST_P(ShapedKernelTest, KvAppendAndAttentionMatchCpuReference) {
+// KV-cache append and attention, two sequences interleaved in one batch, the second
+// continuing after positions already in its cache. Each token attends to `span` positions:
+// its position + 1 (causal) or, for an encoder, its whole sequence.
+void check_kv_append_and_attention(KernelTest& test, const KernelShapes& shapes, bool whole) {
   const int heads = 3, hd = 24, width = heads * hd, context = 70, slots = 2;
   // Sequence 0: positions 0..4 (new). Sequence 1: positions 0..59 already cached, 60..66 new.
   struct Tok {
-    int slot, pos;
+    int slot, pos, span;
   };
   std::vector<Tok> toks;
-  for (int p = 0; p < 5; ++p) toks.push_back({0, p});
-  for (int p = 60; p < 67; ++p) toks.push_back({1, p});
+  for (int p = 0; p < 5; ++p) toks.push_back({0, p, whole ? 5 : p + 1});
+  for (int p = 60; p < 67; ++p) toks.push_back({1, p, whole ? 67 : p + 1});
   const int n = static_cast<int>(toks.size());
   auto qkv = random_values(static_cast<std::size_t>(n * 3 * width), 13);
   std::vector<float> kc(static_cast<std::size_t>(slots * context * width)), vc(kc.size());
@@ -311,22 +315,23 @@ TEST_P(ShapedKernelTest, KvAppendAndAttentionMatchCpuReference) {
       kc[i] = old_k[i];
       vc[i] = old_v[i];
     }
-  std::vector<std::int32_t> meta;
+  std::vector<std::int32_t> meta, spans;
   for (const auto& t : toks) {
     meta.push_back(t.slot);
     meta.push_back(t.pos);
+    spans.push_back(t.span);
   }
-  Kernels kernels(gpu(), 128, GetParam());
-  auto qa = make_activation(n, 3 * width, qkv);
-  auto kb = floats(kc), vb = floats(vc), mb = ints(meta);
-  auto oa = make_activation(n, width);
+  Kernels kernels(test.gpu(), 128, shapes);
+  auto qa = test.make_activation(n, 3 * width, qkv);
+  auto kb = test.floats(kc), vb = test.floats(vc), mb = test.ints(meta), sb = test.ints(spans);
+  auto oa = test.make_activation(n, width);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  gpu::CommandStream cs(gpu());
+  gpu::CommandStream cs(test.gpu());
   cs.begin();
   kernels.kv_append(cs, qa, mb, kb, vb, n, width, context);
-  kernels.attention(cs, qa, mb, kb, vb, oa, n, heads, hd, context, scale);
+  kernels.attention(cs, qa, mb, sb, kb, vb, oa, n, heads, hd, context, scale);
   cs.submit_and_wait();
-  auto out = read(oa);
+  auto out = test.read(oa);
   // CPU: append, then attend.
   for (int t = 0; t < n; ++t)
     for (int e = 0; e < width; ++e) {
@@ -343,9 +348,9 @@ TEST_P(ShapedKernelTest, KvAppendAndAttentionMatchCpuReference) {
   for (int t = 0; t < n; ++t) {
     const auto& tk = toks[static_cast<std::size_t>(t)];
     for (int h = 0; h < heads; ++h) {
-      std::vector<double> s(static_cast<std::size_t>(tk.pos + 1));
+      std::vector<double> s(static_cast<std::size_t>(tk.span));
       double mx = -1e300;
-      for (int j = 0; j <= tk.pos; ++j) {
+      for (int j = 0; j < tk.span; ++j) {
         double d = 0;
         for (int i = 0; i < hd; ++i)
           d += static_cast<double>(qkv[static_cast<std::size_t>(t * 3 * width + h * hd + i)]) *
@@ -357,7 +362,7 @@ TEST_P(ShapedKernelTest, KvAppendAndAttentionMatchCpuReference) {
       for (auto& v : s) total += (v = std::exp(v - mx));
       for (int i = 0; i < hd; ++i) {
         double acc = 0;
-        for (int j = 0; j <= tk.pos; ++j)
+        for (int j = 0; j < tk.span; ++j)
           acc += s[static_cast<std::size_t>(j)] *
                  vc[static_cast<std::size_t>((tk.slot * context + j) * width + h * hd + i)];
         ASSERT_NEAR(out[static_cast<std::size_t>(t * width + h * hd + i)], acc / total, 2e-5)
@@ -365,6 +370,16 @@ TEST_P(ShapedKernelTest, KvAppendAndAttentionMatchCpuReference) {
       }
     }
   }
+}
+
+TEST_P(ShapedKernelTest, KvAppendAndCausalAttentionMatchCpuReference) {
+  check_kv_append_and_attention(*this, GetParam(), false);
+}
+
+// An encoder's tokens, all appended before attention runs, each see the whole sequence:
+// positions after their own too.
+TEST_P(ShapedKernelTest, KvAppendAndWholeSequenceAttentionMatchCpuReference) {
+  check_kv_append_and_attention(*this, GetParam(), true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ShapedKernelTest, ::testing::ValuesIn(kAllShapes), shape_name);
