@@ -2,6 +2,7 @@
 
 #include "common/errors.hpp"
 #include "toxicity/scorer.hpp"
+#include "toxicity/self_diagnosis.hpp"
 
 namespace sg::detectors::toxicity {
 
@@ -24,7 +25,8 @@ std::string to_string(const ScorerSpec& spec) {
 }
 
 // Each scorer kind adds its branch here as it lands.
-std::unique_ptr<Scorer> make_scorer(const ScorerSpec& spec, const ScorerContext&) {
+std::unique_ptr<Scorer> make_scorer(const ScorerSpec& spec, const ScorerContext& context) {
+  if (spec.kind == "self") return make_self_diagnosis_scorer(spec, context);
   throw UsageError("scorer '" + to_string(spec) + "' is not available in this build");
 }
 
