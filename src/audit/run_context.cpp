@@ -36,7 +36,7 @@ detectors::AuxiliaryModel RunModels::load(const std::filesystem::path& dir) {
   if (it == loaded_.end()) {
     Loaded m;
     m.checkpoint = std::make_unique<model::Checkpoint>(model::Checkpoint::open(key));
-    if (std::filesystem::exists(key / "vocab.json") && std::filesystem::exists(key / "merges.txt"))
+    if (tokenizer::has_tokenizer_files(key))
       m.tokenizer = tokenizer::load(key, model::to_string(m.checkpoint->config().arch));
     engine::EngineOptions options;
     options.dtype = audited_.dtype();
