@@ -3,6 +3,7 @@
 #include "common/errors.hpp"
 #include "toxicity/classifier_scorer.hpp"
 #include "toxicity/scorer.hpp"
+#include "toxicity/self_diagnosis.hpp"
 
 namespace sg::detectors::toxicity {
 
@@ -32,6 +33,7 @@ std::unique_ptr<Scorer> make_scorer(const ScorerSpec& spec, const ScorerContext&
                        "' needs a model loader, which this use has not");
     return std::make_unique<ClassifierScorer>(context.models->load(spec.dir));
   }
+  if (spec.kind == "self") return make_self_diagnosis_scorer(spec, context);
   throw UsageError("scorer '" + to_string(spec) + "' is not available in this build");
 }
 

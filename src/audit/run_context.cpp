@@ -36,10 +36,7 @@ detectors::AuxiliaryModel RunModels::load(const std::filesystem::path& dir) {
   if (it == loaded_.end()) {
     Loaded m;
     m.checkpoint = std::make_unique<model::Checkpoint>(model::Checkpoint::open(key));
-    // Byte-level BPE (GPT-2, RoBERTa) or WordPiece (BERT): tokenizer::load picks by model_type.
-    const bool bpe =
-        std::filesystem::exists(key / "vocab.json") && std::filesystem::exists(key / "merges.txt");
-    if (bpe || std::filesystem::exists(key / "vocab.txt"))
+    if (tokenizer::has_tokenizer_files(key))
       m.tokenizer = tokenizer::load(key, model::to_string(m.checkpoint->config().arch));
     // The context defaults to the checkpoint's positions (a classifier's max_position_embeddings,
     // less RoBERTa's offset), and a classifier's passes hold a whole context (Model).

@@ -46,10 +46,10 @@ LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size,
   m.checkpoint = open_checkpoint(vm);
   for (const auto& w : m.checkpoint->warnings()) log::warn(w);
   const fs::path dir = vm["model"].as<std::string>();
-  if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt")) {
+  if (tokenizer::has_tokenizer_files(dir)) {
     m.tokenizer = tokenizer::load(dir, model::to_string(m.checkpoint->config().arch));
     if (m.tokenizer->vocab_size() > m.checkpoint->config().vocab_size)
-      throw InputError(dir.string() + "/vocab.json: the tokenizer has " +
+      throw InputError(dir.string() + ": the tokenizer has " +
                        std::to_string(m.tokenizer->vocab_size()) +
                        " tokens but config.json's vocab_size is " +
                        std::to_string(m.checkpoint->config().vocab_size));
@@ -68,7 +68,7 @@ LoadedModel load_model(const po::variables_map& vm, engine::EngineOptions size,
 const tokenizer::Tokenizer& LoadedModel::require_tokenizer(const std::string& option) const {
   if (!tokenizer)
     throw InputError(option + ": tokenizer not available: " + checkpoint->dir().string() +
-                     " has no vocab.json + merges.txt (give token ids with --ids)");
+                     " has no vocab.json + merges.txt nor vocab.txt (give token ids with --ids)");
   return *tokenizer;
 }
 

@@ -12,8 +12,9 @@ std::unique_ptr<tokenizer::Tokenizer> load_tokenizer_dir(const std::filesystem::
   std::optional<std::string> type;
   if (std::filesystem::exists(dir / "config.json"))
     type = model::to_string(model::load_config(dir).arch);
-  if (!std::filesystem::exists(dir / "vocab.json") || !std::filesystem::exists(dir / "merges.txt"))
-    throw InputError(dir.string() + ": no vocab.json + merges.txt (not a tokenizer directory)");
+  if (!tokenizer::has_tokenizer_files(dir))
+    throw InputError(dir.string() +
+                     ": no vocab.json + merges.txt nor vocab.txt (not a tokenizer directory)");
   return tokenizer::load(dir, type);
 }
 

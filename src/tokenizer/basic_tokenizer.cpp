@@ -62,41 +62,89 @@ struct FreeDeleter {
   void operator()(utf8proc_uint8_t* p) const { std::free(p); }
 };
 
-// Lower-cases, decomposes (NFD) and drops non-spacing marks.
-std::u32string lower_without_accents(const std::u32string& word) {
-  std::string lowered;
-  for (char32_t c : word)
-    utf8::append(lowered,
-                 static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
-  std::unique_ptr<utf8proc_uint8_t, FreeDeleter> nfd(
-      utf8proc_NFD(reinterpret_cast<const utf8proc_uint8_t*>(lowered.c_str())));
-  std::u32string out;
-  if (!nfd) return word;
-  std::string_view s(reinterpret_cast<const char*>(nfd.get()));
-  std::size_t i = 0;
-  while (i < s.size()) {
-    char32_t c = utf8::next(s, i);
-    if (category(c) != UTF8PROC_CATEGORY_MN) out += c;
-  }
-  return out;
-}
-
 std::string to_utf8(const std::u32string& s) {
   std::string out;
   for (char32_t c : s) utf8::append(out, c);
   return out;
 }
 
+std::u32string to_u32(std::string_view s) {
+  std::u32string out;
+  std::size_t i = 0;
+  while (i < s.size()) out += utf8::next(s, i);
+  return out;
+}
+
+// utf8proc's normalizations of valid UTF-8; `s` itself should utf8proc fail (out of memory).
+std::u32string normalized(const std::u32string& s,
+                          utf8proc_uint8_t* (*form)(const utf8proc_uint8_t*)) {
+  const std::string bytes = to_utf8(s);
+  std::unique_ptr<utf8proc_uint8_t, FreeDeleter> out(
+      form(reinterpret_cast<const utf8proc_uint8_t*>(bytes.c_str())));
+  if (!out) return s;
+  return to_u32(reinterpret_cast<const char*>(out.get()));
+}
+
+bool is_cased(char32_t c) {
+  const auto cat = category(c);
+  return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LT;
+}
+
+bool is_case_ignorable(char32_t c) {
+  const auto cat = category(c);
+  return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_ME ||
+         cat == UTF8PROC_CATEGORY_CF || cat == UTF8PROC_CATEGORY_LM ||
+         cat == UTF8PROC_CATEGORY_SK || c == '\'' || c == '.' || c == ':';
+}
+
+// Capital sigma ends a word (Unicode's Final_Sigma): a cased letter before it and none after,
+// looking past case-ignorable characters.
+bool is_final_sigma(const std::u32string& word, std::size_t i) {
+  std::size_t j = i;
+  while (j > 0 && is_case_ignorable(word[j - 1])) --j;
+  if (j == 0 || !is_cased(word[j - 1])) return false;
+  std::size_t k = i + 1;
+  while (k < word.size() && is_case_ignorable(word[k])) ++k;
+  return k == word.size() || !is_cased(word[k]);
+}
+
+// Python's str.lower(), which Hugging Face's tokenizers call: the simple mappings plus the
+// two that SpecialCasing.txt adds (final sigma; U+0130 -> "i" + combining dot above).
+std::u32string lower(const std::u32string& word) {
+  std::u32string out;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    const char32_t c = word[i];
+    if (c == 0x03A3 && is_final_sigma(word, i)) {
+      out += U'\u03C2';
+    } else if (c == 0x0130) {
+      out += U"i\u0307";
+    } else {
+      out += static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c)));
+    }
+  }
+  return out;
+}
+
+// Decomposes (NFD) and drops non-spacing marks.
+std::u32string without_accents(const std::u32string& word) {
+  std::u32string out;
+  for (char32_t c : normalized(word, utf8proc_NFD))
+    if (category(c) != UTF8PROC_CATEGORY_MN) out += c;
+  return out;
+}
+
 }  // namespace
 
-std::vector<std::string> basic_tokenize(std::string_view text) {
-  // Clean, and space out CJK ideographs (each becomes its own word).
+std::vector<std::string> basic_tokenize(std::string_view text, const BasicOptions& options) {
+  // Clean, and space out CJK ideographs (each becomes its own word). Line and paragraph
+  // separators split words too, as Python's str.split() does in Hugging Face's tokenizer.
   std::u32string cleaned;
   std::size_t i = 0;
   while (i < text.size()) {
     char32_t c = utf8::next(text, i);
     if (c == 0 || c == 0xFFFD || is_control(c)) continue;
-    if (is_whitespace(c)) {
+    if (is_whitespace(c) || category(c) == UTF8PROC_CATEGORY_ZL ||
+        category(c) == UTF8PROC_CATEGORY_ZP) {
       cleaned += U' ';
     } else if (is_cjk(c)) {
       cleaned += U' ';
@@ -106,6 +154,8 @@ std::vector<std::string> basic_tokenize(std::string_view text) {
       cleaned += c;
     }
   }
+  cleaned = normalized(cleaned, utf8proc_NFC);
+  const bool strip = options.strip_accents.value_or(options.lower_case);
   std::vector<std::string> words;
   std::size_t start = 0;
   while (start < cleaned.size()) {
@@ -113,7 +163,9 @@ std::vector<std::string> basic_tokenize(std::string_view text) {
     std::size_t end = start;
     while (end < cleaned.size() && cleaned[end] != U' ') ++end;
     if (end == start) break;
-    auto word = lower_without_accents(cleaned.substr(start, end - start));
+    auto word = cleaned.substr(start, end - start);
+    if (options.lower_case) word = lower(word);
+    if (strip) word = without_accents(word);
     std::u32string current;
     for (char32_t c : word) {
       if (is_punctuation(c)) {

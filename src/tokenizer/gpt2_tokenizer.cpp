@@ -26,8 +26,27 @@ std::array<char32_t, 256> byte_to_char() {
 
 }  // namespace
 
-Gpt2Tokenizer::Gpt2Tokenizer(const VocabFiles& files, const std::string& where)
-    : pretokenizer_(std::make_unique<Gpt2Pretokenizer>()) {
+Gpt2Tokenizer::Gpt2Tokenizer(const VocabFiles& files, const std::string& where, Flavor flavor)
+    : flavor_(flavor), pretokenizer_(std::make_unique<Gpt2Pretokenizer>()) {
+  auto special = [&](std::string_view text, bool strip_left) -> std::optional<std::int32_t> {
+    auto it = files.vocab.find(std::string(text));
+    if (it == files.vocab.end()) return std::nullopt;
+    specials_.push_back(SpecialToken{std::string(text), it->second, strip_left});
+    return it->second;
+  };
+  if (flavor == Flavor::kGpt2) {
+    eos_ = special(kEndOfText, false);
+  } else {
+    // RobertaTokenizer's defaults; only <mask> swallows the space before it.
+    special_ids_.cls = special("<s>", false);
+    special_ids_.pad = special("<pad>", false);
+    special_ids_.sep = special("</s>", false);
+    special_ids_.unk = special("<unk>", false);
+    special_ids_.mask = special("<mask>", true);
+    eos_ = special_ids_.sep;
+    if (!special_ids_.cls || !special_ids_.sep)
+      throw InputError(where + "/vocab.json: lacks RoBERTa's <s> or </s>");
+  }
   auto to_char = byte_to_char();
   std::unordered_map<char32_t, std::uint8_t> to_byte;
   for (std::size_t b = 0; b < 256; ++b) to_byte[to_char[b]] = static_cast<std::uint8_t>(b);
@@ -37,7 +56,6 @@ Gpt2Tokenizer::Gpt2Tokenizer(const VocabFiles& files, const std::string& where)
     std::string bytes;
     if (token == kEndOfText) {
       bytes = token;
-      eos_ = id;
     } else {
       std::size_t i = 0;
       while (i < token.size()) {
@@ -101,18 +119,13 @@ std::vector<std::int32_t> Gpt2Tokenizer::encode(std::string_view text,
   text = valid_input(text, options.invalid_utf8, repaired);
   std::vector<std::int32_t> out;
   out.reserve(text.size() / 3 + 1);
-  if (!options.allow_special || !eos_) {
+  if (!options.allow_special) {
     encode_plain(text, out);
     return out;
   }
-  std::size_t pos = 0;
-  for (;;) {
-    std::size_t hit = text.find(kEndOfText, pos);
-    encode_plain(text.substr(pos, hit == std::string_view::npos ? hit : hit - pos), out);
-    if (hit == std::string_view::npos) break;
-    out.push_back(*eos_);
-    pos = hit + kEndOfText.size();
-  }
+  split_on_specials(
+      text, specials_, [&](std::string_view part) { encode_plain(part, out); },
+      [&](const SpecialToken& s) { out.push_back(s.id); });
   return out;
 }
 

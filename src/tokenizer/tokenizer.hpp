@@ -1,5 +1,6 @@
-// Tokenizers for GPT-2 (byte-level BPE) and GPT-1 (lower-cased BPE with </w>), loaded from
-// a checkpoint or tokenizer directory holding vocab.json + merges.txt.
+// Tokenizers for GPT-2 and RoBERTa (byte-level BPE), GPT-1 (lower-cased BPE with </w>), all
+// from vocab.json + merges.txt, and BERT (WordPiece, vocab.txt), loaded from a checkpoint or
+// tokenizer directory.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +16,15 @@ namespace sg::tokenizer {
 
 enum class InvalidUtf8 { kError, kReplace };
 
+// The ids an encoder frames and pads its input with: BERT's [CLS] text [SEP], RoBERTa's
+// <s> text </s> (Hugging Face's build_inputs_with_special_tokens). Unset where the
+// vocabulary has none (GPT-2, GPT-1).
+struct SpecialIds {
+  std::optional<std::int32_t> cls, sep, pad, unk, mask;
+};
+
 struct EncodeOptions {
-  bool allow_special = true;  // "<|endoftext|>" in text -> its id (Hugging Face's default)
+  bool allow_special = true;  // "<|endoftext|>", "[CLS]"... in text -> its id (HF's default)
   InvalidUtf8 invalid_utf8 = InvalidUtf8::kError;
 };
 
@@ -33,8 +41,9 @@ class Tokenizer {
   virtual std::string decode_bytes(std::span<const std::int32_t> ids) const = 0;
 
   virtual int vocab_size() const = 0;
-  virtual std::optional<std::int32_t> eos_id() const = 0;  // <|endoftext|>; GPT-1: none
-  virtual std::string_view kind() const = 0;               // "gpt2" or "openai-gpt"
+  virtual std::optional<std::int32_t> eos_id() const = 0;  // <|endoftext|>, </s>; GPT-1: none
+  virtual SpecialIds special_ids() const { return {}; }
+  virtual std::string_view kind() const = 0;  // "gpt2", "roberta", "openai-gpt" or "bert"
 
  protected:
   // Throws sg::InputError for an id outside the vocabulary.
@@ -45,8 +54,19 @@ class Tokenizer {
 // `storage`, and with kError an InputError naming the first bad byte's offset.
 std::string_view valid_input(std::string_view text, InvalidUtf8 mode, std::string& storage);
 
-// Loads dir/vocab.json + dir/merges.txt. `model_type` ("gpt2" / "openai-gpt") when known
-// from config.json; otherwise GPT-1's algorithm if the merges use </w>, else GPT-2's.
+// `ids` framed as an encoder's single-sequence input: cls + ids + sep where the tokenizer
+// has both, else ids unchanged (GPT-2's classifier reads the text as it is).
+std::vector<std::int32_t> with_special_tokens(const Tokenizer& tokenizer,
+                                              std::span<const std::int32_t> ids);
+
+// Whether `dir` holds a tokenizer's files: vocab.json + merges.txt, or vocab.txt.
+bool has_tokenizer_files(const std::filesystem::path& dir);
+
+// Loads a tokenizer directory. `model_type` (config.json's) when known: "bert" reads
+// vocab.txt (+ tokenizer_config.json); "gpt2", "roberta" and "openai-gpt" read vocab.json +
+// merges.txt. Unknown: BERT's if there is a vocab.txt and no vocab.json; else GPT-1's if the
+// merges use </w>, RoBERTa's if the vocabulary has <s> and </s> but no <|endoftext|>, else
+// GPT-2's.
 std::unique_ptr<Tokenizer> load(const std::filesystem::path& dir,
                                 std::optional<std::string> model_type = std::nullopt);
 
