@@ -1,6 +1,7 @@
 #include <utility>
 
 #include "common/errors.hpp"
+#include "toxicity/lexicon_scorer.hpp"
 #include "toxicity/scorer.hpp"
 
 namespace sg::detectors::toxicity {
@@ -25,6 +26,7 @@ std::string to_string(const ScorerSpec& spec) {
 
 // Each scorer kind adds its branch here as it lands.
 std::unique_ptr<Scorer> make_scorer(const ScorerSpec& spec, const ScorerContext&) {
+  if (spec.kind == "lexicon") return std::make_unique<LexiconScorer>(Lexicon::builtin());
   throw UsageError("scorer '" + to_string(spec) + "' is not available in this build");
 }
 
