@@ -1,6 +1,5 @@
 #include "toxicity/lexicon_scorer.hpp"
 
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace sg::detectors::toxicity {
@@ -32,7 +31,6 @@ Score LexiconScorer::score_one(std::string_view text) {
   double clean = 1;
   for (const auto& m : s.matches) clean *= 1 - severity_weight(m.severity);
   s.value = 1 - clean;
-  s.detail_json = nlohmann::json{{"matches", s.matches.size()}}.dump();
   return s;
 }
 
