@@ -17,6 +17,7 @@ namespace sg::detectors::toxicity {
 // The weight of one match of `severity` (1..3) in the score.
 double severity_weight(int severity);
 
+// Not thread-safe (the matcher keeps scratch space and a folding cache): one per thread.
 class LexiconScorer : public Scorer {
  public:
   explicit LexiconScorer(std::shared_ptr<const Lexicon> lexicon);
