@@ -80,10 +80,7 @@ void Lexicon::insert(std::int32_t term) {
 }
 
 std::shared_ptr<const Lexicon> Lexicon::builtin() {
-  // Parsed on first use and kept: every scorer and filter shares the one read-only copy.
-  static const auto lexicon =
-      std::make_shared<const Lexicon>(parse(builtin_lexicon_tsv(), "lexicon.tsv (built in)"));
-  return lexicon;
+  return std::make_shared<const Lexicon>(parse(builtin_lexicon_tsv(), "lexicon.tsv (built in)"));
 }
 
 }  // namespace sg::detectors::toxicity

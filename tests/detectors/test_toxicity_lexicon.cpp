@@ -152,7 +152,8 @@ TEST_F(LexiconScorerTest, SpacedLettersMustBeSpelledOut) {
 }
 
 TEST_F(LexiconScorerTest, ScoreCombinesSeverityWeights) {
-  const auto& terms = tox::Lexicon::builtin()->terms();
+  const auto lexicon = tox::Lexicon::builtin();
+  const auto& terms = lexicon->terms();
   auto severity = [&](std::string_view t) {
     for (const auto& term : terms)
       if (term.text == t) return term.severity;
