@@ -2,6 +2,7 @@
 
 #include "common/errors.hpp"
 #include "toxicity/classifier_scorer.hpp"
+#include "toxicity/lexicon_scorer.hpp"
 #include "toxicity/scorer.hpp"
 #include "toxicity/self_diagnosis.hpp"
 
@@ -34,7 +35,8 @@ std::unique_ptr<Scorer> make_scorer(const ScorerSpec& spec, const ScorerContext&
     return std::make_unique<ClassifierScorer>(context.models->load(spec.dir));
   }
   if (spec.kind == "self") return make_self_diagnosis_scorer(spec, context);
-  throw UsageError("scorer '" + to_string(spec) + "' is not available in this build");
+  if (spec.kind == "lexicon") return std::make_unique<LexiconScorer>(Lexicon::builtin());
+  throw UsageError("scorer '" + to_string(spec) + "': unknown kind");
 }
 
 }  // namespace sg::detectors::toxicity

@@ -19,5 +19,6 @@ int cmd_runs(const Args& args);
 int cmd_show(const Args& args);
 int cmd_index(const Args& args);
 int cmd_repetition(const Args& args);
+int cmd_toxicity(const Args& args);
 
 }  // namespace sg::cli

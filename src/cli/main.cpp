@@ -30,6 +30,7 @@ const std::map<std::string, Command>& commands() {
       {"index", {sg::cli::cmd_index, "build or query a training-corpus index"}},
       {"repetition",
        {sg::cli::cmd_repetition, "repetition figures (seq-rep, rep-l, zlib, loop) of texts"}},
+      {"toxicity", {sg::cli::cmd_toxicity, "toxicity scores and matched terms of texts"}},
   };
   return table;
 }
