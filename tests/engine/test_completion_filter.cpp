@@ -177,6 +177,10 @@ TEST_F(CompletionFilterTest, RedactedCompletionsKeepTheTokensAndDeliverTheText) 
   ASSERT_TRUE(got[0].text);
   EXPECT_EQ(*got[0].text, "[redacted]");
   EXPECT_EQ(got[0].events.size(), 1u);
+  // What callers deliver (generate, the audit store): the filter's text, else the tokens'.
+  const auto tok = tokenizer::load(fs::path(STAGEGATE_FIXTURES) / "models" / "gpt2-f32");
+  EXPECT_EQ(delivered_text(got[0], *tok), "[redacted]");
+  EXPECT_EQ(delivered_text(got[1], *tok), tok->decode(want[1].tokens));
   // The first verdict that acts is the last: the next filter judges nothing.
   EXPECT_TRUE(never_asked->judged.empty());
 }
