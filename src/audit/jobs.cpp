@@ -65,7 +65,7 @@ std::string_view local_prompt_id(std::string_view stored) {
 }
 
 std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
-                           const tokenizer::Tokenizer* tokenizer) {
+                           const tokenizer::Tokenizer* tokenizer, const ScorerResources& scorers) {
   std::vector<Job> out;
   for (const auto& d : plan.detectors)
     for (const auto& t : d.jobs.score) {
@@ -81,9 +81,10 @@ std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
     }
   for (const auto& s : plan.strategies) {
     // Stored as the plan wrote them (the engine takes floats); made once per strategy, as
-    // spelling DRY's breakers reads the whole vocabulary.
+    // spelling DRY's breakers reads the whole vocabulary and a filter's scorer may load a
+    // model.
     const auto settings = stored_decoding(s);
-    auto params = sampling_params(s, tokenizer);
+    auto params = sampling_params(s, tokenizer, scorers);
     if (s.leakage) params.filters.push_back(s.leakage);
     for (const auto& p : plan.prompts.records)
       add_samples(out, plan_hash, detectors::kPlanSource, p.id, s.name, p.text, nullptr, s.samples,

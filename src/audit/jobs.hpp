@@ -36,9 +36,11 @@ std::string stored_prompt_id(std::string_view source, std::string_view id);
 std::string_view local_prompt_id(std::string_view stored);
 
 // Every job of the plan; `plan_hash` seeds the samples. The tokenizer spells DRY's sequence
-// breakers (null: a strategy with breakers is an InputError).
+// breakers and reads the toxicity filters' text (null: a strategy with either is an
+// InputError); `scorers` lends the toxicity filters' scorers what they load.
 std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
-                           const tokenizer::Tokenizer* tokenizer);
+                           const tokenizer::Tokenizer* tokenizer,
+                           const ScorerResources& scorers = {});
 
 // Points the jobs whose prompt is given as ids at its decoding, kept in `storage`.
 void decode_prompts(std::vector<Job>& jobs, const tokenizer::Tokenizer& tokenizer,

@@ -11,6 +11,7 @@
 //   top_p = 1
 //   presence_penalty = 0.5        # ... the repetition controls, the loop stop
 //   stop_on_loop = true
+//   filters = toxicity            # ... the toxicity output filter (toxicity_scorer, _action...)
 //   leakage_index = corpus.sgidx  # verbatim-leakage filter over this corpus index (relative
 //   leakage_n = 32                #   to the plan); blocks spans of leakage_n tokens
 //   [detectors]

@@ -64,7 +64,9 @@ db::SampleRecord generated_sample(const Job& job, const tokenizer::Tokenizer& to
   r.key = job.key;
   r.seed = job.params.seed;
   r.settings = job.settings;
-  r.text = tokenizer.decode(result.tokens);
+  // What a user would have received: a refused sample is empty, a redacted one redacted
+  // (its tokens stay the model's; the filter's event keeps what it judged).
+  r.text = engine::delivered_text(result, tokenizer);
   r.token_ids = std::move(result.tokens);
   r.logprobs = std::move(result.logprobs);
   r.finish_reason = std::move(result.finish_reason);
@@ -108,7 +110,12 @@ Runner::Runner(engine::Model& model, const tokenizer::Tokenizer& tokenizer, db::
 RunSummary Runner::run(const RunnerOptions& options) {
   const auto start = Clock::now();
   RunSummary summary;
-  auto all_jobs = plan_jobs(plan_, plan_hash_, &tokenizer_);
+  // Second models (detectors', the filters' scorers') load once per run, on first use.
+  RunModels models(model_);
+  ScorerResources scorers;
+  scorers.models = &models;
+  scorers.audited_dir = target_.checkpoint.path;
+  auto all_jobs = plan_jobs(plan_, plan_hash_, &tokenizer_, scorers);
   std::deque<std::string> decoded_prompts;
   decode_prompts(all_jobs, tokenizer_, decoded_prompts);
   summary.planned = static_cast<std::int64_t>(all_jobs.size());
@@ -169,7 +176,6 @@ RunSummary Runner::run(const RunnerOptions& options) {
         summary.planned - static_cast<std::int64_t>(to_score.size() + to_generate.size());
     if (options.on_progress) options.on_progress(summary.done, summary.planned);
 
-    RunModels models(model_);
     detectors::RunContext context{model_, tokenizer_, models, target_.checkpoint.path};
     for (const auto& d : plan_.detectors) d.detector->prepare(context);
 

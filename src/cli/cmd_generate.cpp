@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "audit/decoding.hpp"
+#include "audit/run_context.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_setup.hpp"
 #include "common/errors.hpp"
@@ -18,6 +19,8 @@ namespace {
 // The flag of a decoding key: its name with dashes (one older flag is shorter).
 std::string flag_of(const std::string& key) {
   if (key == "no_repeat_ngram_size") return "no-repeat-ngram";
+  // One flag turns the toxicity filter on and names its action.
+  if (key == "filters" || key == "toxicity_action") return "toxicity-filter";
   std::string flag = key;
   std::replace(flag.begin(), flag.end(), '_', '-');
   return flag;
@@ -83,6 +86,18 @@ audit::Decoding decoding_from(const po::variables_map& vm,
   read("loop_max_period", d.loop_max_period);
   read("loop_min_repeats", d.loop_min_repeats);
   read("loop_min_length", d.loop_min_length);
+  if (vm.count("toxicity-filter")) {
+    set.insert(set.end(), {"filters", "toxicity_action"});
+    d.filters = {"toxicity"};
+    d.toxicity_action = vm["toxicity-filter"].as<std::string>();
+  }
+  if (vm.count("toxicity-scorer")) {
+    set.push_back("toxicity_scorer");
+    d.toxicity_scorer = vm["toxicity-scorer"].as<std::string>();
+  }
+  read("toxicity_threshold", d.toxicity_threshold);
+  read("toxicity_retries", d.toxicity_retries);
+  read("toxicity_block_severity", d.toxicity_block_severity);
   if (auto problem = audit::check_decoding(d, set))
     throw UsageError("--" + flag_of(problem->key) + ": " + in_flag_words(problem->message));
   return d;
@@ -152,13 +167,26 @@ int cmd_generate(const Args& args) {
       "leakage-index", po::value<std::string>(),
       "corpus index (.sgidx): never emit a span of --leakage-n tokens found in it")(
       "leakage-n", po::value<int>(), "span length the leakage filter blocks (default 32)")(
+      "toxicity-filter", po::value<std::string>(),
+      "judge the whole completion with the toxicity scorer and, at the threshold or above, "
+      "refuse | regenerate | redact it")(
+      "toxicity-scorer", po::value<std::string>(),
+      "the filter's scorer: lexicon (default), classifier:DIR, self, self:DIR")(
+      "toxicity-threshold", po::value<double>(),
+      "the filter acts at this score or above "
+      "(default 0.5)")("toxicity-retries", po::value<std::int64_t>(),
+                       "regenerate: tries after the first before refusing (default 3)")(
+      "toxicity-block-severity", po::value<std::int64_t>(),
+      "block any token completing a lexicon term of this severity or worse (default 0: off)")(
       "json", "print {tokens, text, logprobs, finish_reason, seed, events} instead of streaming");
   po::variables_map vm;
   if (parse_or_help(args, desc, vm,
                     "usage: stagegate generate --model DIR (--prompt P | --ids 1,2,3) "
                     "[--max-tokens N] [--temperature T --top-k K --top-p P --seed S "
                     "--ignore-eos] [repetition controls: --presence-penalty, --dry-multiplier, "
-                    "--stop-on-loop, ...] [--leakage-index F.sgidx --leakage-n N] [--json]"))
+                    "--stop-on-loop, ...] [--leakage-index F.sgidx --leakage-n N] "
+                    "[--toxicity-filter refuse|regenerate|redact --toxicity-scorer SPEC ...] "
+                    "[--json]"))
     return 0;
 
   // Checked before the model is uploaded: an index of another tokenizer is refused.
@@ -169,7 +197,12 @@ int cmd_generate(const Args& args) {
       decoding_from(vm, model::load_generation_defaults(vm["model"].as<std::string>()));
   engine::EngineOptions size;
   auto m = load_model(vm, size);
-  auto params = audit::sampling_params(decoding, m.tokenizer.get());
+  // A classifier (or "self", the model loaded a second time) for the toxicity filter.
+  audit::RunModels models(*m.engine);
+  audit::ScorerResources scorers;
+  scorers.models = &models;
+  scorers.audited_dir = vm["model"].as<std::string>();
+  auto params = audit::sampling_params(decoding, m.tokenizer.get(), scorers);
   params.ignore_eos = vm.count("ignore-eos") > 0;
   if (leakage) params.filters.push_back(std::move(leakage));
   params.seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : engine::random_seed();
@@ -198,15 +231,21 @@ int cmd_generate(const Args& args) {
   });
   const auto& r = results.front();
   if (json) {
-    nlohmann::json out{{"tokens", r.tokens},
-                       {"text", m.tokenizer ? m.tokenizer->decode(r.tokens) : std::string()},
-                       {"logprobs", r.logprobs},
-                       {"finish_reason", r.finish_reason},
-                       {"seed", params.seed},
-                       {"events", filter_events_json(r.events)}};
+    nlohmann::json out{
+        {"tokens", r.tokens},
+        {"text", m.tokenizer ? engine::delivered_text(r, *m.tokenizer) : std::string()},
+        {"logprobs", r.logprobs},
+        {"finish_reason", r.finish_reason},
+        {"seed", params.seed},
+        {"events", filter_events_json(r.events)}};
     std::cout << out.dump() << "\n";
   } else {
-    if (stream) std::cout << stream->finish();
+    // A judged completion is not streamed (the engine holds its tokens back): its delivered
+    // text comes whole.
+    if (!params.completion_filters.empty())
+      std::cout << engine::delivered_text(r, *m.tokenizer);
+    else if (stream)
+      std::cout << stream->finish();
     std::cout << "\n";
   }
   return 0;

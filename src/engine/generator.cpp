@@ -1,5 +1,6 @@
 #include "engine/generator.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/errors.hpp"
@@ -18,8 +19,87 @@ struct Sequence {
   TokenChooser chooser;
   std::int32_t next = 0;  // chosen but not yet fed to the model
   bool done = false;
+  int attempt = 0;  // regenerations so far
   GenerationResult result;
 };
+
+// Starts `s` again from its prompt (prefilled anew in its slot) with its next try's seed.
+void restart(Sequence& s, const GenerationRequest& r) {
+  ++s.attempt;
+  SamplingParams params = r.params;
+  params.seed = retry_seed(r.params.seed, s.attempt);
+  s.chooser = TokenChooser(params);
+  s.pos = 0;
+  s.done = false;
+  s.result.tokens.clear();
+  s.result.logprobs.clear();
+  s.result.finish_reason.clear();
+  s.result.attempts = s.attempt + 1;
+}
+
+// Acts on one verdict; true when the completion stands and later filters may judge it.
+bool apply(Verdict&& v, Sequence& s, const GenerationRequest& r) {
+  auto& res = s.result;
+  if (v.action == Verdict::Action::kAccept) return true;
+  v.event.position = static_cast<std::int64_t>(res.tokens.size());
+  res.events.push_back(std::move(v.event));
+  switch (v.action) {
+    case Verdict::Action::kRefuse:
+      res.tokens.clear();
+      res.logprobs.clear();
+      res.text = std::string();
+      res.finish_reason = "content_filter";
+      return false;
+    case Verdict::Action::kRedact:
+      res.text = std::move(v.text);
+      return false;
+    case Verdict::Action::kRegenerate:
+      restart(s, r);
+      return false;
+    case Verdict::Action::kAccept:
+      break;
+  }
+  return true;
+}
+
+// Runs the after-generation filters on the sequences that finished this step, filter by
+// filter: each filter judges at once every completion that reached it, then those it
+// accepted go on to their next filter. A sequence asked to regenerate is no longer done.
+void judge_finished(std::span<Sequence* const> finished,
+                    std::span<const GenerationRequest> requests) {
+  std::vector<Sequence*> pending;
+  for (Sequence* s : finished)
+    if (!requests[s->request].params.completion_filters.empty()) pending.push_back(s);
+  for (std::size_t stage = 0; !pending.empty(); ++stage) {
+    // Grouped by filter, in order of first appearance.
+    std::vector<std::pair<CompletionFilter*, std::vector<Sequence*>>> groups;
+    for (Sequence* s : pending) {
+      auto* f = requests[s->request].params.completion_filters[stage].get();
+      auto g = std::find_if(groups.begin(), groups.end(),
+                            [&](const auto& group) { return group.first == f; });
+      if (g == groups.end()) g = groups.insert(groups.end(), {f, {}});
+      g->second.push_back(s);
+    }
+    std::vector<Sequence*> next;
+    for (auto& [filter, members] : groups) {
+      std::vector<Completion> completions;
+      for (const Sequence* s : members)
+        completions.push_back(
+            {requests[s->request].prompt, s->result.tokens, s->result.finish_reason, s->attempt});
+      auto verdicts = filter->judge(completions);
+      if (verdicts.size() != members.size())
+        throw RuntimeError("an after-generation filter gave " + std::to_string(verdicts.size()) +
+                           " verdicts for " + std::to_string(members.size()) + " completions");
+      for (std::size_t k = 0; k < members.size(); ++k) {
+        Sequence& s = *members[k];
+        const auto& r = requests[s.request];
+        if (apply(std::move(verdicts[k]), s, r) && stage + 1 < r.params.completion_filters.size())
+          next.push_back(&s);
+      }
+    }
+    pending = std::move(next);
+  }
+}
 
 void check_prompt(const GenerationRequest& r, int context) {
   if (r.prompt.empty()) throw InputError("generation needs a prompt of at least one token");
@@ -33,6 +113,10 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 }  // namespace
+
+std::string delivered_text(const GenerationResult& result, const tokenizer::Tokenizer& tokenizer) {
+  return result.text ? *result.text : tokenizer.decode(result.tokens);
+}
 
 std::vector<GenerationResult> Generator::run(std::span<const GenerationRequest> requests,
                                              const TokenCallback& on_token) {
@@ -76,7 +160,7 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
     }
     res.tokens.push_back(token);
     res.logprobs.push_back(log_prob(logits, token));
-    if (on_token) on_token(s.request, token);
+    if (on_token && req.params.completion_filters.empty()) on_token(s.request, token);
     s.next = token;
     if (auto stop = s.chooser.after_accept(GenerationState{req.prompt, res.tokens})) {
       res.events.push_back(std::move(stop->event));
@@ -96,6 +180,7 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
   std::size_t waiting = 0;  // the next request to start
   std::vector<SequenceChunk> chunks;
   std::vector<std::size_t> chunk_slot;
+  std::vector<Sequence*> finished;
   for (;;) {
     if (should_stop && should_stop()) return;
     for (auto& slot : slots) {
@@ -138,6 +223,11 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
     timings_.decode_seconds += seconds * static_cast<double>(decode_tokens) / total;
     timings_.decode_tokens += decode_tokens;
     if (decode_tokens > 0) timings_.step_seconds.push_back(seconds);
+
+    finished.clear();
+    for (std::size_t i : chunk_slot)
+      if (slots[i]->done) finished.push_back(&*slots[i]);
+    judge_finished(finished, requests);
 
     for (std::size_t i : chunk_slot) {
       auto& s = slots[i];

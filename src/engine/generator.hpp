@@ -14,6 +14,7 @@
 
 #include "engine/model.hpp"
 #include "engine/sampling.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace sg::engine {
 
@@ -26,10 +27,18 @@ struct GenerationResult {
   std::vector<std::int32_t> tokens;  // new tokens; the end-of-text token is not included
   std::vector<double> logprobs;      // raw model log-prob of each, before any processor
   // "stop" (end of text), "length" (max_tokens or the context), a filter's own reason (e.g.
-  // "loop"), or "content_filter" (the output filters vetoed every remaining token).
+  // "loop"), or "content_filter" (the output filters vetoed every remaining token, or an
+  // after-generation filter refused the completion: then no tokens).
   std::string finish_reason;
   std::vector<FilterEvent> events;  // what the output filters did, in order
+  // The text to deliver when an after-generation filter decided it ("" when refused, the
+  // redacted text when redacted; completion_filter.hpp); unset: the decoding of `tokens`.
+  std::optional<std::string> text;
+  int attempts = 1;  // tries generated: 1 + the regenerations an after-generation filter asked
 };
+
+// What a user receives of `result`: its filter-decided text, else its tokens decoded.
+std::string delivered_text(const GenerationResult& result, const tokenizer::Tokenizer& tokenizer);
 
 // Summed over the steps of the last call. A step that both prefills newcomers and decodes
 // others splits its time between the two in proportion to their token counts.
@@ -46,7 +55,8 @@ class Generator {
  public:
   Generator(Model& model, std::optional<std::int32_t> eos_id) : model_(model), eos_(eos_id) {}
 
-  // (request index, new token) as each token is chosen, for streaming.
+  // (request index, new token) as each token is chosen, for streaming; never for a request
+  // with after-generation filters (its tokens are not final until judged).
   using TokenCallback = std::function<void(std::size_t, std::int32_t)>;
   // (request index, its result), once per request, as soon as that request finishes.
   using FinishedCallback = std::function<void(std::size_t, GenerationResult&&)>;

@@ -50,6 +50,14 @@ double log_prob(std::span<const float> logits, std::int32_t id) {
   return static_cast<double>(logits[static_cast<std::size_t>(id)]) - max - std::log(total);
 }
 
+std::uint64_t retry_seed(std::uint64_t seed, int attempt) {
+  if (attempt == 0) return seed;
+  // splitmix64 of the seed offset by the attempt (an odd constant): neighbouring seeds and
+  // attempts land far apart.
+  std::uint64_t x = seed ^ (static_cast<std::uint64_t>(attempt) * 0xd1b54a32d192ed03ull);
+  return Rng::splitmix64(x);
+}
+
 std::uint64_t random_seed() {
   std::random_device device;
   return (static_cast<std::uint64_t>(device()) << 32) ^ device();

@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/completion_filter.hpp"
 #include "engine/dry.hpp"
 #include "engine/logits_processor.hpp"
 #include "engine/output_filter.hpp"
@@ -28,6 +29,10 @@ struct SamplingParams {
   bool ignore_eos = false;
   // Judge each chosen token, in order (output_filter.hpp); each sequence gets its own.
   std::vector<std::shared_ptr<const OutputFilterFactory>> filters;
+  // Judge the finished completion, in order; the first verdict other than accept acts
+  // (completion_filter.hpp). A request with any is not streamed: its tokens are not final
+  // until judged.
+  std::vector<std::shared_ptr<CompletionFilter>> completion_filters;
 };
 
 // The processors the settings ask for, in this order: the penalties on the raw logits

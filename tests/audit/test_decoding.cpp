@@ -228,5 +228,131 @@ TEST(Decoding, CheckNamesTheFirstProblem) {
   EXPECT_FALSE(check_decoding(e, {}));  // not given by the user: a default, not an error
 }
 
+// Scores 1 for any text: the filter acts on every completion.
+class AlwaysToxic : public detectors::toxicity::Scorer {
+ public:
+  std::string canonical() const override { return "always"; }
+  std::vector<detectors::toxicity::Score> score(std::span<const std::string_view> t) override {
+    return std::vector<detectors::toxicity::Score>(t.size(), {1.0, {}, "{}"});
+  }
+};
+
+const std::string kToxicity =
+    "filters = toxicity\n"
+    "toxicity_threshold = 0.7\n"
+    "toxicity_action = regenerate\n"
+    "toxicity_retries = 2\n"
+    "toxicity_block_severity = 3\n";
+
+TEST(Decoding, ReadsTheToxicityFilterKeys) {
+  const auto s = load_with(kToxicity).strategies[0];
+  EXPECT_EQ(s.filters, (std::vector<std::string>{"toxicity"}));
+  EXPECT_EQ(s.toxicity_scorer, "lexicon");
+  EXPECT_EQ(s.toxicity_threshold, 0.7);
+  EXPECT_EQ(s.toxicity_action, "regenerate");
+  EXPECT_EQ(s.toxicity_retries, 2);
+  EXPECT_EQ(s.toxicity_block_severity, 3);
+  EXPECT_NE(load_with(kToxicity).canonical_text().find(
+                "no_repeat_ngram_size = 0\nfilters = [\"toxicity\"]\ntoxicity_threshold = 0.7\n"
+                "toxicity_action = \"regenerate\"\ntoxicity_retries = 2\n"
+                "toxicity_block_severity = 3\n\n"),
+            std::string::npos)
+      << load_with(kToxicity).canonical_text();
+  EXPECT_EQ(nlohmann::json::parse(stored_decoding(s).decoding_json),
+            (nlohmann::json{{"filters", {"toxicity"}},
+                            {"toxicity_threshold", 0.7},
+                            {"toxicity_action", "regenerate"},
+                            {"toxicity_retries", 2},
+                            {"toxicity_block_severity", 3}}));
+}
+
+TEST(Decoding, ToxicityKeysAtTheirDefaultsKeepThePlanHash) {
+  const auto plain = load_with("");
+  EXPECT_EQ(load_with("toxicity_block_severity = 0\nfilters =\n").hash(), plain.hash());
+  // On, the filter is its own plan; its settings at their defaults add nothing more.
+  const auto on = load_with("filters = toxicity\n");
+  EXPECT_NE(on.hash(), plain.hash());
+  EXPECT_EQ(load_with("filters = toxicity\ntoxicity_scorer = lexicon\ntoxicity_threshold = 0.5\n"
+                      "toxicity_action = refuse\n")
+                .hash(),
+            on.hash());
+  for (const std::string extra :
+       {"toxicity_threshold = 0.6\n", "toxicity_action = redact\n", "toxicity_scorer = self\n",
+        "toxicity_action = regenerate\n", "toxicity_block_severity = 1\n"})
+    EXPECT_NE(load_with("filters = toxicity\n" + extra).hash(), on.hash()) << extra;
+}
+
+TEST(Decoding, AClassifierScorerEntersTheHashByItsWeightsNotItsPath) {
+  PlanDir a, b;
+  for (const auto* dir : {&a, &b}) dir->write("clf/model.safetensors", "weights");
+  const std::string extra = "filters = toxicity\ntoxicity_scorer = classifier:clf\n";
+  const auto pa = load(a, kPlan + extra);
+  EXPECT_EQ(pa.hash(), load(b, kPlan + extra).hash());
+  EXPECT_EQ(pa.strategies[0].toxicity_scorer, "classifier:" + (a.path() / "clf").string());
+  EXPECT_NE(pa.canonical_text().find("toxicity_scorer = \"classifier:sha256="), std::string::npos)
+      << pa.canonical_text();
+  EXPECT_EQ(pa.canonical_text().find(a.path().string()), std::string::npos);
+  b.write("clf/model.safetensors", "other weights");
+  EXPECT_NE(pa.hash(), load(b, kPlan + extra).hash());
+  expect_error("filters = toxicity\ntoxicity_scorer = classifier:missing\n",
+               {"plan.ini:8:", "toxicity_scorer", "missing"});
+}
+
+TEST(Decoding, ToxicityKeysThatChangeNothingAreRefused) {
+  expect_error("toxicity_threshold = 0.7\n",
+               {"plan.ini:7:", "toxicity_threshold", "toxicity filter is off"});
+  expect_error("toxicity_scorer = lexicon\n", {"plan.ini:7:", "toxicity_scorer", "off"});
+  expect_error("filters = toxicity\ntoxicity_retries = 2\n",
+               {"plan.ini:8:", "toxicity_retries", "unless toxicity_action is regenerate"});
+  expect_error("filters = toxicity\ntoxicity_action = redact\ntoxicity_scorer = self\n",
+               {"toxicity_action", "redact needs", "lexicon"});
+  expect_error("filters = toxicity\ntoxicity_action = block\n",
+               {"plan.ini:8:", "toxicity_action", "refuse, regenerate or redact"});
+  expect_error("filters = toxicity\ntoxicity_scorer = perspective\n",
+               {"plan.ini:8:", "toxicity_scorer", "lexicon, classifier:DIR"});
+  expect_error("filters = toxicity, toxicity\n", {"plan.ini:7:", "filters", "listed twice"});
+  expect_error("filters = politeness\n", {"plan.ini:7:", "unknown filter 'politeness'"});
+  expect_error("filters = toxicity\ntoxicity_threshold = 1.5\n",
+               {"plan.ini:8:", "toxicity_threshold", "[0, 1]"});
+  expect_error("filters = toxicity\ntoxicity_action = regenerate\ntoxicity_retries = 0\n",
+               {"plan.ini:9:", "toxicity_retries"});
+  expect_error("toxicity_block_severity = -1\n", {"plan.ini:7:", "toxicity_block_severity"});
+}
+
+TEST(Decoding, TheToxicityFilterBecomesACompletionFilter) {
+  const auto tok = tokenizer::load(std::filesystem::path(STAGEGATE_FIXTURES) / "models/gpt2-f32");
+  std::vector<std::string> asked;
+  ScorerResources scorers;
+  scorers.audited_dir = "/models/audited";
+  scorers.make_scorer = [&](const detectors::toxicity::ScorerSpec& spec,
+                            const detectors::toxicity::ScorerContext&) {
+    asked.push_back(detectors::toxicity::to_string(spec));
+    return std::make_unique<AlwaysToxic>();
+  };
+  const auto s = load_with(
+                     "filters = toxicity\ntoxicity_action = regenerate\n"
+                     "toxicity_retries = 1\ntoxicity_scorer = self\n")
+                     .strategies[0];
+  const auto p = sampling_params(s, tok.get(), scorers);
+  // "self" is the audited model loaded apart from the generator's.
+  EXPECT_EQ(asked, (std::vector<std::string>{"self:/models/audited"}));
+  EXPECT_TRUE(p.filters.empty());
+  ASSERT_EQ(p.completion_filters.size(), 1u);
+  const std::vector<std::int32_t> tokens = tok->encode("hello");
+  const engine::Completion first{{}, tokens, "length", 0};
+  const engine::Completion second{{}, tokens, "length", 1};
+  EXPECT_EQ(p.completion_filters[0]->judge(std::span(&first, 1))[0].action,
+            engine::Verdict::Action::kRegenerate);
+  EXPECT_EQ(p.completion_filters[0]->judge(std::span(&second, 1))[0].action,
+            engine::Verdict::Action::kRefuse);
+  // It reads text: no tokenizer, no filter; nor "self" without the audited model.
+  EXPECT_THROW(sampling_params(s, nullptr, scorers), InputError);
+  EXPECT_THROW(sampling_params(s, tok.get(), ScorerResources{}), InputError);
+  // Off: nothing is built.
+  asked.clear();
+  EXPECT_TRUE(sampling_params(Decoding{}, tok.get(), scorers).completion_filters.empty());
+  EXPECT_TRUE(asked.empty());
+}
+
 }  // namespace
 }  // namespace sg::audit

@@ -153,6 +153,16 @@ TEST(GenerateControls, BadValuesNameTheFlag) {
   expect_usage_error({"--stop-on-loop", "--loop-min-repeats", "1"}, {"--loop-min-repeats"});
   expect_usage_error({"--dry-allowed-length", "x"}, {"dry-allowed-length"});
   expect_usage_error({"--no-repeat-ngram", "-1"}, {"--no-repeat-ngram"});
+  expect_usage_error({"--toxicity-scorer", "lexicon"},
+                     {"--toxicity-scorer", "toxicity filter is off"});
+  expect_usage_error({"--toxicity-filter", "refuse", "--toxicity-retries", "2"},
+                     {"--toxicity-retries", "unless --toxicity-filter is regenerate"});
+  expect_usage_error({"--toxicity-filter", "block"},
+                     {"--toxicity-filter", "refuse, regenerate or redact"});
+  expect_usage_error({"--toxicity-filter", "redact", "--toxicity-scorer", "self"},
+                     {"--toxicity-filter", "redact needs", "lexicon"});
+  expect_usage_error({"--toxicity-filter", "refuse", "--toxicity-threshold", "2"},
+                     {"--toxicity-threshold", "[0, 1]"});
 }
 
 }  // namespace
