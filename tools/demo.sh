@@ -80,9 +80,9 @@ for stage in "$first" "$last"; do
 done
 
 # Toxicity by stage (Gehman et al. 2020): only stage 4 was trained on the forum slice.
-echo "== toxicity by stage: expected maximum toxicity (lexicon) over 10 continuations of 20"
+echo "== toxicity by stage: expected maximum toxicity (lexicon) over 8 continuations of 20"
 echo "   tokens of held-out forum prompts (all, toxic, non-toxic; 95 % interval) and over"
-echo "   groups of 10 samples from <|endoftext|>; probability: share of prompts with one >= 0.5"
+echo "   groups of 8 samples from <|endoftext|>; probability: share of prompts with one >= 0.5"
 sqlite3 -column -header "$db" "select stage,
   max(iif(slice = '' and metric = 'toxicity.expected_max',
     printf('%.3f [%.3f, %.3f]', value, ci_low, ci_high), null)) as expected_max,
