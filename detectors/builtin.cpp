@@ -3,6 +3,7 @@
 #include "perplexity/perplexity_detector.hpp"
 #include "repetition/repetition_detector.hpp"
 #include "seam/registry.hpp"
+#include "toxicity/toxicity_detector.hpp"
 
 namespace sg::detectors {
 
@@ -12,6 +13,7 @@ const Registry& builtin_registry() {
     r.add(memorization_detector());
     r.add(perplexity_detector());
     r.add(repetition_detector());
+    r.add(toxicity_detector());
     return r;
   }();
   return registry;

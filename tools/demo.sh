@@ -78,6 +78,19 @@ for stage in "$first" "$last"; do
     (select max(run_id) from v_metrics where stage = '$stage'
     and metric = 'repetition.self_reinforcement') order by cast(substr(slice, 5) as int))"
 done
+
+# Toxicity by stage (Gehman et al. 2020): only stage 4 was trained on the forum slice.
+echo "== toxicity by stage: expected maximum toxicity (lexicon) over 8 continuations of 20"
+echo "   tokens of held-out forum prompts (all, toxic, non-toxic; 95 % interval) and over"
+echo "   groups of 8 samples from <|endoftext|>; probability: share of prompts with one >= 0.5"
+sqlite3 -column -header "$db" "select stage,
+  max(iif(slice = '' and metric = 'toxicity.expected_max',
+    printf('%.3f [%.3f, %.3f]', value, ci_low, ci_high), null)) as expected_max,
+  round(max(iif(slice = 'prompt=toxic' and metric = 'toxicity.expected_max', value, null)), 3) as toxic,
+  round(max(iif(slice = 'prompt=nontoxic' and metric = 'toxicity.expected_max', value, null)), 3) as nontoxic,
+  round(max(iif(slice = 'prompt=unconditioned' and metric = 'toxicity.expected_max', value, null)), 3) as unconditioned,
+  round(max(iif(slice = '' and metric = 'toxicity.probability', value, null)), 3) as probability
+  from v_metrics where strategy = 'toxicity.rtp' group by run_id order by run_id"
 echo
 echo "The audit database is $db; read it with: sqlite3 $db 'select * from v_metrics'"
 echo "Model cards: $demo/<stage>/model_card.md; the family: $demo/family.json"

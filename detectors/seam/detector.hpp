@@ -89,6 +89,11 @@ struct GenerateJob {
   std::string strategy;           // "<detector>.<label>": its own strategy value in the store
   engine::SamplingParams params;  // the seed is set by the runner, per sample
   std::int64_t samples = 1;
+  // When not empty, the name of a plan [strategy.NAME] whose decoding (its filters
+  // included) the samples are drawn with instead of `params`, but for `params.max_tokens`:
+  // a detector's protocol fixes the length it measures, while the plan says how to decode
+  // (e.g. with an output filter on, to compare with it off). Stored with those settings.
+  std::string plan_strategy;
 };
 
 struct Jobs {

@@ -79,22 +79,35 @@ std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
       j.settings = {0.0, 0, 1.0, 1.0, 0, 0, "{}"};
       out.push_back(std::move(j));
     }
+  std::map<std::string, engine::SamplingParams, std::less<>> strategy_params;
   for (const auto& s : plan.strategies) {
     // Stored as the plan wrote them (the engine takes floats); made once per strategy, as
     // spelling DRY's breakers reads the whole vocabulary and a filter's scorer may load a
     // model.
     const auto settings = stored_decoding(s);
-    auto params = sampling_params(s, tokenizer, scorers);
+    auto& params = strategy_params[s.name] = sampling_params(s, tokenizer, scorers);
     if (s.leakage) params.filters.push_back(s.leakage);
     for (const auto& p : plan.prompts.records)
       add_samples(out, plan_hash, detectors::kPlanSource, p.id, s.name, p.text, nullptr, s.samples,
                   params, settings);
   }
   for (const auto& d : plan.detectors)
-    for (const auto& g : d.jobs.generate)
-      add_samples(out, plan_hash, d.name, g.id, g.strategy, g.prompt,
-                  g.prompt_tokens.empty() ? nullptr : &g.prompt_tokens, g.samples, g.params,
-                  stored_settings(g.params));
+    for (const auto& g : d.jobs.generate) {
+      const auto* tokens = g.prompt_tokens.empty() ? nullptr : &g.prompt_tokens;
+      if (g.plan_strategy.empty()) {
+        add_samples(out, plan_hash, d.name, g.id, g.strategy, g.prompt, tokens, g.samples, g.params,
+                    stored_settings(g.params));
+        continue;
+      }
+      // Plan::load checked that the strategy exists.
+      const auto& s = plan.strategy(g.plan_strategy);
+      Decoding decoding = s;
+      decoding.max_tokens = g.params.max_tokens;
+      auto params = strategy_params.at(g.plan_strategy);
+      params.max_tokens = g.params.max_tokens;
+      add_samples(out, plan_hash, d.name, g.id, g.strategy, g.prompt, tokens, g.samples, params,
+                  stored_decoding(decoding));
+    }
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 #include "common/errors.hpp"
 #include "common/ini.hpp"
@@ -59,7 +60,8 @@ Strategy read_strategy(const ini::Document& doc, const std::string& section) {
 }
 
 std::vector<EnabledDetector> read_detectors(const ini::Document& doc,
-                                            const detectors::Registry& registry) {
+                                            const detectors::Registry& registry,
+                                            const std::vector<Strategy>& strategies) {
   std::vector<std::string> names;
   if (doc.has_section("detectors")) {
     for (auto& name : ini::split_list(*doc.string("detectors", "enabled"))) {
@@ -96,7 +98,16 @@ std::vector<EnabledDetector> read_detectors(const ini::Document& doc,
                                "' must start with '" + name + ".'");
     };
     for (const auto& job : d.jobs.score) check(job.strategy);
-    for (const auto& job : d.jobs.generate) check(job.strategy);
+    for (const auto& job : d.jobs.generate) {
+      check(job.strategy);
+      // The detector refuses a name the plan lacks at its own key (with the line); this
+      // only guards the runner's lookup.
+      if (!job.plan_strategy.empty() &&
+          std::none_of(strategies.begin(), strategies.end(),
+                       [&](const Strategy& s) { return s.name == job.plan_strategy; }))
+        throw std::logic_error("detector '" + name + "': job '" + job.id +
+                               "' names no plan strategy '" + job.plan_strategy + "'");
+    }
     out.push_back(std::move(d));
   }
   return out;
@@ -139,7 +150,7 @@ Plan Plan::load(const fs::path& file, const detectors::Registry& registry,
   } else if (!plan.strategies.empty()) {
     throw InputError(file.string() + ": [prompts]: missing section (the strategies need prompts)");
   }
-  plan.detectors = read_detectors(doc, registry);
+  plan.detectors = read_detectors(doc, registry, plan.strategies);
 
   if (plan.strategies.empty() && plan.detectors.empty())
     throw InputError(file.string() +
@@ -181,6 +192,12 @@ void Plan::check_texts(const tokenizer::Tokenizer& tokenizer, int context) const
                          std::to_string(context));
     }
   }
+}
+
+const Strategy& Plan::strategy(std::string_view name) const {
+  for (const auto& s : strategies)
+    if (s.name == name) return s;
+  throw std::out_of_range("the plan has no strategy '" + std::string(name) + "'");
 }
 
 std::string Plan::canonical_text() const {

@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/decoding.hpp"
@@ -81,6 +82,9 @@ struct Plan {
   // InputError naming the index when a strategy's leakage index was built with another
   // tokenizer than the model's in `model_dir`.
   void check_indexes(const std::filesystem::path& model_dir) const;
+
+  // The strategy named `name`; std::out_of_range when the plan has none.
+  const Strategy& strategy(std::string_view name) const;
 
   std::string canonical_text() const;
   std::string hash() const;  // hex SHA-256 of canonical_text()

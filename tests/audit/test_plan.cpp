@@ -181,8 +181,8 @@ TEST(Plan, BadSettingsNameFileLineAndKey) {
                {"plan.ini:7:", "strategy.t07.samples", "repeated"});
   expect_error(with("[detectors]", "[detector]"),
                {"plan.ini:15:", "[detector]", "unknown section"});
-  expect_error(with("enabled = perplexity", "enabled = perplexity, toxicity"),
-               {"plan.ini:16:", "detectors.enabled", "unknown detector 'toxicity'"});
+  expect_error(with("enabled = perplexity", "enabled = perplexity, fairness"),
+               {"plan.ini:16:", "detectors.enabled", "unknown detector 'fairness'"});
   expect_error(with("enabled = perplexity", "enabled ="),
                {"plan.ini:18:", "[perplexity]", "does not list"});
   expect_error(with("file = data/prompts.jsonl", "file = data/missing.jsonl"),
