@@ -13,6 +13,7 @@
 #include "model/identity.hpp"
 #include "repetition/loop_stop.hpp"
 #include "seam/text_jsonl.hpp"
+#include "toxicity/lexicon.hpp"
 #include "toxicity/lexicon_filter.hpp"
 #include "toxicity/output_filter.hpp"
 
@@ -33,9 +34,8 @@ constexpr double kMaxLoopSetting = 1 << 16;
 // Regenerating costs a whole completion per try: a bound that keeps a policy's worst case
 // within reason.
 constexpr double kMaxRetries = 100;
-// Severities are the lexicon's small integers (toxicity/README.md); the bound only keeps
-// the conversion exact.
-constexpr double kMaxSeverity = 1000;
+// The lexicon's severities (toxicity/lexicon.hpp): a larger minimum would block nothing.
+constexpr double kMaxSeverity = detectors::toxicity::kMaxSeverity;
 constexpr std::string_view kToxicity = "toxicity";
 // The after-generation filters a strategy may name.
 constexpr std::array kKnownFilters = {kToxicity};

@@ -14,7 +14,7 @@ detectors::AuxiliaryModel CommandModels::load(const std::filesystem::path& dir) 
     Loaded m;
     m.checkpoint = std::make_unique<model::Checkpoint>(model::Checkpoint::open(key));
     for (const auto& w : m.checkpoint->warnings()) log::warn(w);
-    if (std::filesystem::exists(key / "vocab.json") && std::filesystem::exists(key / "merges.txt"))
+    if (tokenizer::has_tokenizer_files(key))
       m.tokenizer = tokenizer::load(key, model::to_string(m.checkpoint->config().arch));
     if (!gpu_) {
       gpu::ContextOptions options;

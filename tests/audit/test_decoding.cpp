@@ -317,6 +317,7 @@ TEST(Decoding, ToxicityKeysThatChangeNothingAreRefused) {
   expect_error("filters = toxicity\ntoxicity_action = regenerate\ntoxicity_retries = 0\n",
                {"plan.ini:9:", "toxicity_retries"});
   expect_error("toxicity_block_severity = -1\n", {"plan.ini:7:", "toxicity_block_severity"});
+  expect_error("toxicity_block_severity = 4\n", {"plan.ini:7:", "toxicity_block_severity"});
 }
 
 TEST(Decoding, TheToxicityFilterBecomesACompletionFilter) {

@@ -236,5 +236,28 @@ TEST(ClassifierLabels, ToxicLabelAndProbabilityFunction) {
   EXPECT_NEAR(soft[2], std::exp(-1.0) / z, 1e-12);
 }
 
+// The demo's classifier (tools/train_toxicity_classifier.py: BERT layout, WordPiece), end to
+// end through the real loaders: its texts frame to the ids PyTorch saw, and the engine's
+// p(toxic) is the PyTorch model's.
+TEST_F(ClassifierScorerTest, DemoClassifierMatchesItsPyTorchLogits) {
+  const fs::path dir = fs::path(STAGEGATE_SOURCE_DIR) / "models" / "demo" / "toxicity-classifier";
+  std::ifstream in(fs::path(STAGEGATE_FIXTURES) / "toxicity" / "demo_classifier_logits.json");
+  const auto fixture = json::parse(in);
+  const auto checkpoint = model::Checkpoint::open(dir);
+  engine::Model engine(gpu(), checkpoint, options());
+  const auto tok = tokenizer::load(dir, model::to_string(checkpoint.config().arch));
+  ClassifierScorer scorer({checkpoint, engine, tok.get()});
+  ASSERT_GE(fixture["cases"].size(), 4u);
+  for (const auto& c : fixture["cases"]) {
+    const std::string text = c["text"];
+    EXPECT_EQ(with_special_tokens(*tok, tok->encode(text)),
+              c["ids"].get<std::vector<std::int32_t>>())
+        << text;
+    const std::string_view view = text;
+    const auto score = scorer.score(std::span(&view, 1)).at(0);
+    EXPECT_NEAR(score.value, c["p_toxic"].get<double>(), 1e-4) << text;
+  }
+}
+
 }  // namespace
 }  // namespace sg::detectors::toxicity
