@@ -49,9 +49,22 @@ std::int64_t pragma_integer(sqlite::Connection& db, const char* sql, std::string
 void check_ownership(sqlite::Connection& db) {
   const std::string file = db.file().string();
   constexpr std::string_view doing = "reading the schema version";
-  const auto version = pragma_integer(db, "PRAGMA user_version", doing);
-  const auto app = pragma_integer(db, "PRAGMA application_id", doing);
-  const auto objects = pragma_integer(db, "SELECT count(*) FROM sqlite_schema", doing);
+  // One statement, so one snapshot: read one by one, another process creating the store
+  // could commit in between, and a half-seen new store (its objects but not yet its
+  // application id) would be refused as someone else's database.
+  std::int64_t version = 0, app = 0, objects = 0;
+  {
+    sqlite::Query snapshot(db,
+                           "SELECT (SELECT user_version FROM pragma_user_version), "
+                           "(SELECT application_id FROM pragma_application_id), "
+                           "(SELECT count(*) FROM sqlite_schema)",
+                           doing);
+    if (snapshot.next()) {
+      version = snapshot.integer(0);
+      app = snapshot.integer(1);
+      objects = snapshot.integer(2);
+    }
+  }
   if (app != 0 && app != kApplicationId)
     throw InputError(file + ": an SQLite database of another program (application_id " +
                      std::to_string(app) + "), not a stagegate store");
