@@ -1,8 +1,9 @@
 #version 450
-// Self-attention (causal or whole-sequence, see attention.comp) with one subgroup (8 lanes) per (token, head) and no shared memory:
-// the shape for CPU devices (see layer_norm_serial.comp). Lanes take keys j = lane, lane+8,
-// ...; the max, the exp-sum and each output dimension are combined with subgroup
-// reductions. Each (token, head) always meets the same lane layout: batch invariant.
+// Self-attention (causal or whole-sequence, see attention.comp) with one subgroup (8 lanes)
+// per (token, head) and no shared memory: the shape for CPU devices (see
+// layer_norm_serial.comp). Lanes take keys j = lane, lane+8, ...; the max, the exp-sum and
+// each output dimension are combined with subgroup reductions. Each (token, head) always
+// meets the same lane layout: batch invariant.
 #extension GL_KHR_shader_subgroup_arithmetic : require
 layout(local_size_x = 8) in;
 
