@@ -30,23 +30,28 @@ std::vector<detectors::StoredSample> StoreRunReader::samples(const detectors::Sa
   return out;
 }
 
+OpenedModel open_model(const std::filesystem::path& dir, gpu::Context& gpu,
+                       const engine::EngineOptions& options) {
+  OpenedModel m;
+  m.checkpoint = std::make_unique<model::Checkpoint>(model::Checkpoint::open(dir));
+  if (tokenizer::has_tokenizer_files(dir))
+    m.tokenizer = tokenizer::load(dir, model::to_string(m.checkpoint->config().arch));
+  m.engine = std::make_unique<engine::Model>(gpu, *m.checkpoint, options);
+  return m;
+}
+
 detectors::AuxiliaryModel RunModels::load(const std::filesystem::path& dir) {
   const auto key = std::filesystem::absolute(dir).lexically_normal();
   auto it = loaded_.find(key);
   if (it == loaded_.end()) {
-    Loaded m;
-    m.checkpoint = std::make_unique<model::Checkpoint>(model::Checkpoint::open(key));
-    if (tokenizer::has_tokenizer_files(key))
-      m.tokenizer = tokenizer::load(key, model::to_string(m.checkpoint->config().arch));
     // The context defaults to the checkpoint's positions (a classifier's max_position_embeddings,
     // less RoBERTa's offset), and a classifier's passes hold a whole context (Model).
     engine::EngineOptions options;
     options.dtype = audited_.dtype();
     options.max_sequences = audited_.max_sequences();
-    m.engine = std::make_unique<engine::Model>(audited_.gpu(), *m.checkpoint, options);
-    it = loaded_.emplace(key, std::move(m)).first;
+    it = loaded_.emplace(key, open_model(key, audited_.gpu(), options)).first;
   }
-  return {*it->second.checkpoint, *it->second.engine, it->second.tokenizer.get()};
+  return it->second.view();
 }
 
 }  // namespace sg::audit

@@ -21,6 +21,17 @@ class StoreRunReader : public detectors::RunReader {
   std::int64_t run_id_;
 };
 
+// A checkpoint opened as a second model: its weights on `gpu` with `options`, and its
+// tokenizer when its directory holds one. The audit's loader and the commands' share it.
+struct OpenedModel {
+  std::unique_ptr<model::Checkpoint> checkpoint;
+  std::unique_ptr<engine::Model> engine;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+  detectors::AuxiliaryModel view() const { return {*checkpoint, *engine, tokenizer.get()}; }
+};
+OpenedModel open_model(const std::filesystem::path& dir, gpu::Context& gpu,
+                       const engine::EngineOptions& options);
+
 class RunModels : public detectors::ModelLoader {
  public:
   // Second models get the audited model's device and slot count.
@@ -28,13 +39,8 @@ class RunModels : public detectors::ModelLoader {
   detectors::AuxiliaryModel load(const std::filesystem::path& dir) override;
 
  private:
-  struct Loaded {
-    std::unique_ptr<model::Checkpoint> checkpoint;
-    std::unique_ptr<engine::Model> engine;
-    std::unique_ptr<tokenizer::Tokenizer> tokenizer;
-  };
   const engine::Model& audited_;
-  std::map<std::filesystem::path, Loaded> loaded_;
+  std::map<std::filesystem::path, OpenedModel> loaded_;
 };
 
 }  // namespace sg::audit

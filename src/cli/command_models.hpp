@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "audit/run_context.hpp"
 #include "engine/model.hpp"
 #include "model/checkpoint.hpp"
 #include "seam/detector.hpp"
@@ -26,15 +27,10 @@ class CommandModels : public detectors::ModelLoader {
   detectors::AuxiliaryModel load(const std::filesystem::path& dir) override;
 
  private:
-  struct Loaded {
-    std::unique_ptr<model::Checkpoint> checkpoint;
-    std::unique_ptr<engine::Model> engine;
-    std::unique_ptr<tokenizer::Tokenizer> tokenizer;
-  };
   std::optional<int> device_;
   engine::EngineOptions options_;
   std::unique_ptr<gpu::Context> gpu_;  // declared before loaded_: outlives the models
-  std::map<std::filesystem::path, Loaded> loaded_;
+  std::map<std::filesystem::path, audit::OpenedModel> loaded_;
 };
 
 }  // namespace sg::cli
