@@ -20,5 +20,9 @@ int cmd_show(const Args& args);
 int cmd_index(const Args& args);
 int cmd_repetition(const Args& args);
 int cmd_toxicity(const Args& args);
+int cmd_policy(const Args& args);
+int cmd_decide(const Args& args);
+int cmd_revoke(const Args& args);
+int cmd_verify(const Args& args);
 
 }  // namespace sg::cli

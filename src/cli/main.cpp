@@ -31,6 +31,10 @@ const std::map<std::string, Command>& commands() {
       {"repetition",
        {sg::cli::cmd_repetition, "repetition figures (seq-rep, rep-l, zlib, loop) of texts"}},
       {"toxicity", {sg::cli::cmd_toxicity, "toxicity scores and matched terms of texts"}},
+      {"policy", {sg::cli::cmd_policy, "check a release policy, or print it resolved"}},
+      {"decide", {sg::cli::cmd_decide, "record release decisions from a policy and audits"}},
+      {"revoke", {sg::cli::cmd_revoke, "record the revocation of a stage's release"}},
+      {"verify", {sg::cli::cmd_verify, "check the decision chain and the metrics behind it"}},
   };
   return table;
 }
@@ -43,7 +47,8 @@ void print_usage(std::ostream& out) {
   }
   out << "\noptions:\n  --version   print the version and the commit it was built from\n"
          "  --help      this message\n\n"
-         "exit codes: 0 success, 1 runtime failure, 2 usage error, 3 bad input data\n";
+         "exit codes: 0 success, 1 runtime failure, 2 usage error, 3 bad input data,\n"
+         "            4 decide rejected a stage, 5 stage not available to this audience\n";
 }
 
 }  // namespace

@@ -11,6 +11,8 @@ enum class ExitCode : int {
   kRuntime = 1,   // the device, the disk or the database failed
   kUsage = 2,     // unknown flag, bad value, missing option
   kBadInput = 3,  // a checkpoint, file, text or id list that cannot be used
+  kRejected = 4,  // decide: a stage was rejected (the decisions are recorded)
+  kDenied = 5,    // a stage that is not available to this audience was asked for
 };
 
 class Error : public std::runtime_error {
@@ -39,6 +41,12 @@ class InputError : public Error {
 class RuntimeError : public Error {
  public:
   explicit RuntimeError(const std::string& message) : Error(ExitCode::kRuntime, message) {}
+};
+
+// A gated stage asked for by an audience that may not use it (release/access.hpp).
+class AccessDenied : public Error {
+ public:
+  explicit AccessDenied(const std::string& message) : Error(ExitCode::kDenied, message) {}
 };
 
 }  // namespace sg

@@ -1,0 +1,4 @@
+#include "release/decide.hpp"
+
+// Implemented on its branch; the interface is fixed first so that the parts can be built
+// in parallel.
