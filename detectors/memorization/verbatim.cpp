@@ -20,7 +20,9 @@ void NoveltyCounts::add(std::span<const std::uint32_t> longest) {
 }
 
 std::vector<int> novelty_points() {
-  return {1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 50, 64, 80, 100};
+  std::vector<int> points(kNoveltyMaxN);
+  for (int n = 1; n <= kNoveltyMaxN; ++n) points[static_cast<std::size_t>(n - 1)] = n;
+  return points;
 }
 
 }  // namespace sg::detectors::memorization

@@ -26,8 +26,9 @@ struct NoveltyCounts {
   void add(std::span<const std::uint32_t> longest);
 };
 
-// The n at which the audit reports the novelty curve: every n up to 8, then about four per
-// doubling up to 100 (the curve is smooth; 100 rows per strategy would bury the rest).
+// The n at which the audit stores the novelty curve: every n from 1 to 100 (the run summary
+// prints it as one row per strategy; see cli/run_report.hpp).
+inline constexpr int kNoveltyMaxN = 100;
 std::vector<int> novelty_points();
 
 }  // namespace sg::detectors::memorization

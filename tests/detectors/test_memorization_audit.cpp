@@ -78,7 +78,7 @@ class MemorizationAudit : public sg::testing::GpuTest {
                          "reference = " +
                          kStage1.string() +
                          "\nprefix_lengths = 32\nextraction_sequences = 4\n"
-                         "unconditioned_samples = 2\nsample_tokens = 8\nranking_top = 1\n" +
+                         "unconditioned_samples = 2\nsample_tokens = 12\nranking_top = 1\n" +
                          extra);
   }
 
@@ -161,6 +161,7 @@ TEST_F(MemorizationAudit, MeasuresExtractionExposureAndVerbatimSpansThroughTheRu
   const std::string u = "memorization.unconditioned";
   EXPECT_EQ(aggs["memorization.verbatim_rate@50|" + u + "|"].n, 2);
   EXPECT_TRUE(aggs.count("memorization.novelty@1|" + u + "|"));
+  EXPECT_TRUE(aggs.count("memorization.novelty@11|" + u + "|"));  // every n, not 1-8, 10, 12, ...
   EXPECT_TRUE(aggs.count("memorization.longest_verbatim|" + u + "|q=100"));
   EXPECT_TRUE(aggs.count("memorization.ranking_precision|" + u + "|rank_by=zlib"));
   EXPECT_TRUE(aggs.count("memorization.ranking_precision|" + u + "|rank_by=lowercase"));
