@@ -88,7 +88,8 @@ TEST(Schema, ViewsHaveTheDocumentedColumnsInOrder) {
   EXPECT_EQ(columns(raw, "v_metrics"), (V{"checkpoint_sha256", "stage", "run_id", "metric",
                                           "strategy", "slice", "value", "ci_low", "ci_high", "n"}));
   EXPECT_EQ(columns(raw, "v_decisions"),
-            (V{"stage", "checkpoint_sha256", "decision", "reason", "decided_at"}));
+            (V{"stage", "checkpoint_sha256", "decision", "reason", "decided_at", "id",
+               "policy_hash", "decided_by", "hash"}));
 }
 
 TEST(Schema, ViewsShowWhatWasStored) {
@@ -110,7 +111,7 @@ TEST(Schema, ViewsShowWhatWasStored) {
     d.policy_path = "policies/demo.ini";
     d.policy_hash = std::string(64, 'f');
     d.decided_by = "tester";
-    store.add_decision(d);
+    testing::append_decision(store, d);
   }
   RawDb raw(dir / "a.db");
   EXPECT_EQ(raw.text("SELECT checkpoint_sha256 || '|' || stage || '|' || run_id || '|' || "
@@ -124,9 +125,11 @@ TEST(Schema, ViewsShowWhatWasStored) {
                         "ci_low IS NULL AND stage = 'medium'"),
             1);
   EXPECT_EQ(raw.text("SELECT stage || '|' || checkpoint_sha256 || '|' || decision || '|' || "
-                     "reason || '|' || (decided_at LIKE '____-__-__T__:__:__.___Z') "
+                     "reason || '|' || (decided_at LIKE '____-__-__T__:__:__.___Z') || '|' || "
+                     "id || '|' || policy_hash || '|' || decided_by || '|' || length(hash) "
                      "FROM v_decisions"),
-            "medium|" + std::string(64, 'c') + "|approved|all thresholds met|1");
+            "medium|" + std::string(64, 'c') + "|approved|all thresholds met|1|1|" +
+                std::string(64, 'f') + "|tester|64");
 }
 
 }  // namespace
