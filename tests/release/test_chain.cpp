@@ -4,6 +4,7 @@
 // correct hash is caught only against a head kept elsewhere; two writers form one chain.
 #include <gtest/gtest.h>
 
+#include <latch>
 #include <memory>
 #include <set>
 #include <thread>
@@ -258,8 +259,10 @@ TEST(Chain, TwoStoresAppendingAtOnceFormOneChain) {
     checkpoint = testing::add_checkpoint(store);
   }
   constexpr int kEach = 25;
+  std::latch both_open(2);  // the two appends start together, each on its own connection
   auto writer = [&](const std::string& who) {
     db::Store store(dir / "audit.db");
+    both_open.arrive_and_wait();
     for (int i = 0; i < kEach; ++i) {
       db::DecisionRecord row;
       row.stage = "small";
