@@ -47,7 +47,7 @@ CREATE TABLE checkpoints (
   last_seen_at TEXT NOT NULL
 );
 
-CREATE TABLE "decisions" (
+CREATE TABLE decisions (
   id INTEGER PRIMARY KEY,
   stage TEXT NOT NULL,
   checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id),

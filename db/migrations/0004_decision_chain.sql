@@ -5,13 +5,17 @@
 -- against mistakes, not attackers: whoever can write the file can drop them, which is why
 -- `stagegate verify` recomputes the chain and `decide` prints its head for keeping elsewhere.
 --
--- SQLite cannot change a CHECK constraint in place, so decisions is rebuilt as 0002 rebuilt
--- audit_runs (foreign keys off, checked before the commit); v_decisions is made again with
--- its new columns at the end.
+-- SQLite cannot change a CHECK constraint in place, so decisions is made again (foreign keys
+-- off, checked before the commit, as for 0002); v_decisions is made again with its new
+-- columns at the end.
 
 DROP VIEW v_decisions;
 
-CREATE TABLE decisions_rebuilt (
+-- The rows wait in a temporary table while the table is made again, so that the new table
+-- reuses the old one's pages: a fresh store keeps no free pages (a size cap counts them).
+CREATE TEMP TABLE decisions_before_0004 AS SELECT * FROM decisions;
+DROP TABLE decisions;
+CREATE TABLE decisions (
   id INTEGER PRIMARY KEY,
   stage TEXT NOT NULL,
   checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id),
@@ -25,15 +29,13 @@ CREATE TABLE decisions_rebuilt (
   prev_hash TEXT UNIQUE CHECK (prev_hash IS NULL OR length(prev_hash) = 64),
   hash TEXT UNIQUE CHECK (hash IS NULL OR length(hash) = 64)
 );
-INSERT INTO decisions_rebuilt (id, stage, checkpoint_id, decision, reason, policy_path,
-                               policy_hash, evidence_json, decided_by, decided_at, prev_hash,
-                               hash)
+CREATE INDEX decisions_by_checkpoint ON decisions(checkpoint_id);
+INSERT INTO decisions (id, stage, checkpoint_id, decision, reason, policy_path, policy_hash,
+                       evidence_json, decided_by, decided_at, prev_hash, hash)
 SELECT id, stage, checkpoint_id, decision, reason, policy_path, policy_hash, evidence_json,
        decided_by, decided_at, prev_hash, hash
-FROM decisions;
-DROP TABLE decisions;
-ALTER TABLE decisions_rebuilt RENAME TO decisions;
-CREATE INDEX decisions_by_checkpoint ON decisions(checkpoint_id);
+FROM temp.decisions_before_0004;
+DROP TABLE temp.decisions_before_0004;
 
 CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
 BEGIN
