@@ -196,7 +196,7 @@ struct DecisionRecord {
   std::int64_t id = 0;  // assigned by the store
   std::string stage;
   std::int64_t checkpoint_id = 0;
-  std::string decision;  // "approved", "rejected", "revoked"
+  std::string decision;  // "approved", "rejected", "pending", "revoked"
   std::string reason;
   std::string policy_path;
   std::string policy_hash;
@@ -205,6 +205,14 @@ struct DecisionRecord {
   std::string decided_at;  // the store's clock when empty
   std::optional<std::string> prev_hash;
   std::optional<std::string> hash;
+};
+
+// Where a new decision joins the chain, as Store::append_decision reads it inside its
+// transaction.
+struct ChainLink {
+  std::int64_t sequence = 0;             // the new row's position: 1 for the first row
+  std::optional<std::string> head_hash;  // the last row's hash; none when there is no row
+  std::string checkpoint_sha256;         // of the checkpoint the row's checkpoint_id names
 };
 
 struct ServerRequestRecord {

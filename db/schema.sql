@@ -1,6 +1,6 @@
 -- The stagegate audit store's schema after every migration in db/migrations/.
 -- Generated; do not edit. Regenerate: cmake --build build --target db_schema
--- PRAGMA user_version = 3;
+-- PRAGMA user_version = 4;
 -- PRAGMA application_id = 1397178707;
 
 CREATE TABLE aggregates (
@@ -51,15 +51,15 @@ CREATE TABLE decisions (
   id INTEGER PRIMARY KEY,
   stage TEXT NOT NULL,
   checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id),
-  decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected', 'revoked')),
+  decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected', 'pending', 'revoked')),
   reason TEXT NOT NULL,
   policy_path TEXT NOT NULL,
   policy_hash TEXT NOT NULL,
   evidence_json TEXT NOT NULL CHECK (json_valid(evidence_json)),
   decided_by TEXT NOT NULL,
   decided_at TEXT NOT NULL,
-  prev_hash TEXT,
-  hash TEXT UNIQUE
+  prev_hash TEXT UNIQUE CHECK (prev_hash IS NULL OR length(prev_hash) = 64),
+  hash TEXT UNIQUE CHECK (hash IS NULL OR length(hash) = 64)
 );
 
 CREATE TABLE filter_events (
@@ -178,7 +178,8 @@ CREATE INDEX samples_by_prompt ON samples(prompt_id);
 
 CREATE VIEW v_decisions AS
 SELECT d.stage AS stage, c.sha256 AS checkpoint_sha256, d.decision AS decision,
-       d.reason AS reason, d.decided_at AS decided_at
+       d.reason AS reason, d.decided_at AS decided_at, d.id AS id,
+       d.policy_hash AS policy_hash, d.decided_by AS decided_by, d.hash AS hash
 FROM decisions d
 JOIN checkpoints c ON c.id = d.checkpoint_id;
 
@@ -213,3 +214,13 @@ FROM samples s
 JOIN prompts p ON p.id = s.prompt_id
 JOIN audit_runs r ON r.id = s.run_id
 JOIN checkpoints c ON c.id = r.checkpoint_id;
+
+CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+BEGIN
+  SELECT RAISE(ABORT, 'decisions are append-only: a recorded decision cannot be deleted');
+END;
+
+CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+BEGIN
+  SELECT RAISE(ABORT, 'decisions are append-only: record a new decision (e.g. a revocation) instead of changing one');
+END;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -108,7 +109,13 @@ class Store {
   std::vector<Aggregate> aggregates(std::int64_t run_id);
 
   // --- release and serving records ---
-  std::int64_t add_decision(const DecisionRecord& decision);
+  // Appends a decision to the chain in one write transaction: reads the head and the row's
+  // checkpoint, sets decided_at (the store's clock when empty), lets `seal` set prev_hash and
+  // hash from them, and inserts. The write lock is taken before the head is read, so two
+  // processes appending at once still form one chain. Returns the row as stored (id set).
+  // InputError when the checkpoint id is unknown or the last row has no hash.
+  using DecisionSeal = std::function<void(DecisionRecord& row, const ChainLink& link)>;
+  DecisionRecord append_decision(DecisionRecord row, const DecisionSeal& seal);
   std::vector<DecisionRecord> decisions();  // in the order they were recorded
   std::int64_t add_server_request(const ServerRequestRecord& request);
   std::int64_t add_filter_event(const FilterEventRecord& event);

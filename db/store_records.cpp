@@ -1,23 +1,55 @@
 // Store: release decisions, server requests and filter events.
+#include "common/errors.hpp"
 #include "db/store_impl.hpp"
 
 namespace sg::db {
 
-std::int64_t Store::add_decision(const DecisionRecord& d) {
+DecisionRecord Store::append_decision(DecisionRecord d, const DecisionSeal& seal) {
   auto& db = *impl_->db;
   constexpr std::string_view doing = "recording a decision";
   sqlite::Transaction tx(db, doing);
+  ChainLink link;
+  {
+    sqlite::Query q(db, "SELECT sha256 FROM checkpoints WHERE id = ?", doing);
+    q.bind(d.checkpoint_id);
+    if (!q.next())
+      throw InputError(impl_->where() + ": " + std::string(doing) + ": no checkpoint with id " +
+                       std::to_string(d.checkpoint_id));
+    link.checkpoint_sha256 = q.text(0);
+  }
+  {
+    sqlite::Query q(db,
+                    "SELECT id, hash, (SELECT count(*) FROM decisions) FROM decisions "
+                    "ORDER BY id DESC LIMIT 1",
+                    doing);
+    if (q.next()) {
+      if (q.is_null(1))
+        throw InputError(impl_->where() + ": " + std::string(doing) + ": the last decision (id " +
+                         std::to_string(q.integer(0)) +
+                         ") has no hash, so a new one cannot be chained to it; "
+                         "`stagegate verify` reports it");
+      link.head_hash = q.text(1);
+      link.sequence = q.integer(2);
+    }
+    ++link.sequence;
+  }
+  if (d.decided_at.empty()) {
+    sqlite::Query q(db, "SELECT " SG_SQL_NOW, doing);
+    q.next();
+    d.decided_at = q.text(0);
+  }
+  seal(d, link);
   sqlite::Query(db,
                 "INSERT INTO decisions (stage, checkpoint_id, decision, reason, policy_path, "
                 "policy_hash, evidence_json, decided_by, decided_at, prev_hash, hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, coalesce(nullif(?, ''), " SG_SQL_NOW "), ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 doing)
       .bind_all(d.stage, d.checkpoint_id, d.decision, d.reason, d.policy_path, d.policy_hash,
                 d.evidence_json, d.decided_by, d.decided_at, d.prev_hash, d.hash)
       .run();
-  const std::int64_t id = sqlite3_last_insert_rowid(db.handle());
+  d.id = sqlite3_last_insert_rowid(db.handle());
   tx.commit();
-  return id;
+  return d;
 }
 
 std::vector<DecisionRecord> Store::decisions() {

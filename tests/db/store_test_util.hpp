@@ -155,6 +155,17 @@ inline db::SampleRecord sample(std::int64_t run_id, const std::string& strategy,
   return s;
 }
 
+// Appends `d` to the decision chain with a stand-in seal (the store's tests do not need the
+// real hash, src/release's): the previous row's hash or 64 zeros, and the sequence as hex.
+inline db::DecisionRecord append_decision(db::Store& store, const db::DecisionRecord& d) {
+  return store.append_decision(d, [](db::DecisionRecord& row, const db::ChainLink& link) {
+    row.prev_hash = link.head_hash.value_or(std::string(64, '0'));
+    char hash[65];
+    std::snprintf(hash, sizeof hash, "%064llx", static_cast<unsigned long long>(link.sequence));
+    row.hash = hash;
+  });
+}
+
 // Runs `body` in a child process, which exits 0 when it returns and 1 (after printing the
 // error) when it throws. The child never returns into the test framework.
 template <class F>

@@ -40,7 +40,7 @@ TEST(Open, ForeignKeysAreEnforced) {
   d.stage = "small";
   d.checkpoint_id = 42;  // no such checkpoint
   d.decision = "approved";
-  EXPECT_THROW(store.add_decision(d), ConstraintError);
+  EXPECT_THROW(testing::append_decision(store, d), InputError);
   EXPECT_TRUE(store.decisions().empty());
 }
 
@@ -51,7 +51,7 @@ TEST(Open, CheckConstraintsGuardStatusValues) {
   d.stage = "small";
   d.checkpoint_id = testing::add_checkpoint(store);
   d.decision = "maybe";
-  EXPECT_THROW(store.add_decision(d), ConstraintError);
+  EXPECT_THROW(testing::append_decision(store, d), ConstraintError);
 }
 
 TEST(Open, TextFileIsRefusedAndUntouched) {

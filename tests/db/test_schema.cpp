@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/errors.hpp"
+#include "common/sha256.hpp"
 #include "db/migrations.hpp"
 #include "db/open.hpp"
 #include "store_test_util.hpp"
@@ -78,6 +79,45 @@ std::vector<std::string> columns(RawDb& raw, const std::string& view) {
   return out;
 }
 
+// A store written before the decision chain (schema 3) with a decision in it: migration 4
+// keeps the row as it was, then allows 'pending' and refuses changes.
+TEST(Schema, DecisionsRecordedBeforeTheChainSurviveItsMigration) {
+  TempDir dir;
+  {
+    RawDb raw(dir / "old.db");
+    raw.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+    for (const auto& m : migrations()) {
+      if (m.version > 3) break;
+      raw.exec(std::string(m.sql));
+      raw.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" +
+               std::string(m.name) + "', '" + sha256_hex(m.sql) + "', '2024-01-01T00:00:00.000Z')");
+      raw.exec("PRAGMA user_version = " + std::to_string(m.version));
+    }
+    ASSERT_EQ(raw.integer("PRAGMA user_version"), 3);
+    raw.exec("INSERT INTO checkpoints VALUES (1, '" + std::string(64, 'c') +
+             "', '/m', 'demo', 'small', 'gpt2', 1, '{}', '2024-01-01T00:00:00.000Z', "
+             "'2024-01-01T00:00:00.000Z');"
+             "INSERT INTO decisions VALUES (7, 'small', 1, 'approved', 'met', 'p.ini', 'h', '{}', "
+             "'me', '2024-01-02T00:00:00.000Z', NULL, NULL)");
+    EXPECT_THROW(raw.exec("INSERT INTO decisions VALUES (8, 'small', 1, 'pending', '', '', '', "
+                          "'{}', '', '', NULL, NULL)"),
+                 std::runtime_error);
+  }
+  { Store store(dir / "old.db"); }
+  RawDb raw(dir / "old.db");
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), Store::latest_schema_version());
+  EXPECT_EQ(raw.rows("SELECT * FROM decisions"),
+            (std::vector<std::string>{"7|small|1|approved|met|p.ini|h|{}|me|"
+                                      "2024-01-02T00:00:00.000Z|NULL|NULL"}));
+  EXPECT_EQ(raw.integer("PRAGMA foreign_key_check"), 0);
+  raw.exec(
+      "INSERT INTO decisions VALUES (8, 'small', 1, 'pending', '', '', '', '{}', '', '', "
+      "NULL, NULL)");
+  EXPECT_THROW(raw.exec("UPDATE decisions SET reason = 'x' WHERE id = 7"), std::runtime_error);
+  EXPECT_THROW(raw.exec("DELETE FROM decisions WHERE id = 7"), std::runtime_error);
+  EXPECT_EQ(raw.text("SELECT group_concat(id || decision) FROM v_decisions"), "7approved,8pending");
+}
+
 TEST(Schema, ViewsHaveTheDocumentedColumnsInOrder) {
   TempDir dir;
   { Store store(dir / "a.db"); }
@@ -88,7 +128,8 @@ TEST(Schema, ViewsHaveTheDocumentedColumnsInOrder) {
   EXPECT_EQ(columns(raw, "v_metrics"), (V{"checkpoint_sha256", "stage", "run_id", "metric",
                                           "strategy", "slice", "value", "ci_low", "ci_high", "n"}));
   EXPECT_EQ(columns(raw, "v_decisions"),
-            (V{"stage", "checkpoint_sha256", "decision", "reason", "decided_at"}));
+            (V{"stage", "checkpoint_sha256", "decision", "reason", "decided_at", "id",
+               "policy_hash", "decided_by", "hash"}));
 }
 
 TEST(Schema, ViewsShowWhatWasStored) {
@@ -110,7 +151,7 @@ TEST(Schema, ViewsShowWhatWasStored) {
     d.policy_path = "policies/demo.ini";
     d.policy_hash = std::string(64, 'f');
     d.decided_by = "tester";
-    store.add_decision(d);
+    testing::append_decision(store, d);
   }
   RawDb raw(dir / "a.db");
   EXPECT_EQ(raw.text("SELECT checkpoint_sha256 || '|' || stage || '|' || run_id || '|' || "
@@ -124,9 +165,11 @@ TEST(Schema, ViewsShowWhatWasStored) {
                         "ci_low IS NULL AND stage = 'medium'"),
             1);
   EXPECT_EQ(raw.text("SELECT stage || '|' || checkpoint_sha256 || '|' || decision || '|' || "
-                     "reason || '|' || (decided_at LIKE '____-__-__T__:__:__.___Z') "
+                     "reason || '|' || (decided_at LIKE '____-__-__T__:__:__.___Z') || '|' || "
+                     "id || '|' || policy_hash || '|' || decided_by || '|' || length(hash) "
                      "FROM v_decisions"),
-            "medium|" + std::string(64, 'c') + "|approved|all thresholds met|1");
+            "medium|" + std::string(64, 'c') + "|approved|all thresholds met|1|1|" +
+                std::string(64, 'f') + "|tester|64");
 }
 
 }  // namespace

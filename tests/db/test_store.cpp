@@ -238,21 +238,68 @@ TEST_F(StoreTest, TheDatabaseRefusesASecondUnfinishedRunOfOneCheckpointAndPlan) 
   EXPECT_NO_THROW(raw.exec(copy + "abandoned" + from));
 }
 
-TEST_F(StoreTest, DecisionsKeepTheirChainFields) {
+TEST_F(StoreTest, DecisionAppendSealsWithTheHeadItReadAndKeepsTheChainFields) {
   DecisionRecord d;
   d.stage = "small";
   d.checkpoint_id = ckpt;
   d.decision = "rejected";
   d.reason = "memorization.extractable_rate@50 above 0.01";
   d.decided_at = "2024-05-01T12:00:00.000Z";
-  d.prev_hash = std::string(64, '0');
-  d.hash = std::string(64, '1');
-  store.add_decision(d);
+  std::vector<ChainLink> links;
+  auto seal = [&](DecisionRecord& row, const ChainLink& link) {
+    links.push_back(link);
+    row.prev_hash = link.head_hash.value_or(std::string(64, '0'));
+    row.hash = std::string(64, static_cast<char>('0' + link.sequence));
+  };
+  const auto first = store.append_decision(d, seal);
+  d.decided_at.clear();  // the store's clock, set before the seal sees the row
+  d.decision = "pending";
+  const auto second = store.append_decision(d, seal);
+
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0].sequence, 1);
+  EXPECT_FALSE(links[0].head_hash);
+  EXPECT_EQ(links[0].checkpoint_sha256, testing::sha_of('a'));
+  EXPECT_EQ(links[1].sequence, 2);
+  EXPECT_EQ(links[1].head_hash, std::string(64, '1'));
+  EXPECT_NE(second.decided_at, "");
+  EXPECT_EQ(second.prev_hash, first.hash);
+
   const auto all = store.decisions();
-  ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].decided_at, d.decided_at);
-  EXPECT_EQ(all[0].prev_hash, d.prev_hash);
-  EXPECT_EQ(all[0].hash, d.hash);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, first.id);
+  EXPECT_EQ(all[0].decided_at, "2024-05-01T12:00:00.000Z");
+  EXPECT_EQ(all[0].prev_hash, std::string(64, '0'));
+  EXPECT_EQ(all[0].hash, std::string(64, '1'));
+  EXPECT_EQ(all[1].decision, "pending");
+  EXPECT_EQ(all[1].decided_at, second.decided_at);
+  EXPECT_EQ(all[1].hash, std::string(64, '2'));
+}
+
+TEST_F(StoreTest, DecisionsAreAppendOnly) {
+  DecisionRecord d;
+  d.stage = "small";
+  d.checkpoint_id = ckpt;
+  d.decision = "approved";
+  testing::append_decision(store, d);
+  RawDb raw(dir / "store.db");
+  EXPECT_THROW(raw.exec("UPDATE decisions SET decision = 'rejected'"), std::runtime_error);
+  EXPECT_THROW(raw.exec("DELETE FROM decisions"), std::runtime_error);
+  EXPECT_EQ(raw.text("SELECT decision FROM decisions"), "approved");
+}
+
+TEST_F(StoreTest, TwoRowsCannotClaimOnePlaceInTheChain) {
+  DecisionRecord d;
+  d.stage = "small";
+  d.checkpoint_id = ckpt;
+  d.decision = "approved";
+  auto same_place = [](DecisionRecord& row, const ChainLink& link) {
+    row.prev_hash = std::string(64, '0');
+    row.hash = std::string(63, '0') + std::to_string(link.sequence);
+  };
+  store.append_decision(d, same_place);
+  EXPECT_THROW(store.append_decision(d, same_place), ConstraintError);
+  EXPECT_EQ(store.decisions().size(), 1u);
 }
 
 TEST_F(StoreTest, ServerRequestsAndTheirFilterEventsAreLogged) {
