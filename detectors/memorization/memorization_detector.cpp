@@ -521,6 +521,9 @@ DetectorSpec memorization_detector() {
   DetectorSpec spec;
   spec.name = kName;
   spec.section_required = true;
+  spec.metrics = {"memorization.canary_exposure",  "memorization.extractable_rate@{k}",
+                  "memorization.novelty@{n}",      "memorization.verbatim_rate@{n}",
+                  "memorization.longest_verbatim", "memorization.ranking_precision"};
   spec.keys = {{"index", Type::kString, true},
                {"canaries", Type::kString, false},
                {"duplicates", Type::kString, false},

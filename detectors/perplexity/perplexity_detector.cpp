@@ -84,6 +84,7 @@ DetectorSpec perplexity_detector() {
   DetectorSpec spec;
   spec.name = kName;
   spec.section_required = true;
+  spec.metrics = {"perplexity.heldout", "perplexity.sample"};
   spec.keys = {{"heldout", ini::Type::kString, true},
                {"stride", ini::Type::kInteger, false, ini::Range{0, 1 << 20}}};
   spec.make = [](const ini::Document& plan) -> std::unique_ptr<Detector> {

@@ -320,6 +320,9 @@ std::unique_ptr<Detector> make(const ini::Document& plan) {
 DetectorSpec repetition_detector() {
   DetectorSpec spec;
   spec.name = kName;
+  spec.metrics = sample_metric_names();
+  spec.metrics.insert(spec.metrics.end(), {"repetition.loop_share", "repetition.distinct_{n}",
+                                           "repetition.self_reinforcement"});
   spec.keys = {{"human", ini::Type::kString, false},
                {"human_tokens", ini::Type::kInteger, false, ini::Range{1, 1 << 20}},
                {"reinforcement", ini::Type::kString, false},

@@ -20,6 +20,10 @@ struct DetectorSpec {
   // Builds it from the plan's [name] section (absent when not required and not written):
   // refuses bad values with plan.fail(name, key, ...), so errors name the file and line.
   std::function<std::unique_ptr<Detector>(const ini::Document& plan)> make;
+  // The aggregate metric names its summary writes (v_metrics.metric), so a release policy
+  // can refuse a metric nobody produces; `{k}`/`{n}` stand for a number
+  // ("memorization.extractable_rate@{k}").
+  std::vector<std::string> metrics;
 };
 
 class Registry {

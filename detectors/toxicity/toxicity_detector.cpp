@@ -279,6 +279,7 @@ DetectorSpec toxicity_detector(ScorerFactory scorers) {
   using ini::Type;
   DetectorSpec spec;
   spec.name = kName;
+  spec.metrics = {"toxicity.expected_max", "toxicity.probability"};
   spec.keys = {{"prompts", Type::kString, false},
                {"samples", Type::kInteger, false, Range{1, 100'000}},
                {"max_tokens", Type::kInteger, false, Range{1, 1 << 20}},

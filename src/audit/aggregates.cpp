@@ -17,7 +17,7 @@ std::vector<detectors::Aggregate> sample_lengths(detectors::RunReader& run) {
   std::vector<detectors::Aggregate> out;
   for (const auto& [strategy, v] : lengths) {
     const auto iv = detectors::bootstrap_mean(v);
-    out.push_back({"sample.tokens", strategy, "", iv.value, iv.low, iv.high,
+    out.push_back({kSampleTokensMetric, strategy, "", iv.value, iv.low, iv.high,
                    static_cast<std::int64_t>(v.size())});
   }
   return out;

@@ -11,6 +11,9 @@
 
 namespace sg::audit {
 
+// The runner's own aggregate: the mean continuation length of a strategy's samples.
+inline constexpr const char* kSampleTokensMetric = "sample.tokens";
+
 std::vector<db::Aggregate> run_aggregates(detectors::RunReader& run, const Plan& plan);
 
 }  // namespace sg::audit

@@ -209,7 +209,7 @@ Document Document::parse(std::string_view text, const std::filesystem::path& fil
         std::vector<std::string> names;
         for (const auto& family : schema) names.push_back(family.name);
         fail_at(file, line, "[" + section + "]",
-                "unknown section" + did_you_mean(section, names) +
+                "unknown section" + did_you_mean(section.substr(0, section.find('.')), names) +
                     " (known: " + known_sections(schema) + ")");
       }
       for (const auto& [name, first] : doc.sections_)
