@@ -1,4 +1,224 @@
 #include "release/decide.hpp"
 
-// Implemented on its branch; the interface is fixed first so that the parts can be built
-// in parallel.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include "common/errors.hpp"
+#include "model/checkpoint.hpp"
+#include "model/checkpoint_facts.hpp"
+#include "model/identity.hpp"
+#include "release/decision_chain.hpp"
+#include "release/requirement_check.hpp"
+
+namespace sg::release {
+
+namespace {
+
+std::string today_utc() {
+  using namespace std::chrono;
+  const year_month_day ymd{floor<days>(system_clock::now())};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
+                unsigned(ymd.day()));
+  return buf;
+}
+
+// Dates are compared as text, which is only sound for real dates written YYYY-MM-DD.
+void check_date(const std::string& date, const std::string& what) {
+  unsigned y = 0, m = 0, d = 0;
+  char tail = 0;
+  const bool shaped = date.size() == 10 && date[4] == '-' && date[7] == '-' &&
+                      std::sscanf(date.c_str(), "%4u-%2u-%2u%c", &y, &m, &d, &tail) == 3;
+  const std::chrono::year_month_day ymd{std::chrono::year(static_cast<int>(y)),
+                                        std::chrono::month(m), std::chrono::day(d)};
+  if (!shaped || !ymd.ok()) throw InputError(what + ": '" + date + "' is not a date (YYYY-MM-DD)");
+}
+
+// The stage's files hashed now (never a cached identity: a decision must name the bytes it
+// judged), with their facts for a checkpoint row; the error in words when unreadable.
+struct Found {
+  std::optional<model::CheckpointFacts> facts;
+  std::string error;
+};
+
+Found hash_checkpoint(const Stage& stage) {
+  Found found;
+  try {
+    const auto checkpoint = model::Checkpoint::open(stage.checkpoint);
+    found.facts = model::checkpoint_facts(checkpoint);
+  } catch (const std::exception& e) {
+    found.error = e.what();
+  }
+  return found;
+}
+
+// The store's id for the checkpoint the policy names (decisions are about the policy's
+// SHA-256, whatever the files hash to now); recorded when the store has never seen it.
+std::int64_t checkpoint_id(db::Store& store, const Policy& policy, const Stage& stage,
+                           const Found& found) {
+  if (const auto known = store.checkpoint_by_sha256(stage.sha256)) return known->id;
+  db::CheckpointRecord c;
+  c.sha256 = stage.sha256;
+  c.path = stage.checkpoint.string();
+  c.family = policy.family;
+  c.stage = stage.name;
+  c.architecture = "unknown";
+  if (found.facts && found.facts->sha256 == stage.sha256) {
+    c.architecture = found.facts->architecture;
+    c.parameters = found.facts->parameters;
+    c.config_json = found.facts->config_json;
+  }
+  return store.upsert_checkpoint(c);
+}
+
+// The latest revocation of the checkpoint, under any policy: a withdrawn file stays
+// withdrawn whatever a later audit says.
+const db::DecisionRecord* revocation(const std::vector<db::DecisionRecord>& rows,
+                                     std::int64_t checkpoint) {
+  const db::DecisionRecord* found = nullptr;
+  for (const auto& row : rows)
+    if (row.checkpoint_id == checkpoint && row.decision == "revoked") found = &row;
+  return found;
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+db::DecisionRecord new_row(const Policy& policy, const Stage& stage, std::int64_t checkpoint,
+                           const std::string& reviewer) {
+  db::DecisionRecord row;
+  row.stage = stage.name;
+  row.checkpoint_id = checkpoint;
+  row.policy_path = policy.file.string();
+  row.policy_hash = policy.sha256;
+  row.decided_by = reviewer;
+  return row;
+}
+
+// One stage's decision, before it is recorded. `decided` holds the decisions of the stages
+// before it in release order.
+StageDecision judge(const Policy& policy, const Stage& stage, db::Store& store,
+                    const std::vector<db::RunInfo>& runs,
+                    const std::vector<db::DecisionRecord>& rows,
+                    const std::map<std::string, std::string>& decided, const std::string& today,
+                    const std::string& reviewer, PlanHashes& plans) {
+  const Found found = hash_checkpoint(stage);
+  StageDecision d{new_row(policy, stage, checkpoint_id(store, policy, stage, found), reviewer), {}};
+  auto& row = d.row;
+  auto& evidence = d.evidence;
+  if (found.facts) evidence.checkpoint_sha256_found = found.facts->sha256;
+
+  if (!found.facts) {
+    row.decision = "rejected";
+    row.reason = "checkpoint " + stage.checkpoint.string() + " cannot be hashed: " + found.error;
+    return d;
+  }
+  if (found.facts->sha256 != stage.sha256) {
+    row.decision = "rejected";
+    row.reason = "checkpoint " + stage.checkpoint.string() + " hashes to " + found.facts->sha256 +
+                 ", not the policy's " + stage.sha256 +
+                 ": an approval never carries over to a modified file";
+    return d;
+  }
+  if (const auto* revoked = revocation(rows, row.checkpoint_id)) {
+    row.decision = "revoked";
+    evidence.revocation_id = revoked->id;
+    row.reason = "revoked by " + revoked->decided_by + " at " + revoked->decided_at +
+                 " (decision " + std::to_string(revoked->id) + "): " + revoked->reason;
+    return d;
+  }
+
+  std::vector<std::string> failed;
+  std::vector<std::string>& pending = evidence.pending;
+  for (const Requirement* requirement : policy.requirements_for(stage.name)) {
+    auto checked = check_requirement(*requirement, stage, runs, store, plans);
+    if (checked.outcome == "failed") failed.push_back(describe(checked));
+    if (checked.outcome == "missing") pending.push_back(describe(checked));
+    evidence.requirements.push_back(std::move(checked));
+  }
+  if (stage.not_before && today < *stage.not_before)
+    pending.push_back("not before " + *stage.not_before + " (today is " + today + ")");
+  for (const auto& previous : stage.after) {
+    const auto it = decided.find(previous);
+    const std::string state = it == decided.end() ? "not decided" : it->second;
+    if (state != "approved") pending.push_back("after " + previous + ", which is " + state);
+  }
+
+  if (!failed.empty()) {
+    row.decision = "rejected";
+    row.reason = joined(failed);
+  } else if (!pending.empty()) {
+    row.decision = "pending";
+    row.reason = joined(pending);
+  } else {
+    row.decision = "approved";
+    row.reason =
+        evidence.requirements.empty()
+            ? "no requirement applies"
+            : "all " + std::to_string(evidence.requirements.size()) + " requirements passed";
+  }
+  return d;
+}
+
+std::string chain_head(db::Store& store) {
+  const auto rows = store.decisions();
+  return rows.empty() ? std::string(kGenesisHash) : rows.back().hash.value_or("");
+}
+
+}  // namespace
+
+bool DecideResult::any_rejected() const {
+  return std::any_of(stages.begin(), stages.end(),
+                     [](const StageDecision& s) { return s.row.decision == "rejected"; });
+}
+
+DecideResult decide(const Policy& policy, db::Store& store, const DecideOptions& options) {
+  if (options.reviewer.empty()) throw InputError("decide: a reviewer must be named");
+  const std::string today = options.today.empty() ? today_utc() : options.today;
+  check_date(today, "--today");
+
+  const auto runs = store.runs();
+  const auto rows = store.decisions();
+  PlanHashes plans;
+  std::map<std::string, std::string> decided;
+  // Every stage is judged before any row is written, so a plan that cannot be read leaves
+  // the chain as it was instead of half a decision round.
+  DecideResult result;
+  for (const auto& stage : policy.stages) {
+    auto d = judge(policy, stage, store, runs, rows, decided, today, options.reviewer, plans);
+    decided[stage.name] = d.row.decision;
+    result.stages.push_back(std::move(d));
+  }
+  for (auto& s : result.stages) {
+    s.row.evidence_json = to_json(s.evidence);
+    s.row = append_decision(store, std::move(s.row));
+  }
+  result.head =
+      result.stages.empty() ? chain_head(store) : result.stages.back().row.hash.value_or("");
+  return result;
+}
+
+db::DecisionRecord revoke(const Policy& policy, db::Store& store, const std::string& stage,
+                          const std::string& reason, const std::string& reviewer) {
+  const Stage& s = policy.stage(stage);
+  if (reason.empty()) throw InputError("revoke: a reason must be given");
+  if (reviewer.empty()) throw InputError("revoke: a reviewer must be named");
+  // A revocation stands whatever the files hold now; the hash found is recorded for the
+  // record's sake ("" when they cannot be read).
+  const Found found = hash_checkpoint(s);
+  auto row = new_row(policy, s, checkpoint_id(store, policy, s, found), reviewer);
+  row.decision = "revoked";
+  row.reason = reason;
+  Evidence evidence;
+  if (found.facts) evidence.checkpoint_sha256_found = found.facts->sha256;
+  row.evidence_json = to_json(evidence);
+  return append_decision(store, std::move(row));
+}
+
+}  // namespace sg::release
