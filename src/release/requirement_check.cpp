@@ -28,8 +28,8 @@ std::string unfinished_note(const std::vector<db::RunInfo>& runs, const std::str
                             const std::string& plan_hash) {
   for (const auto& run : runs)
     if (run.checkpoint_sha256 == sha256 && run.plan_hash == plan_hash)
-      return "; run " + std::to_string(run.id) + " is " + std::string(db::to_string(run.status)) +
-             " (" + std::to_string(run.samples_done) + "/" + std::to_string(run.samples_planned) +
+      return " (run " + std::to_string(run.id) + " is " + std::string(db::to_string(run.status)) +
+             ", " + std::to_string(run.samples_done) + "/" + std::to_string(run.samples_planned) +
              " samples)";
   return "";
 }
