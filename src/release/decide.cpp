@@ -158,10 +158,10 @@ StageDecision judge(const Policy& policy, const Stage& stage, db::Store& store,
     row.reason = joined(pending);
   } else {
     row.decision = "approved";
-    row.reason =
-        evidence.requirements.empty()
-            ? "no requirement applies"
-            : "all " + std::to_string(evidence.requirements.size()) + " requirements passed";
+    const auto n = evidence.requirements.size();
+    row.reason = n == 0   ? "no requirement applies"
+                 : n == 1 ? "1 requirement passed"
+                          : "all " + std::to_string(n) + " requirements passed";
   }
   return d;
 }
