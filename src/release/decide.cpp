@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "common/errors.hpp"
 #include "model/checkpoint.hpp"
@@ -74,14 +75,14 @@ std::int64_t checkpoint_id(db::Store& store, const Policy& policy, const Stage& 
   return store.upsert_checkpoint(c);
 }
 
-// The latest revocation of the checkpoint, under any policy: a withdrawn file stays
-// withdrawn whatever a later audit says.
+// The revocation of the checkpoint, under any policy: a withdrawn file stays withdrawn
+// whatever a later audit says. The first one is the act; later `revoked` rows are decisions
+// carrying it forward (or repeating it), so quoting the first keeps reasons from nesting.
 const db::DecisionRecord* revocation(const std::vector<db::DecisionRecord>& rows,
                                      std::int64_t checkpoint) {
-  const db::DecisionRecord* found = nullptr;
   for (const auto& row : rows)
-    if (row.checkpoint_id == checkpoint && row.decision == "revoked") found = &row;
-  return found;
+    if (row.checkpoint_id == checkpoint && row.decision == "revoked") return &row;
+  return nullptr;
 }
 
 std::string joined(const std::vector<std::string>& parts) {
@@ -95,21 +96,32 @@ db::DecisionRecord new_row(const Policy& policy, const Stage& stage, std::int64_
   db::DecisionRecord row;
   row.stage = stage.name;
   row.checkpoint_id = checkpoint;
-  row.policy_path = policy.file.string();
+  row.policy_path = std::filesystem::absolute(policy.file).lexically_normal().string();
   row.policy_hash = policy.sha256;
   row.decided_by = reviewer;
   return row;
 }
 
-// One stage's decision, before it is recorded. `decided` holds the decisions of the stages
-// before it in release order.
-StageDecision judge(const Policy& policy, const Stage& stage, db::Store& store,
-                    const std::vector<db::RunInfo>& runs,
-                    const std::vector<db::DecisionRecord>& rows,
-                    const std::map<std::string, std::string>& decided, const std::string& today,
-                    const std::string& reviewer, PlanHashes& plans) {
-  const Found found = hash_checkpoint(stage);
-  StageDecision d{new_row(policy, stage, checkpoint_id(store, policy, stage, found), reviewer), {}};
+// What a round of decisions reads once: the runs and the decisions already recorded, and
+// the decisions of the stages judged so far (release order puts a stage's `after` first).
+struct Round {
+  Round(const Policy& p, db::Store& s, std::string date)
+      : policy(p), store(s), today(std::move(date)), runs(s.runs()), rows(s.decisions()) {}
+
+  const Policy& policy;
+  db::Store& store;
+  std::string today;
+  std::vector<db::RunInfo> runs;
+  std::vector<db::DecisionRecord> rows;
+  std::map<std::string, std::string> decided;
+  PlanHashes plans;
+
+  StageDecision judge(const Stage& stage, const Found& found);
+};
+
+// One stage's decision before it is recorded (its row's checkpoint id is set when it is).
+StageDecision Round::judge(const Stage& stage, const Found& found) {
+  StageDecision d;
   auto& row = d.row;
   auto& evidence = d.evidence;
   if (found.facts) evidence.checkpoint_sha256_found = found.facts->sha256;
@@ -126,7 +138,8 @@ StageDecision judge(const Policy& policy, const Stage& stage, db::Store& store,
                  ": an approval never carries over to a modified file";
     return d;
   }
-  if (const auto* revoked = revocation(rows, row.checkpoint_id)) {
+  const auto known = store.checkpoint_by_sha256(stage.sha256);
+  if (const auto* revoked = known ? revocation(rows, known->id) : nullptr) {
     row.decision = "revoked";
     evidence.revocation_id = revoked->id;
     row.reason = "revoked by " + revoked->decided_by + " at " + revoked->decided_at +
@@ -183,21 +196,26 @@ DecideResult decide(const Policy& policy, db::Store& store, const DecideOptions&
   const std::string today = options.today.empty() ? today_utc() : options.today;
   check_date(today, "--today");
 
-  const auto runs = store.runs();
-  const auto rows = store.decisions();
-  PlanHashes plans;
-  std::map<std::string, std::string> decided;
-  // Every stage is judged before any row is written, so a plan that cannot be read leaves
-  // the chain as it was instead of half a decision round.
+  Round round(policy, store, today);
+  // Every stage is judged before anything is written, so a plan that cannot be read leaves
+  // the store as it was instead of half a decision round.
   DecideResult result;
+  std::vector<Found> found;
   for (const auto& stage : policy.stages) {
-    auto d = judge(policy, stage, store, runs, rows, decided, today, options.reviewer, plans);
-    decided[stage.name] = d.row.decision;
+    found.push_back(hash_checkpoint(stage));
+    auto d = round.judge(stage, found.back());
+    round.decided[stage.name] = d.row.decision;
     result.stages.push_back(std::move(d));
   }
-  for (auto& s : result.stages) {
-    s.row.evidence_json = to_json(s.evidence);
-    s.row = append_decision(store, std::move(s.row));
+  for (std::size_t i = 0; i < result.stages.size(); ++i) {
+    auto& s = result.stages[i];
+    const Stage& stage = policy.stages[i];
+    auto row =
+        new_row(policy, stage, checkpoint_id(store, policy, stage, found[i]), options.reviewer);
+    row.decision = s.row.decision;
+    row.reason = s.row.reason;
+    row.evidence_json = to_json(s.evidence);
+    s.row = append_decision(store, std::move(row));
   }
   result.head =
       result.stages.empty() ? chain_head(store) : result.stages.back().row.hash.value_or("");

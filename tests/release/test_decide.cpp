@@ -154,6 +154,7 @@ TEST_F(DecideTest, ApprovesStagesWhoseRequirementsPassAndRecordsTheEvidence) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].decided_by, "alice");
   EXPECT_EQ(rows[0].policy_hash, policy.sha256);
+  EXPECT_EQ(rows[0].policy_path, (dir / "policy.ini").string());
   EXPECT_EQ(rows[0].evidence_json, to_json(e));
   EXPECT_EQ(rows[1].prev_hash, rows[0].hash);
   EXPECT_EQ(result.head, *rows[1].hash);
@@ -279,6 +280,12 @@ TEST_F(DecideTest, ARevocationIsCarriedForwardUnderEveryPolicy) {
   EXPECT_NE(s1.row.reason.find("bob"), std::string::npos) << s1.row.reason;
   EXPECT_EQ(stage_result(result, "stage2").row.decision, "pending");
   EXPECT_FALSE(result.any_rejected());
+
+  // Carried forward again, it still quotes the revocation itself, not the row carrying it.
+  const auto again = stage_result(decide(policy, store, options), "stage1");
+  EXPECT_EQ(again.row.decision, "revoked");
+  EXPECT_EQ(again.evidence.revocation_id, revoked.id);
+  EXPECT_EQ(again.row.reason, s1.row.reason);
 }
 
 TEST_F(DecideTest, RevokeRefusesAnUnknownStageAndAnEmptyReason) {
@@ -343,6 +350,7 @@ TEST_F(DecideTest, AnUnreadablePlanRecordsNothing) {
   policy.requirements.back().plan = dir / "missing.ini";
   EXPECT_THROW(decide(policy, store, options), InputError);
   EXPECT_TRUE(store.decisions().empty());
+  EXPECT_FALSE(store.checkpoint_by_sha256(policy.stages[1].sha256).has_value());
 }
 
 TEST(Satisfies, BoundariesAndNaN) {
