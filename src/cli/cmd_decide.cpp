@@ -12,6 +12,7 @@
 #include "cli/options.hpp"
 #include "common/errors.hpp"
 #include "db/store.hpp"
+#include "release/dates.hpp"
 #include "release/decide.hpp"
 #include "release/evidence.hpp"
 #include "release/policy.hpp"
@@ -88,7 +89,11 @@ int cmd_decide(const Args& args) {
     return 0;
   release::DecideOptions options;
   options.reviewer = required_text(vm, "reviewer");
-  if (vm.count("today")) options.today = vm["today"].as<std::string>();
+  if (vm.count("today")) {
+    options.today = vm["today"].as<std::string>();
+    if (!release::is_iso_date(options.today))
+      throw UsageError("--today: '" + options.today + "' is not a date (YYYY-MM-DD)");
+  }
   const auto policy = release::Policy::load(vm["policy"].as<std::string>());
   db::Store store(existing_db(vm));
   const auto result = release::decide(policy, store, options);

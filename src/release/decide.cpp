@@ -1,8 +1,6 @@
 #include "release/decide.hpp"
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <utility>
@@ -11,32 +9,13 @@
 #include "model/checkpoint.hpp"
 #include "model/checkpoint_facts.hpp"
 #include "model/identity.hpp"
+#include "release/dates.hpp"
 #include "release/decision_chain.hpp"
 #include "release/requirement_check.hpp"
 
 namespace sg::release {
 
 namespace {
-
-std::string today_utc() {
-  using namespace std::chrono;
-  const year_month_day ymd{floor<days>(system_clock::now())};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
-                unsigned(ymd.day()));
-  return buf;
-}
-
-// Dates are compared as text, which is only sound for real dates written YYYY-MM-DD.
-void check_date(const std::string& date, const std::string& what) {
-  unsigned y = 0, m = 0, d = 0;
-  char tail = 0;
-  const bool shaped = date.size() == 10 && date[4] == '-' && date[7] == '-' &&
-                      std::sscanf(date.c_str(), "%4u-%2u-%2u%c", &y, &m, &d, &tail) == 3;
-  const std::chrono::year_month_day ymd{std::chrono::year(static_cast<int>(y)),
-                                        std::chrono::month(m), std::chrono::day(d)};
-  if (!shaped || !ymd.ok()) throw InputError(what + ": '" + date + "' is not a date (YYYY-MM-DD)");
-}
 
 // The stage's files hashed now (never a cached identity: a decision must name the bytes it
 // judged), with their facts for a checkpoint row; the error in words when unreadable.
@@ -193,8 +172,8 @@ bool DecideResult::any_rejected() const {
 
 DecideResult decide(const Policy& policy, db::Store& store, const DecideOptions& options) {
   if (options.reviewer.empty()) throw InputError("decide: a reviewer must be named");
-  const std::string today = options.today.empty() ? today_utc() : options.today;
-  check_date(today, "--today");
+  const std::string today = options.today.empty() ? utc_today() : options.today;
+  if (!is_iso_date(today)) throw InputError("--today: '" + today + "' is not a date (YYYY-MM-DD)");
 
   Round round(policy, store, today);
   // Every stage is judged before anything is written, so a plan that cannot be read leaves

@@ -154,7 +154,7 @@ TEST_F(DecideCli, RefusesBadInvocationsWithoutRecording) {
   EXPECT_FALSE(fs::exists(dir / "none.db"));
   r = run_stagegate(
       {"decide", "--policy", policy, "--db", db, "--reviewer", "alice", "--today", "2019-02-30"});
-  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--today: '2019-02-30' is not a date"), std::string::npos) << r.err;
   r = run_stagegate({"revoke", "--policy", policy, "--db", db, "--stage", "huge", "--reason", "x",
                      "--reviewer", "bob"});

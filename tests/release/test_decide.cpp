@@ -12,6 +12,7 @@
 #include "model/checkpoint.hpp"
 #include "model/checkpoint_builder.hpp"
 #include "model/identity.hpp"
+#include "release/dates.hpp"
 #include "release/decide.hpp"
 #include "release/evidence.hpp"
 #include "release/requirement_check.hpp"
@@ -351,6 +352,15 @@ TEST_F(DecideTest, AnUnreadablePlanRecordsNothing) {
   EXPECT_THROW(decide(policy, store, options), InputError);
   EXPECT_TRUE(store.decisions().empty());
   EXPECT_FALSE(store.checkpoint_by_sha256(policy.stages[1].sha256).has_value());
+}
+
+TEST(Dates, OnlyRealDatesWrittenYyyyMmDd) {
+  EXPECT_TRUE(is_iso_date("2019-02-14"));
+  EXPECT_TRUE(is_iso_date("2020-02-29"));
+  for (const char* bad : {"2019-02-29", "2019-02-30", "2019-13-01", "2019-00-10", "2019-2-14",
+                          "20190214", "2019-02-14 ", "2019/02/14", "yyyy-mm-dd", ""})
+    EXPECT_FALSE(is_iso_date(bad)) << bad;
+  EXPECT_TRUE(is_iso_date(utc_today())) << utc_today();
 }
 
 TEST(Satisfies, BoundariesAndNaN) {
