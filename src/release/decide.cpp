@@ -1,6 +1,7 @@
 #include "release/decide.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <utility>
@@ -29,7 +30,9 @@ Found hash_checkpoint(const Stage& stage) {
   try {
     const auto checkpoint = model::Checkpoint::open(stage.checkpoint);
     found.facts = model::checkpoint_facts(checkpoint);
-  } catch (const std::exception& e) {
+  } catch (const Error& e) {  // unreadable or not a checkpoint: rejected, never skipped
+    found.error = e.what();
+  } catch (const std::filesystem::filesystem_error& e) {
     found.error = e.what();
   }
   return found;
