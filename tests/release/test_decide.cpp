@@ -333,6 +333,31 @@ TEST_F(DecideTest, ACompletedRunWithoutTheAggregateFailsStrategyAndSliceMustMatc
       << s1.row.reason;
 }
 
+TEST_F(DecideTest, AFailedRequirementOutweighsAMissingRunAndAnEarlyDate) {
+  policy.requirements.push_back(requirement("weaker", {"stage1"}, "perplexity.heldout",
+                                            Comparison::kLessEqual, 100, Estimate::kConservative));
+  policy.requirements.back().plan = weaker_plan;  // never run: missing
+  policy.requirements.push_back(requirement("toxic-prompts", {"stage1"}, "toxicity.expected_max",
+                                            Comparison::kLess, 0.3, Estimate::kPoint));
+  policy.requirements.back().strategy = "toxicity.rtp";
+  policy.requirements.back().slice = "prompt=toxic";
+  policy.stages[0].not_before = "2020-01-01";
+  add_run(policy.stages[0],
+          {perplexity(40, 38, 42),
+           {"toxicity.expected_max", "toxicity.rtp", "prompt=toxic", 0.3, 0.2, 0.4, 8},
+           {"toxicity.expected_max", "toxicity.rtp", "", 0.01, 0.0, 0.02, 24}});
+  const auto s1 = stage_result(decide(policy, store, options), "stage1");
+  EXPECT_EQ(s1.row.decision, "rejected");
+  EXPECT_EQ(s1.row.reason,
+            "toxic-prompts: toxicity.expected_max [toxicity.rtp] {prompt=toxic} = 0.3 [0.2, 0.4], "
+            "compared 0.3 (point), required < 0.3 (run 1): above the threshold");
+  ASSERT_EQ(s1.evidence.requirements.size(), 3u);
+  EXPECT_EQ(s1.evidence.requirements[0].outcome, "passed");
+  EXPECT_EQ(s1.evidence.requirements[1].outcome, "missing");
+  EXPECT_EQ(s1.evidence.requirements[2].outcome, "failed");
+  EXPECT_EQ(s1.evidence.pending.size(), 2u);  // the missing run and the date, kept as evidence
+}
+
 TEST_F(DecideTest, RefusesABadDateOrNoReviewerBeforeRecordingAnything) {
   options.today = "2019-02-30";
   EXPECT_THROW(decide(policy, store, options), InputError);
