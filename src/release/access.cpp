@@ -1,6 +1,12 @@
 #include "release/access.hpp"
 
-#include <stdexcept>
+#include <algorithm>
+#include <string>
+
+#include "common/errors.hpp"
+#include "model/checkpoint.hpp"
+#include "model/identity.hpp"
+#include "release/decision_chain.hpp"
 
 namespace sg::release {
 
@@ -20,8 +26,79 @@ std::optional<db::DecisionRecord> decision_in_force(db::Store& store, const Poli
   return in_force;
 }
 
-Grant grant_access(const Policy&, db::Store&, std::string_view, std::string_view) {
-  throw std::logic_error("grant_access: not implemented yet");
+namespace {
+
+std::string in_quotes(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "none" : out;
+}
+
+// "decision #7 (rejected: toxicity.expected_max ...)" for messages.
+std::string describe(const db::DecisionRecord& d) {
+  return "decision #" + std::to_string(d.id) + " (" + d.decision +
+         (d.reason.empty() ? "" : ": " + d.reason) + ")";
+}
+
+// The stage's weight files hashed now, never from a cache: what is uploaded next must be what
+// was decided on.
+void require_unmodified(const Stage& stage, std::string_view denied) {
+  std::string found;
+  try {
+    found = model::checkpoint_sha256(model::Checkpoint::open(stage.checkpoint).weight_files());
+  } catch (const Error& e) {
+    throw AccessDenied(std::string(denied) + ": its checkpoint cannot be read (" + e.what() + ")");
+  }
+  if (found != stage.sha256)
+    throw AccessDenied(std::string(denied) + ": its checkpoint " + stage.checkpoint.string() +
+                       " hashes to " + found + ", not the policy's " + stage.sha256 +
+                       " (a modified checkpoint is never served)");
+}
+
+}  // namespace
+
+Grant grant_access(const Policy& policy, db::Store& store, std::string_view stage_name,
+                   std::string_view audience_name) {
+  Grant grant;
+  grant.stage = &policy.stage(stage_name);
+  grant.audience = &policy.audience(audience_name);
+  const Stage& stage = *grant.stage;
+  const Audience& audience = *grant.audience;
+  const std::string denied = "stage " + in_quotes(stage.name) + " is not available to audience " +
+                             in_quotes(audience.name);
+  if (std::find(stage.audiences.begin(), stage.audiences.end(), audience.name) ==
+      stage.audiences.end())
+    throw AccessDenied(denied + ": the policy lists it for " + joined(stage.audiences) + " only");
+
+  // Checked before a decision is read from it: a chain that does not verify may hold a
+  // forged approval.
+  const auto chain = verify_chain(store);
+  if (!chain.ok())
+    throw AccessDenied(denied + ": the decision chain in " + store.file().string() +
+                       " does not verify (" + chain.problems.front().message + ")");
+
+  grant.decision = decision_in_force(store, policy, stage);
+  const auto& decision = grant.decision;
+  if (decision && (decision->decision == "rejected" || decision->decision == "revoked"))
+    throw AccessDenied(denied + ": it was " + decision->decision + ", " + describe(*decision) +
+                       "; a " + decision->decision + " stage is served to no one");
+  const bool approved = decision && decision->decision == "approved";
+  if (!approved && !audience.unreleased)
+    throw AccessDenied(denied + ": it is not approved under this policy (" +
+                       (decision ? describe(*decision)
+                                 : "no decision recorded for its checkpoint under policy " +
+                                       policy.sha256 + "; run `stagegate decide`") +
+                       ") and audience " + in_quotes(audience.name) +
+                       " may use approved stages only");
+
+  // Last, as it reads every weight.
+  require_unmodified(stage, denied);
+  grant.filters = policy.filters_for(stage.name, audience.name);
+  return grant;
 }
 
 }  // namespace sg::release
