@@ -120,6 +120,12 @@ class Store {
   std::int64_t add_server_request(const ServerRequestRecord& request);
   std::int64_t add_filter_event(const FilterEventRecord& event);
   std::vector<FilterEventRecord> filter_events(std::int64_t run_id);
+  // A served (or refused) generation with the filter events it caused, in one transaction:
+  // the request's log never shows events without their request, nor a request missing some.
+  // Each event's request_id is set to the new request's id (any run_id is an error). Returns
+  // the request's id.
+  std::int64_t log_request(const ServerRequestRecord& request,
+                           const std::vector<FilterEventRecord>& events);
 
  private:
   struct Impl;

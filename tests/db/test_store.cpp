@@ -324,5 +324,36 @@ TEST_F(StoreTest, ServerRequestsAndTheirFilterEventsAreLogged) {
   EXPECT_THROW(store.add_server_request(r), ConstraintError);
 }
 
+TEST_F(StoreTest, ARequestIsLoggedWithItsFilterEventsInOneTransaction) {
+  ServerRequestRecord r;
+  r.checkpoint_id = ckpt;
+  r.stage = "small";
+  r.client = "public";
+  r.endpoint = "cli:generate";
+  r.prompt_sha256 = std::string(64, 'e');
+  r.status_code = 200;
+  r.outcome = "filtered";
+  FilterEventRecord block;
+  block.filter = "memorization.leakage";
+  block.action = "block";
+  block.token_position = 3;
+  FilterEventRecord stop = block;
+  stop.filter = "repetition.loop_stop";
+  stop.action = "stop";
+  const auto id = store.log_request(r, {block, stop});
+  EXPECT_EQ(count("SELECT count(*) FROM filter_events WHERE request_id = " + std::to_string(id) +
+                  " AND run_id IS NULL AND token_position = 3"),
+            2);
+  // A bad event rolls the request back with it: nothing half-logged.
+  FilterEventRecord bad = block;
+  bad.detail_json = "{not json";
+  EXPECT_THROW(store.log_request(r, {block, bad}), ConstraintError);
+  EXPECT_EQ(count("SELECT count(*) FROM server_requests"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM filter_events"), 2);
+  FilterEventRecord of_run = block;
+  of_run.run_id = run;
+  EXPECT_THROW(store.log_request(r, {of_run}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace sg::db
