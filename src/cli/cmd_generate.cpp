@@ -7,8 +7,10 @@
 #include "audit/decoding.hpp"
 #include "audit/run_context.hpp"
 #include "cli/commands.hpp"
+#include "cli/generate_gate.hpp"
 #include "cli/model_setup.hpp"
 #include "common/errors.hpp"
+#include "common/sha256.hpp"
 #include "engine/generator.hpp"
 #include "memorization/leakage_filter.hpp"
 
@@ -38,10 +40,10 @@ std::string in_flag_words(std::string message) {
   return message;
 }
 
-// generation_config.json supplies defaults; flags win. The same keys, ranges and rules as an
-// audit plan's [strategy.NAME] (audit/decoding.hpp).
-audit::Decoding decoding_from(const po::variables_map& vm,
-                              const model::GenerationDefaults& defaults) {
+// generation_config.json supplies defaults; flags win. The keys the flags gave are `set`
+// (checked with the policy's filters applied, by audit::check_decoding).
+release::FilteredDecoding decoding_from(const po::variables_map& vm,
+                                        const model::GenerationDefaults& defaults) {
   audit::Decoding d;
   if (defaults.temperature) d.temperature = *defaults.temperature;
   if (defaults.top_k) d.top_k = *defaults.top_k;
@@ -98,14 +100,27 @@ audit::Decoding decoding_from(const po::variables_map& vm,
   read("toxicity_threshold", d.toxicity_threshold);
   read("toxicity_retries", d.toxicity_retries);
   read("toxicity_block_severity", d.toxicity_block_severity);
-  if (auto problem = audit::check_decoding(d, set))
-    throw UsageError("--" + flag_of(problem->key) + ": " + in_flag_words(problem->message));
-  return d;
+  return {d, set, {}};
+}
+
+// The same ranges and rules as an audit plan's [strategy.NAME] (audit/decoding.hpp).
+void check(const release::FilteredDecoding& d, const GenerateGate* gate) {
+  if (auto problem = audit::check_decoding(d.decoding, d.set))
+    throw UsageError("--" + flag_of(problem->key) + ": " + in_flag_words(problem->message) +
+                     (gate ? " (with the policy's filters: " + gate->filter_list() + ")" : ""));
+}
+
+// What the request log keeps of the prompt: its hash, never its text.
+std::string prompt_sha256(const po::variables_map& vm) {
+  if (vm.count("ids"))
+    return sha256_hex(ids_to_json(parse_ids(vm["ids"].as<std::string>(), "--ids")));
+  if (vm.count("prompt")) return sha256_hex(vm["prompt"].as<std::string>());
+  throw UsageError("give the input with --ids or --prompt");
 }
 
 // --leakage-index / --leakage-n: the verbatim-leakage filter, or null.
 std::shared_ptr<const engine::OutputFilterFactory> leakage_filter_from(
-    const po::variables_map& vm) {
+    const po::variables_map& vm, const std::string& model_dir) {
   namespace mem = detectors::memorization;
   if (!vm.count("leakage-index")) {
     if (vm.count("leakage-n")) throw UsageError("--leakage-n needs --leakage-index");
@@ -115,8 +130,7 @@ std::shared_ptr<const engine::OutputFilterFactory> leakage_filter_from(
       vm.count("leakage-n") ? vm["leakage-n"].as<int>() : static_cast<int>(mem::kDefaultLeakageN);
   if (n < 1) throw UsageError("--leakage-n must be at least 1");
   return mem::leakage_filter_for_model(vm["leakage-index"].as<std::string>(),
-                                       static_cast<std::uint32_t>(n),
-                                       vm["model"].as<std::string>());
+                                       static_cast<std::uint32_t>(n), model_dir);
 }
 
 // What the output filters did: {filter, action, position, detail}.
@@ -134,7 +148,8 @@ nlohmann::json filter_events_json(const std::vector<engine::FilterEvent>& events
 
 int cmd_generate(const Args& args) {
   po::options_description desc("stagegate generate");
-  add_model_options(desc);
+  add_model_options(desc, false);
+  add_gate_options(desc);
   desc.add_options()("help,h", "show this help")("prompt", po::value<std::string>(), "prompt text")(
       "ids", po::value<std::string>(), "prompt as token ids, e.g. 464,3290")(
       "max-tokens", po::value<std::int64_t>(), "new tokens at most (default 64)")(
@@ -181,7 +196,8 @@ int cmd_generate(const Args& args) {
       "json", "print {tokens, text, logprobs, finish_reason, seed, events} instead of streaming");
   po::variables_map vm;
   if (parse_or_help(args, desc, vm,
-                    "usage: stagegate generate --model DIR (--prompt P | --ids 1,2,3) "
+                    "usage: stagegate generate (--model DIR | --policy FILE --db FILE "
+                    "--stage NAME --audience NAME) (--prompt P | --ids 1,2,3) "
                     "[--max-tokens N] [--temperature T --top-k K --top-p P --seed S "
                     "--ignore-eos] [repetition controls: --presence-penalty, --dry-multiplier, "
                     "--stop-on-loop, ...] [--leakage-index F.sgidx --leakage-n N] "
@@ -189,22 +205,39 @@ int cmd_generate(const Args& args) {
                     "[--json]"))
     return 0;
 
-  // Checked before the model is uploaded: an index of another tokenizer is refused.
-  auto leakage = leakage_filter_from(vm);
+  // With --policy, the gate comes first: a refused request loads nothing.
+  std::unique_ptr<GenerateGate> gate;
+  if (gate_requested(vm)) {
+    const std::int64_t prompt_ids =
+        vm.count("ids")
+            ? static_cast<std::int64_t>(parse_ids(vm["ids"].as<std::string>(), "--ids").size())
+            : 0;
+    gate = std::make_unique<GenerateGate>(vm, prompt_sha256(vm), prompt_ids);
+    vm.insert({"model", po::variable_value(boost::any(gate->model_dir().string()), false)});
+  }
+  const auto model_dir = vm["model"].as<std::string>();
 
-  // Settings are checked before the weights are uploaded.
-  const auto decoding =
-      decoding_from(vm, model::load_generation_defaults(vm["model"].as<std::string>()));
+  // Checked before the model is uploaded: an index of another tokenizer is refused.
+  std::vector<std::shared_ptr<const engine::OutputFilterFactory>> leakage;
+  if (auto requested = leakage_filter_from(vm, model_dir)) leakage.push_back(requested);
+  if (gate)
+    for (auto& f : gate->leakage_filters()) leakage.push_back(std::move(f));
+
+  // Settings are checked before the weights are uploaded; a policy's filters win.
+  auto requested = decoding_from(vm, model::load_generation_defaults(model_dir));
+  const auto filtered = gate ? gate->apply(requested.decoding, requested.set) : requested;
+  check(filtered, gate.get());
+  const auto& decoding = filtered.decoding;
   engine::EngineOptions size;
   auto m = load_model(vm, size);
   // A classifier (or "self", the model loaded a second time) for the toxicity filter.
   audit::RunModels models(*m.engine);
   audit::ScorerResources scorers;
   scorers.models = &models;
-  scorers.audited_dir = vm["model"].as<std::string>();
+  scorers.audited_dir = model_dir;
   auto params = audit::sampling_params(decoding, m.tokenizer.get(), scorers);
   params.ignore_eos = vm.count("ignore-eos") > 0;
-  if (leakage) params.filters.push_back(std::move(leakage));
+  for (auto& f : leakage) params.filters.push_back(std::move(f));
   params.seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : engine::random_seed();
   auto prompt = ids_from(vm, m, "prompt");
   auto eos = m.checkpoint->config().eos_token_id;
@@ -230,6 +263,8 @@ int cmd_generate(const Args& args) {
     }
   });
   const auto& r = results.front();
+  std::int64_t request_id = 0;  // with --policy: the logged request
+  if (gate) request_id = gate->log(filtered, r, static_cast<std::int64_t>(prompt.size()));
   if (json) {
     nlohmann::json out{
         {"tokens", r.tokens},
@@ -238,6 +273,10 @@ int cmd_generate(const Args& args) {
         {"finish_reason", r.finish_reason},
         {"seed", params.seed},
         {"events", filter_events_json(r.events)}};
+    if (gate) {
+      out.update(gate->json_fields());
+      out["request_id"] = request_id;
+    }
     std::cout << out.dump() << "\n";
   } else {
     // A judged completion is not streamed (the engine holds its tokens back): its delivered

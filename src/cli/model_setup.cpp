@@ -12,8 +12,10 @@ namespace sg::cli {
 
 namespace fs = std::filesystem;
 
-void add_model_options(po::options_description& desc) {
-  desc.add_options()("model", po::value<std::string>()->required(),
+void add_model_options(po::options_description& desc, bool require_model) {
+  auto* model = po::value<std::string>();
+  if (require_model) model->required();
+  desc.add_options()("model", model,
                      "checkpoint directory in Hugging Face layout (config.json, "
                      "model.safetensors, vocab.json, merges.txt)")(
       "device", po::value<int>(),

@@ -15,7 +15,8 @@
 
 namespace sg::cli {
 
-void add_model_options(po::options_description& desc);
+// `require_model` false: --model may be absent (generate --policy names the checkpoint itself).
+void add_model_options(po::options_description& desc, bool require_model = true);
 
 struct LoadedModel {
   std::unique_ptr<gpu::Context> gpu;
