@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/run_command.hpp"
 #include "common/sha256.hpp"
@@ -24,7 +25,8 @@ const std::vector<std::string> kGreedy{"--ids",        "1,2,3", "--temperature",
                                        "--max-tokens", "24",    "--ignore-eos",  "--json"};
 
 // The fixture's one stage under a policy file: the stage has a leakage filter for everyone,
-// and `public` also gets a loop stop (an [access] section).
+// and `public` also gets a loop stop and a toxicity filter that refuses everything (an
+// [access] section).
 class PolicyCli : public ::testing::Test {
  protected:
   PolicyCli() {
@@ -36,10 +38,14 @@ class PolicyCli : public ::testing::Test {
         "[audience.researchers]\nunreleased = true\n"
         "[audience.public]\nunreleased = false\n"
         "[access.public-loops]\nstage = stage1\naudience = public\n"
-        "filters = loops\n"
+        "filters = loops, strict\n"
         "[filter.no-leak]\ntype = leakage\nindex = {stage}.sgidx\nn = 4\n"
         "[filter.loops]\ntype = repetition\nstop_on_loop = true\n"
-        "loop_min_length = 5\n";
+        "loop_min_length = 5\n"
+        // Threshold 0: every completion is refused, so the test sees
+        // that this filter ran.
+        "[filter.strict]\ntype = toxicity\naction = refuse\n"
+        "threshold = 0\n";
     write_file(policy_file(), text);
     g.policy().sha256 = sha256_hex(text);  // the decisions are recorded under the file's hash
     index_greedy_continuation();
@@ -155,7 +161,11 @@ TEST_F(PolicyCli, PublicGetsTheStagesAndItsOwnFiltersAndOverridesAreNoted) {
             std::string::npos)
       << r.err;
   const auto j = json::parse(r.out);
-  EXPECT_EQ(j["filters"], json::array({"no-leak", "loops"}));
+  EXPECT_EQ(j["filters"], json::array({"no-leak", "loops", "strict"}));
+  EXPECT_EQ(j["finish_reason"], "content_filter");
+  std::set<std::string> ran;
+  for (const auto& e : j["events"]) ran.insert(e["filter"].get<std::string>());
+  EXPECT_EQ(ran, (std::set<std::string>{"memorization.leakage", "toxicity.output"}));
   RawDb raw(db());
   const auto id = std::to_string(j["request_id"].get<std::int64_t>());
   const auto settings =
@@ -164,12 +174,14 @@ TEST_F(PolicyCli, PublicGetsTheStagesAndItsOwnFiltersAndOverridesAreNoted) {
   EXPECT_EQ(settings["decoding"]["loop_min_length"], 5);
   ASSERT_EQ(settings["overrides"].size(), 1u);
   EXPECT_EQ(settings["overrides"][0]["key"], "loop_min_length");
+  EXPECT_EQ(settings["decoding"]["toxicity_threshold"], 0);
   // Every event of the generation, and only those, is logged with the request.
   EXPECT_EQ(raw.integer("SELECT count(*) FROM filter_events WHERE request_id = " + id),
             static_cast<long long>(j["events"].size()));
-  for (const auto& e : j["events"])
-    EXPECT_TRUE(e["filter"] == "memorization.leakage" || e["filter"] == "repetition.loop_stop")
-        << e.dump();
+  EXPECT_EQ(raw.integer("SELECT count(*) FROM filter_events WHERE filter = 'toxicity.output' "
+                        "AND action = 'refuse' AND request_id = " +
+                        id),
+            1);
 }
 
 TEST_F(PolicyCli, AnAlteredChainRefusesEveryone) {
