@@ -42,8 +42,13 @@ bool gate_requested(const po::variables_map& vm) {
 
 GenerateGate::GenerateGate(const po::variables_map& vm, const std::string& prompt_sha256,
                            std::int64_t prompt_tokens)
-    : policy_(release::Policy::load(vm["policy"].as<std::string>())),
-      store_(std::make_unique<db::Store>(vm["db"].as<std::string>())) {
+    : policy_(release::Policy::load(vm["policy"].as<std::string>())) {
+  // Never a new, empty store: a gate asked to read decisions from a misspelt path refuses.
+  const std::filesystem::path db_file = vm["db"].as<std::string>();
+  if (!std::filesystem::exists(db_file))
+    throw InputError("--db " + db_file.string() +
+                     ": no such store (decisions are recorded there by `stagegate decide`)");
+  store_ = std::make_unique<db::Store>(db_file);
   const auto stage = vm["stage"].as<std::string>();
   const auto audience = vm["audience"].as<std::string>();
   request_ = release::request_record(kEndpoint, stage, audience, prompt_sha256, prompt_tokens);

@@ -201,6 +201,12 @@ TEST_F(PolicyCli, GateOptionsAreUsageErrors) {
                      "--audience", "public", "--ids", "1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--policy needs --db"), std::string::npos) << r.err;
+  r = run_stagegate({"generate", "--policy", policy_file().string(), "--db",
+                     (g.dir() / "missing.db").string(), "--stage", "stage1", "--audience", "public",
+                     "--ids", "1"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("missing.db: no such store"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(g.dir() / "missing.db"));
   r = run_stagegate({"generate", "--model", kGpt2, "--stage", "stage1", "--ids", "1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--stage needs --policy"), std::string::npos) << r.err;
