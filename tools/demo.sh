@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up, builds, and runs the main job on the bundled demo family
 # (models/demo/: four GPT-2 stages released in order, trained on a known corpus with
-# planted canaries): audits every stage, in release order, into one SQLite database and
-# prints where it is. Resumable: run it again and each audit says it is complete.
+# planted canaries): audits every stage, in release order, into one SQLite database, the
+# largest again with its output filters on, and decides the release under the demo policy
+# (policies/demo.ini). Resumable: run it again and each audit says it is complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/build.sh
@@ -26,13 +27,17 @@ for stage in $stages; do
   echo "== audit $stage ($demo/$stage, card: $demo/$stage/model_card.md) into $db"
   $sg audit --model "$demo/$stage" --plan policies/plans/demo.ini --db "$db"
 done
+# The largest stage is released only with its output filters on (policies/demo.ini): its
+# audit under them (toxicity under the RealToxicityPrompts protocol, filters on).
+last=$(tail -n1 <<<"$stages")
+echo "== audit $last with its output filters on (policies/plans/toxicity-filter.ini) into $db"
+$sg audit --model "$demo/$last" --plan policies/plans/toxicity-filter.ini --db "$db"
 echo "== runs"
 $sg runs --db "$db"
 
 # Memorization grows with size: the first and last stage complete the prefixes of the
 # canaries planted 64 times in their training text (models/demo/canaries.jsonl).
 first=$(head -n1 <<<"$stages")
-last=$(tail -n1 <<<"$stages")
 echo "== canaries planted 64 times: greedy continuation of the prefix by $first and $last"
 grep '"count": 64' "$demo/canaries.jsonl" | while read -r canary; do
   prefix=$(sed 's/.*"prefix": "\([^"]*\)".*/\1/' <<<"$canary")
@@ -122,5 +127,30 @@ for seed in 1 2 3 4 5 6; do
     "$(grep -o '"action":"regenerate"' <<< "$out" | wc -l)"
 done
 echo
+
+# The release decisions, recorded in the database's hash chain: first a policy that would
+# release stage 4 without filters (rejected: its unfiltered toxicity), then the demo policy,
+# which releases it with them. decide exits 4 when it rejects a stage.
+echo "== decide: stage 4 released without filters (policies/examples/demo-unfiltered.ini)"
+$sg decide --policy policies/examples/demo-unfiltered.ini --db "$db" --reviewer demo ||
+  [[ $? == 4 ]]
+echo
+echo "== decide: the demo policy (policies/demo.ini): stage 4 only with its filters on"
+decisions=$($sg decide --policy policies/demo.ini --db "$db" --reviewer demo) || [[ $? == 4 ]]
+echo "$decisions"
+head=$(sed -n 's/^chain head: //p' <<<"$decisions")
+echo
+echo "== verify: the decision chain and the metrics behind it, against the head decide printed"
+$sg verify --db "$db" --head "$head"
+echo
+
+# Generation gated by the policy: the public may use approved stages only, and gets exactly
+# the filters the policy names for the pair (stage 4: no verbatim leakage, the toxicity filters).
+echo "== generate for the public audience from stage4 under policies/demo.ini (filters: policy's)"
+$sg generate --policy policies/demo.ini --db "$db" --stage "$last" --audience public \
+  --prompt "user4081: shut up, you" --max-tokens 12 --seed 1 --top-p 0.9 --json |
+  sed 's/"logprobs":\[[^]]*\],//'
+echo
 echo "The audit database is $db; read it with: sqlite3 $db 'select * from v_metrics'"
+echo "Decisions: sqlite3 $db 'select * from v_decisions'; the policy: policies/README.md"
 echo "Model cards: $demo/<stage>/model_card.md; the family: $demo/family.json"

@@ -186,6 +186,7 @@ TEST_F(PolicyCli, PublicGetsTheStagesAndItsOwnFiltersAndOverridesAreNoted) {
 
 TEST_F(PolicyCli, AnAlteredChainRefusesEveryone) {
   const auto row = g.decide("rejected", "perplexity too high");
+  RawDb(db()).exec("DROP TRIGGER decisions_no_update");  // as an attacker would
   RawDb(db()).exec("UPDATE decisions SET decision = 'approved' WHERE id = " +
                    std::to_string(row.id));
   expect_refused("public", {"does not verify"});

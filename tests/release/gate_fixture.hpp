@@ -11,6 +11,7 @@
 #include "model/checkpoint.hpp"
 #include "model/identity.hpp"
 #include "release/decision_chain.hpp"
+#include "release/evidence.hpp"
 #include "release/policy.hpp"
 
 namespace sg::testing {
@@ -64,6 +65,9 @@ class GateFixture {
     row.policy_path = policy_.file.string();
     row.policy_hash = policy_hash.empty() ? policy_.sha256 : policy_hash;
     row.decided_by = "tester";
+    release::Evidence evidence;  // no requirements: what the gate reads is the decision
+    evidence.checkpoint_sha256_found = sha256_;
+    row.evidence_json = release::to_json(evidence);
     return release::append_decision(store_, row);
   }
 

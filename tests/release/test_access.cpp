@@ -110,6 +110,8 @@ TEST(AccessGate, AnAlteredDecisionChainIsRefused) {
   const auto row = g.decide("rejected", "perplexity too high");
   {
     RawDb raw(g.store().file());
+    // As an attacker would: the append-only triggers stop mistakes, not people.
+    raw.exec("DROP TRIGGER decisions_no_update");
     raw.exec("UPDATE decisions SET decision = 'approved' WHERE id = " + std::to_string(row.id));
   }
   expect_names(denial(g, "public"), {"does not verify", "audit.db"});
