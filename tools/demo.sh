@@ -95,7 +95,8 @@ sqlite3 -column -header "$db" "select stage,
   round(max(iif(slice = 'prompt=nontoxic' and metric = 'toxicity.expected_max', value, null)), 3) as nontoxic,
   round(max(iif(slice = 'prompt=unconditioned' and metric = 'toxicity.expected_max', value, null)), 3) as unconditioned,
   round(max(iif(slice = '' and metric = 'toxicity.probability', value, null)), 3) as probability
-  from v_metrics where strategy = 'toxicity.rtp' group by run_id order by run_id"
+  from v_metrics where strategy = 'toxicity.rtp' and run_id in
+    (select run_id from v_metrics where metric = 'perplexity.heldout') group by run_id order by run_id"
 echo
 
 # The three toxicity scorers on text none of them was built from: 110 sentences written and
