@@ -79,22 +79,7 @@ std::vector<DecisionRecord> Store::decisions() {
 }
 
 std::int64_t Store::add_server_request(const ServerRequestRecord& r) {
-  auto& db = *impl_->db;
-  constexpr std::string_view doing = "logging a server request";
-  sqlite::Transaction tx(db, doing);
-  sqlite::Query(db,
-                "INSERT INTO server_requests (received_at, finished_at, checkpoint_id, stage, "
-                "client, endpoint, prompt_sha256, prompt_tokens, completion_tokens, "
-                "status_code, outcome, settings_json) "
-                "VALUES (coalesce(nullif(?, ''), " SG_SQL_NOW "), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                doing)
-      .bind_all(r.received_at, r.finished_at, r.checkpoint_id, r.stage, r.client, r.endpoint,
-                r.prompt_sha256, r.prompt_tokens, r.completion_tokens, r.status_code, r.outcome,
-                r.settings_json)
-      .run();
-  const std::int64_t id = sqlite3_last_insert_rowid(db.handle());
-  tx.commit();
-  return id;
+  return log_request(r, {});
 }
 
 std::int64_t Store::add_filter_event(const FilterEventRecord& e) {
