@@ -251,7 +251,7 @@ std::vector<std::string> parse_breakers(std::string_view json_array) {
   return out;
 }
 
-Decoding read_decoding(const ini::Document& doc, const std::string& section) {
+Decoding read_decoding_values(const ini::Document& doc, const std::string& section) {
   Decoding d;
   auto integer = [&](const char* key, std::int64_t& field) {
     field = doc.integer(section, key).value_or(field);
@@ -289,7 +289,11 @@ Decoding read_decoding(const ini::Document& doc, const std::string& section) {
   if (auto action = doc.string(section, "toxicity_action")) d.toxicity_action = *action;
   integer("toxicity_retries", d.toxicity_retries);
   integer("toxicity_block_severity", d.toxicity_block_severity);
+  return d;
+}
 
+Decoding read_decoding(const ini::Document& doc, const std::string& section) {
+  auto d = read_decoding_values(doc, section);
   std::vector<std::string> set;
   for (const auto& k : decoding_keys())
     if (doc.has(section, k.name)) set.push_back(k.name);

@@ -105,6 +105,10 @@ std::vector<std::string> parse_breakers(std::string_view json_array);
 // Reads the keys of `section` (defaults for those absent); an InputError "FILE:LINE: KEY:
 // message" for a problem. A scorer's DIR is taken relative to the plan's folder.
 Decoding read_decoding(const ini::Document& doc, const std::string& section);
+// The values alone (defaults for keys absent), before any rule or range check and with a
+// scorer's DIR as written: for readers that check them their own way (a policy's filters).
+// A bad dry_sequence_breakers is still an InputError at its key.
+Decoding read_decoding_values(const ini::Document& doc, const std::string& section);
 
 // "key = value\n" lines: the first six keys always, the others only when not at their default.
 std::string canonical_decoding(const Decoding& d);

@@ -223,37 +223,10 @@ class Reader {
   }
 
   void read_repetition(const std::string& section, FilterSpec& f) {
-    auto& d = f.settings;
-    auto integer = [&](const char* key, std::int64_t& field) {
-      if (auto v = doc_.integer(section, key)) field = *v, f.keys.emplace_back(key);
-    };
-    auto real = [&](const char* key, double& field) {
-      if (auto v = doc_.number(section, key)) field = *v, f.keys.emplace_back(key);
-    };
-    real("repetition_penalty", d.repetition_penalty);
-    integer("no_repeat_ngram_size", d.no_repeat_ngram_size);
-    real("presence_penalty", d.presence_penalty);
-    real("frequency_penalty", d.frequency_penalty);
-    real("dry_multiplier", d.dry_multiplier);
-    real("dry_base", d.dry_base);
-    integer("dry_allowed_length", d.dry_allowed_length);
-    integer("dry_penalty_last_n", d.dry_penalty_last_n);
-    if (auto breakers = doc_.string(section, "dry_sequence_breakers")) {
-      try {
-        d.dry_sequence_breakers = audit::parse_breakers(*breakers);
-      } catch (const std::invalid_argument& e) {
-        doc_.fail(section, "dry_sequence_breakers", e.what());
-      }
-      f.keys.emplace_back("dry_sequence_breakers");
-    }
-    if (auto v = doc_.boolean(section, "stop_on_loop")) {
-      d.stop_on_loop = *v;
-      f.keys.emplace_back("stop_on_loop");
-    }
-    integer("loop_min_period", d.loop_min_period);
-    integer("loop_max_period", d.loop_max_period);
-    integer("loop_min_repeats", d.loop_min_repeats);
-    integer("loop_min_length", d.loop_min_length);
+    // A repetition filter's keys are the decoding keys of the same names.
+    f.settings = audit::read_decoding_values(doc_, section);
+    for (const auto& key : detail::repetition_filter_keys())
+      if (doc_.has(section, key)) f.keys.push_back(key);
     if (f.keys.empty())
       doc_.fail(section, "type",
                 "a repetition filter that sets none of its keys changes nothing (keys: " +
