@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "common/errors.hpp"
+#include "engine/model.hpp"
 #include "repetition/human.hpp"
 #include "repetition/metrics.hpp"
 #include "repetition/self_reinforcement.hpp"

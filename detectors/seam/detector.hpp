@@ -22,10 +22,13 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/model.hpp"
 #include "engine/sampling.hpp"
 #include "model/checkpoint.hpp"
 #include "tokenizer/tokenizer.hpp"
+
+namespace sg::engine {
+class Model;  // engine/model.hpp; referenced only, so the Vulkan headers stay out
+}  // namespace sg::engine
 
 namespace sg::detectors {
 

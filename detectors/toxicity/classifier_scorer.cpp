@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/errors.hpp"
+#include "engine/model.hpp"
 #include "model/identity.hpp"
 
 namespace sg::detectors::toxicity {

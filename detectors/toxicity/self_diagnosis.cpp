@@ -6,6 +6,7 @@
 
 #include "common/errors.hpp"
 #include "common/sha256.hpp"
+#include "engine/model.hpp"
 #include "engine/scorer.hpp"
 #include "tokenizer/tokenizer.hpp"
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "db/store.hpp"
+#include "engine/model.hpp"
 #include "seam/detector.hpp"
 
 namespace sg::audit {

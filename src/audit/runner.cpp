@@ -13,6 +13,7 @@
 #include "common/version.hpp"
 #include "db/errors.hpp"
 #include "engine/generator.hpp"
+#include "engine/model.hpp"
 #include "engine/scorer.hpp"
 #include "model/checkpoint_facts.hpp"
 

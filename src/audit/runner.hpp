@@ -18,9 +18,12 @@
 #include "audit/plan.hpp"
 #include "db/records.hpp"
 #include "db/store.hpp"
-#include "engine/model.hpp"
 #include "model/checkpoint.hpp"
 #include "tokenizer/tokenizer.hpp"
+
+namespace sg::engine {
+class Model;  // engine/model.hpp; referenced only, so the Vulkan headers stay out
+}  // namespace sg::engine
 
 namespace sg::audit {
 

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/errors.hpp"
+#include "engine/model.hpp"
 #include "engine/token_choice.hpp"
 
 namespace sg::engine {

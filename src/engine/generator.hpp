@@ -12,11 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/model.hpp"
 #include "engine/sampling.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace sg::engine {
+
+class Model;  // engine/model.hpp; referenced only, so the Vulkan headers stay out
 
 struct GenerationRequest {
   std::vector<std::int32_t> prompt;  // at least one token, at most the model's context

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "engine/model.hpp"
 #include "engine/sampling.hpp"
 
 namespace sg::engine {

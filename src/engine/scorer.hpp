@@ -8,9 +8,9 @@
 #include <span>
 #include <vector>
 
-#include "engine/model.hpp"
-
 namespace sg::engine {
+
+class Model;  // engine/model.hpp; referenced only, so the Vulkan headers stay out
 
 struct ScoreResult {
   std::vector<double> logprobs;  // logprobs[i] = log p(tokens[i+1] | tokens[..i])

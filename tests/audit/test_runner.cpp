@@ -16,6 +16,7 @@
 #include "db/errors.hpp"
 #include "db/store.hpp"
 #include "engine/gpu_fixture.hpp"
+#include "engine/model.hpp"
 #include "engine/scorer.hpp"
 #include "memorization/index_builder.hpp"
 #include "memorization/tokenizer_hash.hpp"

@@ -13,6 +13,7 @@
 #include "audit/runner.hpp"
 #include "db/store.hpp"
 #include "engine/gpu_fixture.hpp"
+#include "engine/model.hpp"
 #include "memorization/corpus_index.hpp"
 #include "plan_files.hpp"
 #include "tokenizer/tokenizer.hpp"

@@ -10,6 +10,7 @@
 #include "common/errors.hpp"
 #include "common/temp_dir.hpp"
 #include "engine/gpu_fixture.hpp"
+#include "engine/model.hpp"
 #include "model/identity.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "toxicity/classifier_scorer.hpp"

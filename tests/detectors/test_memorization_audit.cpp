@@ -13,6 +13,7 @@
 #include "db/store.hpp"
 #include "engine/generator.hpp"
 #include "engine/gpu_fixture.hpp"
+#include "engine/model.hpp"
 #include "engine/scorer.hpp"
 #include "memorization/corpus_index.hpp"
 #include "memorization/memorization_stats.hpp"

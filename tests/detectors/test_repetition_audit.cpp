@@ -13,6 +13,7 @@
 #include "common/errors.hpp"
 #include "db/store.hpp"
 #include "engine/gpu_fixture.hpp"
+#include "engine/model.hpp"
 #include "plan_files.hpp"
 #include "repetition/metrics.hpp"
 #include "tokenizer/tokenizer.hpp"

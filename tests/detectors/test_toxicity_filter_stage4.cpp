@@ -13,6 +13,7 @@
 
 #include "engine/generator.hpp"
 #include "engine/gpu_fixture.hpp"
+#include "engine/model.hpp"
 #include "model/checkpoint.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "toxicity/lexicon.hpp"
