@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 
+#include "common/errors.hpp"
 #include "engine/gpu_fixture.hpp"
 #include "engine/kernels.hpp"
 #include "engine/model.hpp"
@@ -148,6 +149,18 @@ TEST_F(PassReuseTest, RepeatedDecodeShapeReplaysItsRecording) {
   EXPECT_EQ(after.sets_written, before.sets_written);
   ASSERT_EQ(logits.size(), 2u);
   EXPECT_EQ(logits[0], logits[1]) << "two identical sequences gave different logits";
+}
+
+// Attention reads a sequence's new tokens as one run of a pass: two chunks of one slot in a
+// batch are a caller's error, refused before anything runs.
+TEST_F(PassReuseTest, TwoChunksOfOneSlotAreRefused) {
+  const auto gpt2 = open("gpt2-f32");
+  auto m = make(gpt2, {});
+  std::vector<std::int32_t> ids{5, 9, 2};
+  std::vector<SequenceChunk> chunks{{1, 0, std::span(ids).first(2), false},
+                                    {1, 2, std::span(ids).subspan(2), false}};
+  EXPECT_THROW(step(*m, chunks), RuntimeError);
+  EXPECT_EQ(m->stream_stats().recordings_made, 0u) << "a pass ran before the refusal";
 }
 
 // The caches stay within their bounds however many shapes and buffers pass through, and a
