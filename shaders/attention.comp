@@ -1,19 +1,27 @@
 #version 450
 // Self-attention for one (token, head) per workgroup: the token's query against the keys of
-// its own sequence at positions 0..span-1 (all already in the KV cache), softmax, and
-// the weighted sum of values. Scores are kept in shared memory (context <= MAX_CONTEXT);
-// the reductions run in a fixed order, so the result never depends on the batch.
+// its own sequence at positions 0..n-1, softmax, and the weighted sum of values. Scores are
+// kept in shared memory (context <= MAX_CONTEXT); the reductions run in a fixed order, so the
+// result never depends on the batch.
+//
+// The workgroup also appends its token's key and value to the KV cache (for later batches),
+// so no separate dispatch and barrier precede it. A workgroup may not read a cache row that
+// another one writes in the same dispatch, so keys and values of this batch's tokens
+// (positions `first` and on) are read from qkv, where they came from: the same floats, so the
+// result is bitwise the one read from the cache. A sequence's tokens in a batch are
+// consecutive rows of consecutive positions: position j is in row t + j - position.
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint MAX_CONTEXT = 1024;
 
 layout(std430, binding = 0) readonly buffer Qkv { float qkv[]; };
 layout(std430, binding = 1) readonly buffer Meta { ivec2 meta[]; };  // (slot, position)
-layout(std430, binding = 2) readonly buffer K { float kc[]; };
-layout(std430, binding = 3) readonly buffer V { float vc[]; };
+layout(std430, binding = 2) buffer K { float kc[]; };
+layout(std430, binding = 3) buffer V { float vc[]; };
 layout(std430, binding = 4) writeonly buffer Out { float o[]; };
-// How many cache positions (0..n-1) each token attends to: position + 1 (causal), or the
-// whole sequence (an encoder, whose tokens are all in the cache before attention runs).
-layout(std430, binding = 5) readonly buffer Span { int span[]; };
+// Per token: (n, first). n: how many cache positions (0..n-1) it attends to: position + 1
+// (causal), or the whole sequence (an encoder, whose tokens are all in one batch). first: the
+// position of its sequence's first token in this batch.
+layout(std430, binding = 5) readonly buffer Span { ivec2 span[]; };
 
 layout(push_constant) uniform Push {
   uint tokens;
@@ -62,19 +70,33 @@ void main() {
   uint l = gl_LocalInvocationID.x;
   if (t >= p.tokens) return;
   ivec2 m = meta[t];
-  uint n = uint(span[t]);
+  uint n = uint(span[t].x);
+  uint first = uint(span[t].y);
+  uint pos = uint(m.y);
   uint hd = p.head_dim;
   uint head = h * hd;
   uint cache = uint(m.x) * p.context * p.width + head;
+  uint qb = t * p.qkv_stride + head;
+  uint k_col = p.width + head;  // this head's key in a qkv row; its value follows at +E
+  uint in_cache = min(n, first);
 
-  for (uint d = l; d < hd; d += 64u) q[d] = qkv[t * p.qkv_stride + head + d];
+  for (uint d = l; d < hd; d += 64u) {
+    q[d] = qkv[qb + d];
+    kc[cache + pos * p.width + d] = qkv[qb + p.width + d];
+    vc[cache + pos * p.width + d] = qkv[qb + 2u * p.width + d];
+  }
   barrier();
 
   float local_max = -3.402823466e+38;
   for (uint j = l; j < n; j += 64u) {
-    uint kb = cache + j * p.width;
     float s = 0.0;
-    for (uint d = 0u; d < hd; ++d) s = fma(q[d], kc[kb + d], s);
+    if (j < first) {
+      uint kb = cache + j * p.width;
+      for (uint d = 0u; d < hd; ++d) s = fma(q[d], kc[kb + d], s);
+    } else {
+      uint kb = (t + j - pos) * p.qkv_stride + k_col;
+      for (uint d = 0u; d < hd; ++d) s = fma(q[d], qkv[kb + d], s);
+    }
     s *= p.scale;
     scores[j] = s;
     local_max = max(local_max, s);
@@ -90,7 +112,9 @@ void main() {
   float inv = 1.0 / total;
   for (uint d = l; d < hd; d += 64u) {
     float acc = 0.0;
-    for (uint j = 0u; j < n; ++j) acc = fma(scores[j], vc[cache + j * p.width + d], acc);
+    for (uint j = 0u; j < in_cache; ++j) acc = fma(scores[j], vc[cache + j * p.width + d], acc);
+    for (uint j = in_cache; j < n; ++j)
+      acc = fma(scores[j], qkv[(t + j - pos) * p.qkv_stride + k_col + p.width + d], acc);
     o[t * p.out_stride + head + d] = acc * inv;
   }
 }

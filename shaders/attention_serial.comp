@@ -3,18 +3,19 @@
 // per (token, head) and no shared memory: the shape for CPU devices (see
 // layer_norm_serial.comp). Lanes take keys j = lane, lane+8, ...; the max, the exp-sum and
 // each output dimension are combined with subgroup reductions. Each (token, head) always
-// meets the same lane layout: batch invariant.
+// meets the same lane layout: batch invariant. Appends the token's key and value to the
+// cache as attention.comp does, and reads keys of this batch from qkv (see there).
 #extension GL_KHR_shader_subgroup_arithmetic : require
 layout(local_size_x = 8) in;
 
 layout(std430, binding = 0) readonly buffer Qkv { float qkv[]; };
 layout(std430, binding = 1) readonly buffer Meta { ivec2 meta[]; };  // (slot, position)
-layout(std430, binding = 2) readonly buffer K { float kc[]; };
-layout(std430, binding = 3) readonly buffer V { float vc[]; };
+layout(std430, binding = 2) buffer K { float kc[]; };
+layout(std430, binding = 3) buffer V { float vc[]; };
 layout(std430, binding = 4) writeonly buffer Out { float o[]; };
-// How many cache positions (0..n-1) each token attends to: position + 1 (causal), or the
-// whole sequence (an encoder, whose tokens are all in the cache before attention runs).
-layout(std430, binding = 5) readonly buffer Span { int span[]; };
+// Per token: (n, first): it attends to cache positions 0..n-1; positions from `first` on
+// belong to this batch (see attention.comp).
+layout(std430, binding = 5) readonly buffer Span { ivec2 span[]; };
 
 layout(push_constant) uniform Push {
   uint tokens;
@@ -34,19 +35,32 @@ void main() {
   uint l = gl_LocalInvocationID.x;
   if (t >= p.tokens) return;
   ivec2 m = meta[t];
-  uint n = uint(span[t]);
+  uint n = uint(span[t].x);
+  uint first = uint(span[t].y);
+  uint pos = uint(m.y);
   uint hd = p.head_dim;
   uint qb = t * p.qkv_stride + h * hd;
   uint cache = uint(m.x) * p.context * p.width + h * hd;
+  uint k_col = p.width + h * hd;  // this head's key in a qkv row; its value follows at +E
+
+  for (uint d = l; d < hd; d += 8u) {
+    kc[cache + pos * p.width + d] = qkv[qb + p.width + d];
+    vc[cache + pos * p.width + d] = qkv[qb + 2u * p.width + d];
+  }
 
   float q[256];
   for (uint d = 0u; d < hd; ++d) q[d] = qkv[qb + d];
 
   float local_max = -3.402823466e+38;
   for (uint j = l; j < n; j += 8u) {
-    uint kb = cache + j * p.width;
     float s = 0.0;
-    for (uint d = 0u; d < hd; ++d) s = fma(q[d], kc[kb + d], s);
+    if (j < first) {
+      uint kb = cache + j * p.width;
+      for (uint d = 0u; d < hd; ++d) s = fma(q[d], kc[kb + d], s);
+    } else {
+      uint kb = (t + j - pos) * p.qkv_stride + k_col;  // key j's row in this batch
+      for (uint d = 0u; d < hd; ++d) s = fma(q[d], qkv[kb + d], s);
+    }
     local_max = max(local_max, s * p.scale);
   }
   float mx = subgroupMax(local_max);
@@ -54,12 +68,20 @@ void main() {
   for (uint d = 0u; d < hd; ++d) acc[d] = 0.0;
   float local_sum = 0.0;
   for (uint j = l; j < n; j += 8u) {
-    uint kb = cache + j * p.width;
     float s = 0.0;
-    for (uint d = 0u; d < hd; ++d) s = fma(q[d], kc[kb + d], s);
-    float e = exp(s * p.scale - mx);
-    local_sum += e;
-    for (uint d = 0u; d < hd; ++d) acc[d] = fma(e, vc[kb + d], acc[d]);
+    if (j < first) {
+      uint kb = cache + j * p.width;
+      for (uint d = 0u; d < hd; ++d) s = fma(q[d], kc[kb + d], s);
+      float e = exp(s * p.scale - mx);
+      local_sum += e;
+      for (uint d = 0u; d < hd; ++d) acc[d] = fma(e, vc[kb + d], acc[d]);
+    } else {
+      uint kb = (t + j - pos) * p.qkv_stride + k_col;  // key j's row in this batch
+      for (uint d = 0u; d < hd; ++d) s = fma(q[d], qkv[kb + d], s);
+      float e = exp(s * p.scale - mx);
+      local_sum += e;
+      for (uint d = 0u; d < hd; ++d) acc[d] = fma(e, qkv[kb + p.width + d], acc[d]);
+    }
   }
   float inv = 1.0 / subgroupAdd(local_sum);
   uint ob = t * p.out_stride + h * hd;

@@ -28,9 +28,6 @@ struct LayerNormPush {
 struct MatmulPush {
   std::uint32_t tokens, token_base, k16, rows, row_begin, y_stride, flags;
 };
-struct KvPush {
-  std::uint32_t tokens, width, qkv_stride, context;
-};
 struct AttentionPush {
   std::uint32_t tokens, width, head_dim, qkv_stride, out_stride, context;
   float scale;
@@ -96,7 +93,6 @@ Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelSha
       layer_norm_(
           context,
           {shapes_.serial_rows ? "layer_norm_serial" : "layer_norm", 4, sizeof(LayerNormPush), {}}),
-      kv_append_(context, {"kv_append", 4, sizeof(KvPush), {}}),
       attention_(context,
                  shapes_.serial_rows
                      ? gpu::PipelineDesc{"attention_serial", 6, sizeof(AttentionPush), {}}
@@ -172,14 +168,6 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
   }
 }
 
-void Kernels::kv_append(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
-                        const gpu::Buffer& k_cache, const gpu::Buffer& v_cache, int tokens,
-                        int width, int context) const {
-  KvPush push{u(tokens), u(width), u(qkv.stride), u(context)};
-  std::array bindings{gpu::in(qkv.buffer), gpu::in(meta), gpu::out(k_cache), gpu::out(v_cache)};
-  cs.dispatch(kv_append_, bindings, push, {groups(width, 64), u(tokens), 1}, "kv_append");
-}
-
 void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
                         const gpu::Buffer& span, const gpu::Buffer& k_cache,
                         const gpu::Buffer& v_cache, const Activation& out, int tokens, int n_head,
@@ -187,8 +175,8 @@ void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu
   if (head_dim > 256) throw RuntimeError("attention: head_dim > 256 is not supported");
   AttentionPush push{u(tokens),     u(n_head * head_dim), u(head_dim), u(qkv.stride),
                      u(out.stride), u(context),           scale};
-  std::array bindings{gpu::in(qkv.buffer), gpu::in(meta),        gpu::in(k_cache),
-                      gpu::in(v_cache),    gpu::out(out.buffer), gpu::in(span)};
+  std::array bindings{gpu::in(qkv.buffer), gpu::in(meta),        gpu::out(k_cache),
+                      gpu::out(v_cache),   gpu::out(out.buffer), gpu::in(span)};
   // One workgroup per (token, head): flat for the subgroup kernel, 2-D for the other.
   std::array<std::uint32_t, 3> g = shapes_.serial_rows
                                        ? std::array<std::uint32_t, 3>{u(tokens * n_head), 1, 1}

@@ -46,14 +46,14 @@ class Kernels {
               const Activation* residual, const Activation& y, int tokens,
               Act act = Act::kNone) const;
 
-  // K/V cache[slot, position, :] = qkv[t, E:2E] / qkv[t, 2E:3E]    cache: F32 [S, C, E]
-  void kv_append(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
-                 const gpu::Buffer& k_cache, const gpu::Buffer& v_cache, int tokens, int width,
-                 int context) const;
-
-  // out[t, h] = softmax(q[t, h] . K[slot, 0..n-1, h] * scale) . V[slot, 0..n-1, h], n = span[t]
-  //   qkv: [T, 3E]   span: int[T] (position + 1 for causal attention, the sequence's length
-  //   for an encoder)   out: [T, E]   heads of head_dim columns
+  // Appends each token's key and value to the KV cache, K/V cache[slot, position, :] =
+  // qkv[t, E:2E] / qkv[t, 2E:3E] (cache: F32 [S, C, E]), and attends:
+  // out[t, h] = softmax(q[t, h] . K[slot, 0..n-1, h] * scale) . V[slot, 0..n-1, h]
+  //   qkv: [T, 3E]   meta: (slot, position)[T]   out: [T, E]   heads of head_dim columns
+  //   span: (n, first)[T]: n is position + 1 for causal attention, the sequence's length for
+  //   an encoder; first is the position of the token's sequence's first token in this batch.
+  // A sequence's tokens in the batch must be consecutive rows of consecutive positions (its
+  // positions from `first` on are read from their qkv rows, not from the cache being written).
   void attention(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
                  const gpu::Buffer& span, const gpu::Buffer& k_cache, const gpu::Buffer& v_cache,
                  const Activation& out, int tokens, int n_head, int head_dim, int context,
@@ -67,7 +67,7 @@ class Kernels {
   gpu::Context* context_;
   gpu::Buffer dummy_;
   KernelShapes shapes_;
-  gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, kv_append_, attention_, gather_rows_;
+  gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_;
   std::vector<gpu::Pipeline> matmul_;  // by weight type, token block and where x is read from
   std::uint32_t matmul_group_ = 8;
   std::uint32_t matmul_rows_ = 8;

@@ -62,7 +62,7 @@ std::uint64_t activation_bytes(const model::Config& c, int tokens) {
            static_cast<std::uint64_t>(round_up(cols, kColumnAlign)) * sizeof(float);
   };
   return 6 * rows(c.n_embd) + rows(3 * c.n_embd) + rows(c.n_inner) + rows(c.output_width()) +
-         5u * 4u * static_cast<std::uint64_t>(tokens);  // ids, (slot, pos), span, logit rows
+         6u * 4u * static_cast<std::uint64_t>(tokens);  // ids, (slot, pos), span, logit rows
 }
 
 gpu::Buffer int_buffer(gpu::Context& context, int count, int ints_per_item) {
@@ -143,7 +143,7 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
                 upload_weights(context, checkpoint, dtype_))),
       ids_(int_buffer(context, max_tokens_, 1)),
       meta_(int_buffer(context, max_tokens_, 2)),
-      spans_(int_buffer(context, max_tokens_, 1)),
+      spans_(int_buffer(context, max_tokens_, 2)),
       logit_rows_(int_buffer(context, max_tokens_, 1)),
       x_(activation(context, max_tokens_, config_.n_embd)),
       xn_(activation(context, max_tokens_, config_.n_embd)),
@@ -154,7 +154,7 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       picked_(activation(context, max_tokens_, config_.n_embd)),
       picked_norm_(activation(context, max_tokens_, config_.n_embd)),
       logits_(activation(context, max_tokens_, config_.output_width(), gpu::Memory::kHostReadback)),
-      stream_(context),
+      stream_(context, options.stream_limits),
       profiling_(options.profile) {
   std::size_t cache_bytes = static_cast<std::size_t>(slots_) *
                             static_cast<std::size_t>(context_len_) *
@@ -175,10 +175,16 @@ void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink
                      " sequence classifier: it has no language-model head to generate or score "
                      "text with");
   std::vector<Token> tokens;
+  std::vector<bool> slot_used(static_cast<std::size_t>(slots_), false);
   for (std::size_t c = 0; c < batch.size(); ++c) {
     const auto& chunk = batch[c];
     if (chunk.slot < 0 || chunk.slot >= slots_)
       throw RuntimeError("sequence slot " + std::to_string(chunk.slot) + " out of range");
+    // Attention reads a sequence's new tokens as one run (Kernels::attention).
+    if (!chunk.tokens.empty() && slot_used[static_cast<std::size_t>(chunk.slot)])
+      throw RuntimeError("sequence slot " + std::to_string(chunk.slot) +
+                         " has two chunks in one batch; give each chunk its own slot");
+    if (!chunk.tokens.empty()) slot_used[static_cast<std::size_t>(chunk.slot)] = true;
     int n = static_cast<int>(chunk.tokens.size());
     if (chunk.start_pos < 0 || chunk.start_pos + n > context_len_)
       throw InputError("sequence of " + std::to_string(chunk.start_pos + n) +
@@ -268,7 +274,6 @@ void Model::record_layers(int n) {
       // GPT-2: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))
       kernels_.layer_norm(stream_, x_, w.ln_1_w, w.ln_1_b, xn_, n, c.layer_norm_epsilon);
       kernels_.matmul(stream_, xn_, w.c_attn, &w.c_attn_b, nullptr, qkv_, n);
-      kernels_.kv_append(stream_, qkv_, meta_, k, v, n, c.n_embd, context_len_);
       kernels_.attention(stream_, qkv_, meta_, spans_, k, v, att_, n, c.n_head, hd, context_len_,
                          scale);
       kernels_.matmul(stream_, att_, w.c_proj, &w.c_proj_b, &x_, x_, n);
@@ -278,7 +283,6 @@ void Model::record_layers(int n) {
     } else {
       // GPT-1, BERT, RoBERTa: n = ln_1(x + attn(x)); x = ln_2(n + mlp(n))
       kernels_.matmul(stream_, x_, w.c_attn, &w.c_attn_b, nullptr, qkv_, n);
-      kernels_.kv_append(stream_, qkv_, meta_, k, v, n, c.n_embd, context_len_);
       kernels_.attention(stream_, qkv_, meta_, spans_, k, v, att_, n, c.n_head, hd, context_len_,
                          scale);
       kernels_.matmul(stream_, att_, w.c_proj, &w.c_proj_b, &x_, tmp_, n);
@@ -315,23 +319,9 @@ void Model::record_head(int picked) {
                   logits_, picked);
 }
 
-void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
-  const int n = static_cast<int>(tokens.size());
-  auto* ids = reinterpret_cast<std::int32_t*>(ids_.host_data());
-  auto* meta = reinterpret_cast<std::int32_t*>(meta_.host_data());
-  auto* spans = reinterpret_cast<std::int32_t*>(spans_.host_data());
-  auto* rows = reinterpret_cast<std::int32_t*>(logit_rows_.host_data());
-  int picked = 0;
-  for (int i = 0; i < n; ++i) {
-    const auto& t = tokens[static_cast<std::size_t>(i)];
-    ids[i] = t.id;
-    meta[2 * i] = t.slot;
-    meta[2 * i + 1] = t.pos;
-    spans[i] = t.span;
-    if (t.logits) rows[picked++] = i;
-  }
-
-  stream_.begin(profiling_);
+// Everything a pass runs. It depends only on the token count and the rows picked (the
+// per-token inputs live in buffers), which is what lets run_pass reuse a recording.
+void Model::record_pass(int n, int picked) {
   if (weights_.embed_ln_w) {
     // BERT/RoBERTa normalize the embeddings' sum before the first layer.
     kernels_.embed(stream_, weights_.tok_embed, weights_.pos_embed, ids_, meta_, tmp_, n);
@@ -342,6 +332,42 @@ void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
   }
   record_layers(n);
   if (picked > 0) record_head(picked);
+}
+
+void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
+  const int n = static_cast<int>(tokens.size());
+  auto* ids = reinterpret_cast<std::int32_t*>(ids_.host_data());
+  auto* meta = reinterpret_cast<std::int32_t*>(meta_.host_data());
+  auto* spans = reinterpret_cast<std::int32_t*>(spans_.host_data());
+  auto* rows = reinterpret_cast<std::int32_t*>(logit_rows_.host_data());
+  int picked = 0;
+  // Attention reads a sequence's tokens of this pass from their qkv rows, so they must be one
+  // run of consecutive rows and positions (see Kernels::attention).
+  std::vector<bool> seen(static_cast<std::size_t>(slots_), false);
+  for (int i = 0; i < n; ++i) {
+    const auto& t = tokens[static_cast<std::size_t>(i)];
+    const bool continues = i > 0 && tokens[static_cast<std::size_t>(i) - 1].slot == t.slot &&
+                           tokens[static_cast<std::size_t>(i) - 1].pos + 1 == t.pos;
+    if (!continues && seen[static_cast<std::size_t>(t.slot)])
+      throw RuntimeError("sequence slot " + std::to_string(t.slot) +
+                         " appears twice in one batch; give each chunk its own slot");
+    seen[static_cast<std::size_t>(t.slot)] = true;
+    ids[i] = t.id;
+    meta[2 * i] = t.slot;
+    meta[2 * i + 1] = t.pos;
+    spans[2 * i] = t.span;
+    spans[2 * i + 1] = continues ? spans[2 * i - 1] : t.pos;
+    if (t.logits) rows[picked++] = i;
+  }
+
+  // Profiling records afresh: its timestamps live in the recording.
+  if (profiling_) {
+    stream_.begin(true);
+    record_pass(n, picked);
+  } else if (!stream_.begin_reusable(
+                 {static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(picked)})) {
+    record_pass(n, picked);
+  }
   stream_.submit_and_wait();
   if (profiling_) {
     for (const auto& op : stream_.op_times()) profile_.push_back(op);

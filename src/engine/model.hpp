@@ -28,6 +28,7 @@ struct EngineOptions {
                                     // classifiers: at least the context, so that every
                                     // sequence is whole in one pass
   bool profile = false;             // per-operation timestamps
+  gpu::StreamLimits stream_limits;  // descriptor sets and pass recordings kept for reuse
 };
 
 // New tokens of one sequence: they sit at positions start_pos.. of the sequence in `slot`,
@@ -75,7 +76,8 @@ class Model {
   std::uint64_t weight_bytes() const { return weights_.device_bytes; }
   gpu::Context& gpu() const { return *gpu_; }
 
-  // Language models only (a classifier has no LM head: InputError).
+  // Language models only (a classifier has no LM head: InputError). Each chunk of a batch
+  // has a slot of its own.
   void forward(std::span<const SequenceChunk> batch, const LogitsSink& sink);
 
   // Sequence classifiers only: the head's logits (config().num_labels of them) for each
@@ -91,6 +93,8 @@ class Model {
   // Per-operation times of the last submission when profiling, summed over its passes.
   const std::vector<gpu::OpTime>& profile() const { return profile_; }
   void set_profiling(bool on) { profiling_ = on; }
+  // How often passes found their descriptor sets and recordings ready (tests, benchmarks).
+  gpu::StreamStats stream_stats() const { return stream_.stats(); }
 
  private:
   struct Token {
@@ -103,6 +107,7 @@ class Model {
     bool logits;
   };
   void record_head(int picked);
+  void record_pass(int n, int picked);
   void run_pass(std::span<const Token> tokens, const LogitsSink& sink);
   void record_layers(int n_tokens);
 

@@ -13,7 +13,7 @@ constexpr std::size_t kStagingChunk = 32u << 20;
 }  // namespace
 
 Buffer::Buffer(Context& context, std::size_t bytes, Memory memory)
-    : context_(&context), size_(std::max<std::size_t>(bytes, 16)) {
+    : context_(&context), size_(std::max<std::size_t>(bytes, 16)), id_(context.new_object_id()) {
   const auto& device = context.device();
   buffer_ = vk::raii::Buffer(device,
                              vk::BufferCreateInfo{.size = size_,
@@ -56,6 +56,7 @@ Buffer::Buffer(Context& context, std::size_t bytes, Memory memory)
 Buffer::Buffer(Buffer&& other) noexcept
     : context_(other.context_),
       size_(other.size_),
+      id_(std::exchange(other.id_, 0)),
       allocation_(std::exchange(other.allocation_, 0)),
       memory_(std::move(other.memory_)),
       buffer_(std::move(other.buffer_)),
@@ -68,6 +69,7 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
     if (allocation_) context_->note_allocation(-static_cast<std::int64_t>(allocation_));
     context_ = other.context_;
     size_ = std::exchange(other.size_, 0);
+    id_ = std::exchange(other.id_, 0);
     allocation_ = std::exchange(other.allocation_, 0);
     buffer_ = std::move(other.buffer_);
     memory_ = std::move(other.memory_);

@@ -39,10 +39,13 @@ class Buffer {
   std::byte* host_data() const { return static_cast<std::byte*>(mapped_); }
 
   const vk::raii::Buffer& handle() const { return buffer_; }
+  // Unique within its context for the process's lifetime, unlike the handle.
+  std::uint64_t id() const { return id_; }
 
  private:
   Context* context_;
   std::size_t size_;
+  std::uint64_t id_ = 0;
   std::size_t allocation_ = 0;  // bytes of device memory, for the peak-memory figures
   vk::raii::DeviceMemory memory_{nullptr};
   vk::raii::Buffer buffer_{nullptr};

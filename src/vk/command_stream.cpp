@@ -1,5 +1,6 @@
 #include "vk/command_stream.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "common/errors.hpp"
@@ -10,29 +11,62 @@ namespace {
 constexpr std::uint32_t kSetsPerPool = 512;
 constexpr std::uint32_t kBuffersPerSet = 8;
 constexpr std::uint32_t kMaxQueries = 4096;
+
+vk::raii::CommandBuffer new_command_buffer(const Context& context) {
+  vk::raii::CommandBuffers cbs(
+      context.device(), vk::CommandBufferAllocateInfo{.commandPool = *context.command_pool(),
+                                                      .level = vk::CommandBufferLevel::ePrimary,
+                                                      .commandBufferCount = 1});
+  return std::move(cbs[0]);
+}
 }  // namespace
 
-CommandStream::CommandStream(Context& context) : context_(&context) {
-  const auto& device = context.device();
-  vk::raii::CommandBuffers cbs(
-      device, vk::CommandBufferAllocateInfo{.commandPool = *context.command_pool(),
-                                            .level = vk::CommandBufferLevel::ePrimary,
-                                            .commandBufferCount = 1});
-  cb_ = std::move(cbs[0]);
-  fence_ = vk::raii::Fence(device, vk::FenceCreateInfo{});
+std::size_t CommandStream::KeyHash::operator()(const std::vector<std::uint64_t>& key) const {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the words
+  for (std::uint64_t v : key) {
+    h ^= v;
+    h *= 1099511628211ull;
+  }
+  return static_cast<std::size_t>(h);
 }
 
-void CommandStream::begin(bool profile) {
-  profile_ = profile && context_->timestamps_supported();
+CommandStream::CommandStream(Context& context, StreamLimits limits)
+    : context_(&context), limits_(limits) {
+  if (limits_.recordings == 0 || limits_.descriptor_sets == 0)
+    throw RuntimeError("a command stream needs room for at least one recording and set");
+  cb_ = new_command_buffer(context);
+  fence_ = vk::raii::Fence(context.device(), vk::FenceCreateInfo{});
+}
+
+void CommandStream::flush_caches() {
+  recordings_.clear();
+  sets_.clear();
+  for (auto& pool : pools_) pool.reset();
   pool_index_ = 0;
   sets_in_pool_ = 0;
-  for (auto& pool : pools_) pool.reset();
-  cb_.reset();
-  cb_.begin({.flags = vk::CommandBufferUsageFlagBits::eOneTimeSubmit});
+  ++counts_.flushes;
+}
+
+void CommandStream::start(vk::raii::CommandBuffer& cb, bool one_time) {
+  // A recording left open by an exception is dropped, not resumed.
+  recording_ = false;
+  if (sets_.size() >= limits_.descriptor_sets) flush_caches();
+  replay_ = nullptr;
+  active_ = &cb;
+  cb.reset();
+  cb.begin({.flags = one_time ? vk::CommandBufferUsageFlagBits::eOneTimeSubmit
+                              : vk::CommandBufferUsageFlags{}});
   labels_.clear();
   written_.clear();
   read_.clear();
   dispatches_ = 0;
+  recording_ = true;
+}
+
+void CommandStream::begin(bool profile) {
+  saving_key_.clear();
+  start(cb_, true);
+  profile_ = profile && context_->timestamps_supported();
   if (profile_) {
     if (!*queries_) {
       query_capacity_ = kMaxQueries;
@@ -43,28 +77,48 @@ void CommandStream::begin(bool profile) {
     cb_.resetQueryPool(*queries_, 0, query_capacity_);
     cb_.writeTimestamp(vk::PipelineStageFlagBits::eTopOfPipe, *queries_, 0);
   }
-  recording_ = true;
+}
+
+bool CommandStream::begin_reusable(const RecordingKey& key) {
+  recording_ = false;
+  if (sets_.size() >= limits_.descriptor_sets) flush_caches();
+  profile_ = false;
+  if (auto it = recordings_.find(key); it != recordings_.end()) {
+    replay_ = &it->second;
+    replay_->last_used = ++use_clock_;
+    dispatches_ = replay_->dispatches;
+    return true;
+  }
+  if (!*saving_) saving_ = new_command_buffer(*context_);
+  start(saving_, false);
+  saving_key_ = key;
+  return false;
 }
 
 vk::DescriptorSet CommandStream::allocate_set(const Pipeline& pipeline) {
   const auto& device = context_->device();
-  if (pool_index_ >= pools_.size() || sets_in_pool_ == kSetsPerPool) {
-    if (pool_index_ < pools_.size() && sets_in_pool_ == kSetsPerPool) {
-      ++pool_index_;
-      sets_in_pool_ = 0;
-    }
-    if (pool_index_ >= pools_.size()) {
-      std::array<vk::DescriptorPoolSize, 2> sizes{
-          vk::DescriptorPoolSize{.type = vk::DescriptorType::eStorageBuffer,
-                                 .descriptorCount = kSetsPerPool * kBuffersPerSet},
-          vk::DescriptorPoolSize{.type = vk::DescriptorType::eUniformBuffer,
-                                 .descriptorCount = kSetsPerPool}};
-      pools_.emplace_back(
-          device, vk::DescriptorPoolCreateInfo{
-                      .maxSets = kSetsPerPool, .poolSizeCount = 2, .pPoolSizes = sizes.data()});
-    }
+  if (pool_index_ < pools_.size() && sets_in_pool_ == kSetsPerPool) {
+    ++pool_index_;
+    sets_in_pool_ = 0;
   }
-  vk::DescriptorSetLayout layout = *pipeline.set_layout();
+  if (pool_index_ >= pools_.size()) {
+    std::array<vk::DescriptorPoolSize, 2> sizes{
+        vk::DescriptorPoolSize{.type = vk::DescriptorType::eStorageBuffer,
+                               .descriptorCount = kSetsPerPool * kBuffersPerSet},
+        vk::DescriptorPoolSize{.type = vk::DescriptorType::eUniformBuffer,
+                               .descriptorCount = kSetsPerPool}};
+    pools_.emplace_back(
+        device, vk::DescriptorPoolCreateInfo{
+                    .maxSets = kSetsPerPool, .poolSizeCount = 2, .pPoolSizes = sizes.data()});
+  }
+  // Sets come from the stream's own layouts, identically defined to the pipeline's, so that
+  // a cached set never refers to a layout that died with a pipeline.
+  const auto shape = std::pair(pipeline.desc().buffers, pipeline.desc().uniform_mask);
+  auto layout_it = layouts_.find(shape);
+  if (layout_it == layouts_.end())
+    layout_it =
+        layouts_.emplace(shape, make_set_layout(*context_, shape.first, shape.second)).first;
+  vk::DescriptorSetLayout layout = *layout_it->second;
   vk::DescriptorSet set;
   vk::DescriptorSetAllocateInfo info{
       .descriptorPool = *pools_[pool_index_], .descriptorSetCount = 1, .pSetLayouts = &layout};
@@ -74,12 +128,55 @@ vk::DescriptorSet CommandStream::allocate_set(const Pipeline& pipeline) {
   return set;
 }
 
+vk::DescriptorSet CommandStream::descriptor_set(const Pipeline& pipeline,
+                                                std::span<const Binding> bindings) {
+  set_key_.clear();
+  set_key_.push_back(pipeline.desc().buffers);
+  set_key_.push_back(pipeline.desc().uniform_mask);
+  for (const auto& b : bindings) {
+    set_key_.push_back(b.buffer->id());
+    set_key_.push_back(b.offset);
+    set_key_.push_back(b.range);
+  }
+  if (auto it = sets_.find(set_key_); it != sets_.end()) {
+    ++counts_.set_reuses;
+    return it->second;
+  }
+
+  auto set = allocate_set(pipeline);
+  std::array<vk::DescriptorBufferInfo, kBuffersPerSet> infos;
+  std::array<vk::WriteDescriptorSet, kBuffersPerSet> writes;
+  if (bindings.size() > kBuffersPerSet)
+    throw RuntimeError("shader " + pipeline.desc().shader + " binds more than " +
+                       std::to_string(kBuffersPerSet) + " buffers");
+  for (std::uint32_t i = 0; i < bindings.size(); ++i) {
+    const auto& b = bindings[i];
+    infos[i] = vk::DescriptorBufferInfo{.buffer = *b.buffer->handle(),
+                                        .offset = b.offset,
+                                        .range = b.range ? b.range : VK_WHOLE_SIZE};
+    writes[i] = vk::WriteDescriptorSet{.dstSet = set,
+                                       .dstBinding = i,
+                                       .descriptorCount = 1,
+                                       .descriptorType = pipeline.is_uniform(i)
+                                                             ? vk::DescriptorType::eUniformBuffer
+                                                             : vk::DescriptorType::eStorageBuffer,
+                                       .pBufferInfo = &infos[i]};
+  }
+  context_->device().updateDescriptorSets(
+      vk::ArrayProxy<const vk::WriteDescriptorSet>(static_cast<std::uint32_t>(bindings.size()),
+                                                   writes.data()),
+      {});
+  sets_.emplace(set_key_, set);
+  ++counts_.sets_written;
+  return set;
+}
+
 void CommandStream::barrier() {
   vk::MemoryBarrier mb{
       .srcAccessMask = vk::AccessFlagBits::eShaderWrite,
       .dstAccessMask = vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite};
-  cb_.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader,
-                      vk::PipelineStageFlagBits::eComputeShader, {}, mb, {}, {});
+  active_->pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader,
+                           vk::PipelineStageFlagBits::eComputeShader, {}, mb, {}, {});
   written_.clear();
   read_.clear();
 }
@@ -102,48 +199,52 @@ void CommandStream::dispatch_raw(const Pipeline& pipeline, std::span<const Bindi
   }
   if (hazard) barrier();
 
-  auto set = allocate_set(pipeline);
-  std::vector<vk::DescriptorBufferInfo> infos;
-  infos.reserve(bindings.size());
-  for (const auto& b : bindings) {
-    infos.push_back({.buffer = *b.buffer->handle(),
-                     .offset = b.offset,
-                     .range = b.range ? b.range : VK_WHOLE_SIZE});
-  }
-  std::vector<vk::WriteDescriptorSet> writes;
-  for (std::uint32_t i = 0; i < infos.size(); ++i)
-    writes.push_back({.dstSet = set,
-                      .dstBinding = i,
-                      .descriptorCount = 1,
-                      .descriptorType = pipeline.is_uniform(i) ? vk::DescriptorType::eUniformBuffer
-                                                               : vk::DescriptorType::eStorageBuffer,
-                      .pBufferInfo = &infos[i]});
-  context_->device().updateDescriptorSets(writes, {});
-
-  cb_.bindPipeline(vk::PipelineBindPoint::eCompute, *pipeline.handle());
-  cb_.bindDescriptorSets(vk::PipelineBindPoint::eCompute, *pipeline.layout(), 0, set, {});
+  auto set = descriptor_set(pipeline, bindings);
+  auto& cb = *active_;
+  cb.bindPipeline(vk::PipelineBindPoint::eCompute, *pipeline.handle());
+  cb.bindDescriptorSets(vk::PipelineBindPoint::eCompute, *pipeline.layout(), 0, set, {});
   if (push_bytes)
-    (*cb_).pushConstants(*pipeline.layout(), vk::ShaderStageFlagBits::eCompute, 0,
-                         static_cast<std::uint32_t>(push_bytes), push);
-  cb_.dispatch(groups[0], groups[1], groups[2]);
+    (*cb).pushConstants(*pipeline.layout(), vk::ShaderStageFlagBits::eCompute, 0,
+                        static_cast<std::uint32_t>(push_bytes), push);
+  cb.dispatch(groups[0], groups[1], groups[2]);
   ++dispatches_;
   for (const auto& b : bindings) (b.written ? written_ : read_).insert(b.buffer);
   if (profile_ && labels_.size() + 2 < query_capacity_) {
     labels_.emplace_back(label);
-    cb_.writeTimestamp(vk::PipelineStageFlagBits::eComputeShader, *queries_,
-                       static_cast<std::uint32_t>(labels_.size()));
+    cb.writeTimestamp(vk::PipelineStageFlagBits::eComputeShader, *queries_,
+                      static_cast<std::uint32_t>(labels_.size()));
   }
 }
 
 void CommandStream::submit_and_wait() {
-  if (!recording_) throw RuntimeError("submit without a recording");
-  vk::MemoryBarrier to_host{.srcAccessMask = vk::AccessFlagBits::eShaderWrite,
-                            .dstAccessMask = vk::AccessFlagBits::eHostRead};
-  cb_.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader, vk::PipelineStageFlagBits::eHost,
-                      {}, to_host, {}, {});
-  cb_.end();
-  recording_ = false;
-  vk::CommandBuffer raw = *cb_;
+  if (!recording_ && !replay_) throw RuntimeError("submit without a recording");
+  vk::CommandBuffer raw;
+  if (replay_) {
+    raw = *replay_->cb;
+    ++counts_.replays;
+  } else {
+    vk::MemoryBarrier to_host{.srcAccessMask = vk::AccessFlagBits::eShaderWrite,
+                              .dstAccessMask = vk::AccessFlagBits::eHostRead};
+    active_->pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader,
+                             vk::PipelineStageFlagBits::eHost, {}, to_host, {}, {});
+    active_->end();
+    recording_ = false;
+    raw = **active_;
+    if (active_ == &saving_) {
+      if (recordings_.size() >= limits_.recordings) {
+        auto oldest = std::min_element(
+            recordings_.begin(), recordings_.end(),
+            [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
+        recordings_.erase(oldest);
+      }
+      auto& saved = recordings_[saving_key_];
+      saved = Recording{std::move(saving_), dispatches_, ++use_clock_};
+      saving_ = vk::raii::CommandBuffer(nullptr);
+      ++counts_.recordings_made;
+    }
+  }
+  replay_ = nullptr;
+  active_ = nullptr;
   context_->device().resetFences({*fence_});
   context_->queue().submit(vk::SubmitInfo{.commandBufferCount = 1, .pCommandBuffers = &raw},
                            *fence_);
@@ -165,6 +266,13 @@ void CommandStream::submit_and_wait() {
                                              context_->timestamp_period_ns() * 1e-6});
     }
   }
+}
+
+StreamStats CommandStream::stats() const {
+  StreamStats s = counts_;
+  s.sets_held = sets_.size();
+  s.recordings_held = recordings_.size();
+  return s;
 }
 
 }  // namespace sg::gpu

@@ -70,6 +70,9 @@ class Context {
                                  vk::MemoryPropertyFlags preferred) const;
   vk::MemoryPropertyFlags memory_flags(std::uint32_t type_index) const;
   void note_allocation(std::int64_t bytes);
+  // A number no other object of this context has had or will have (handles can be reused
+  // once freed; caches key on these instead).
+  std::uint64_t new_object_id() { return ++object_ids_; }
   void record_validation_message(const char* message);
 
  private:
@@ -93,6 +96,7 @@ class Context {
   std::atomic<std::uint32_t> validation_errors_{0};
   std::atomic<std::uint64_t> allocated_{0};
   std::atomic<std::uint64_t> peak_allocated_{0};
+  std::atomic<std::uint64_t> object_ids_{0};
   mutable std::mutex message_mutex_;
   std::string last_message_;
 };

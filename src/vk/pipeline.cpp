@@ -5,6 +5,22 @@
 
 namespace sg::gpu {
 
+vk::raii::DescriptorSetLayout make_set_layout(const Context& context, std::uint32_t buffers,
+                                              std::uint32_t uniform_mask) {
+  std::vector<vk::DescriptorSetLayoutBinding> bindings;
+  for (std::uint32_t i = 0; i < buffers; ++i)
+    bindings.push_back({.binding = i,
+                        .descriptorType = ((uniform_mask >> i) & 1u)
+                                              ? vk::DescriptorType::eUniformBuffer
+                                              : vk::DescriptorType::eStorageBuffer,
+                        .descriptorCount = 1,
+                        .stageFlags = vk::ShaderStageFlagBits::eCompute});
+  return vk::raii::DescriptorSetLayout(
+      context.device(),
+      vk::DescriptorSetLayoutCreateInfo{.bindingCount = static_cast<std::uint32_t>(bindings.size()),
+                                        .pBindings = bindings.data()});
+}
+
 Pipeline::Pipeline(const Context& context, PipelineDesc desc) : desc_(std::move(desc)) {
   const auto& device = context.device();
   auto words = shaders::spirv(desc_.shader);
@@ -12,18 +28,7 @@ Pipeline::Pipeline(const Context& context, PipelineDesc desc) : desc_(std::move(
   module_ = vk::raii::ShaderModule(
       device, vk::ShaderModuleCreateInfo{.codeSize = words.size_bytes(), .pCode = words.data()});
 
-  std::vector<vk::DescriptorSetLayoutBinding> bindings;
-  for (std::uint32_t i = 0; i < desc_.buffers; ++i)
-    bindings.push_back({.binding = i,
-                        .descriptorType = ((desc_.uniform_mask >> i) & 1u)
-                                              ? vk::DescriptorType::eUniformBuffer
-                                              : vk::DescriptorType::eStorageBuffer,
-                        .descriptorCount = 1,
-                        .stageFlags = vk::ShaderStageFlagBits::eCompute});
-  set_layout_ = vk::raii::DescriptorSetLayout(
-      device,
-      vk::DescriptorSetLayoutCreateInfo{.bindingCount = static_cast<std::uint32_t>(bindings.size()),
-                                        .pBindings = bindings.data()});
+  set_layout_ = make_set_layout(context, desc_.buffers, desc_.uniform_mask);
 
   vk::PushConstantRange push{
       .stageFlags = vk::ShaderStageFlagBits::eCompute, .offset = 0, .size = desc_.push_bytes};

@@ -18,6 +18,12 @@ struct PipelineDesc {
   std::uint32_t uniform_mask = 0;        // bit i: binding i is a uniform buffer, else storage
 };
 
+// The descriptor layout of a pipeline whose bindings 0..buffers-1 are buffers (bit i of
+// `uniform_mask`: uniform, else storage). Layouts made with the same arguments are identically
+// defined, so a descriptor set allocated with one binds to any pipeline made with the other.
+vk::raii::DescriptorSetLayout make_set_layout(const Context& context, std::uint32_t buffers,
+                                              std::uint32_t uniform_mask);
+
 class Pipeline {
  public:
   Pipeline(const Context& context, PipelineDesc desc);

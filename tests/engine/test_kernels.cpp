@@ -1,6 +1,7 @@
 // Every shader against a CPU reference, at sizes that are not multiples of the workgroup.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -293,93 +294,204 @@ TEST_P(ShapedKernelTest, GatherRowsPicksRows) {
                 x[static_cast<std::size_t>(pick[static_cast<std::size_t>(i)] * width + e)]);
 }
 
-// KV-cache append and attention, two sequences interleaved in one batch, the second
-// continuing after positions already in its cache. Each token attends to `span` positions:
-// its position + 1 (causal) or, for an encoder, its whole sequence.
-void check_kv_append_and_attention(KernelTest& test, const KernelShapes& shapes, bool whole) {
-  const int heads = 3, hd = 24, width = heads * hd, context = 70, slots = 2;
-  // Sequence 0: positions 0..4 (new). Sequence 1: positions 0..59 already cached, 60..66 new.
-  struct Tok {
-    int slot, pos, span;
-  };
-  std::vector<Tok> toks;
-  for (int p = 0; p < 5; ++p) toks.push_back({0, p, whole ? 5 : p + 1});
-  for (int p = 60; p < 67; ++p) toks.push_back({1, p, whole ? 67 : p + 1});
-  const int n = static_cast<int>(toks.size());
-  auto qkv = random_values(static_cast<std::size_t>(n * 3 * width), 13);
-  std::vector<float> kc(static_cast<std::size_t>(slots * context * width)), vc(kc.size());
-  auto old_k = random_values(kc.size(), 14), old_v = random_values(kc.size(), 15);
-  for (int p = 0; p < 60; ++p)
-    for (int e = 0; e < width; ++e) {
-      std::size_t i = static_cast<std::size_t>((1 * context + p) * width + e);
-      kc[i] = old_k[i];
-      vc[i] = old_v[i];
-    }
-  std::vector<std::int32_t> meta, spans;
-  for (const auto& t : toks) {
-    meta.push_back(t.slot);
-    meta.push_back(t.pos);
-    spans.push_back(t.span);
-  }
-  Kernels kernels(test.gpu(), 128, shapes);
-  auto qa = test.make_activation(n, 3 * width, qkv);
-  auto kb = test.floats(kc), vb = test.floats(vc), mb = test.ints(meta), sb = test.ints(spans);
-  auto oa = test.make_activation(n, width);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+// Attention appends each token's key and value to the KV cache, then attends over its
+// sequence's positions 0..n-1: n = position + 1 (causal) or, for an encoder, the sequence's
+// length. Sequences sit one after another in the batch, which is split into passes as the
+// model splits it; keys of a token's own pass are read from qkv, earlier ones from the cache.
+struct AttentionSeq {
+  int slot;
+  int cached;  // positions 0..cached-1 are already in the cache
+  int fresh;   // new tokens, at positions cached..cached+fresh-1
+};
+
+struct AttentionCase {
+  int heads, hd, context;
+  std::vector<AttentionSeq> seqs;
+  bool whole = false;  // encoder: every token sees its whole sequence
+};
+
+struct AttentionResult {
+  std::vector<float> out;   // [tokens, width]
+  std::vector<float> k, v;  // the caches after the last pass
+};
+
+struct AttentionTok {
+  int slot, pos, span;
+};
+
+std::vector<AttentionTok> attention_tokens(const AttentionCase& c) {
+  std::vector<AttentionTok> toks;
+  for (const auto& s : c.seqs)
+    for (int p = s.cached; p < s.cached + s.fresh; ++p)
+      toks.push_back({s.slot, p, c.whole ? s.cached + s.fresh : p + 1});
+  return toks;
+}
+
+std::size_t cache_floats(const AttentionCase& c) {
+  const int slots = 1 + std::max_element(c.seqs.begin(), c.seqs.end(), [](auto& a, auto& b) {
+                          return a.slot < b.slot;
+                        })->slot;
+  return static_cast<std::size_t>(slots * c.context * c.heads * c.hd);
+}
+
+// The input: every token's q|k|v row and the cache's earlier positions.
+struct AttentionInput {
+  std::vector<float> qkv, k, v;
+};
+
+AttentionInput attention_input(const AttentionCase& c) {
+  const int width = c.heads * c.hd;
+  const auto toks = attention_tokens(c);
+  AttentionInput in{random_values(toks.size() * 3 * static_cast<std::size_t>(width), 13),
+                    std::vector<float>(cache_floats(c), 0.0f),
+                    std::vector<float>(cache_floats(c), 0.0f)};
+  auto old_k = random_values(in.k.size(), 14), old_v = random_values(in.v.size(), 15);
+  for (const auto& s : c.seqs)
+    for (int p = 0; p < s.cached; ++p)
+      for (int e = 0; e < width; ++e) {
+        std::size_t i = static_cast<std::size_t>((s.slot * c.context + p) * width + e);
+        in.k[i] = old_k[i];
+        in.v[i] = old_v[i];
+      }
+  return in;
+}
+
+AttentionResult run_attention(KernelTest& test, const KernelShapes& shapes, const AttentionCase& c,
+                              int pass_tokens) {
+  const int width = c.heads * c.hd;
+  const auto toks = attention_tokens(c);
+  const auto in = attention_input(c);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
+  Kernels kernels(test.gpu(), c.context, shapes);
+  auto kb = test.floats(in.k), vb = test.floats(in.v);
   gpu::CommandStream cs(test.gpu());
-  cs.begin();
-  kernels.kv_append(cs, qa, mb, kb, vb, n, width, context);
-  kernels.attention(cs, qa, mb, sb, kb, vb, oa, n, heads, hd, context, scale);
-  cs.submit_and_wait();
-  auto out = test.read(oa);
-  // CPU: append, then attend.
-  for (int t = 0; t < n; ++t)
-    for (int e = 0; e < width; ++e) {
-      std::size_t dst = static_cast<std::size_t>((toks[static_cast<std::size_t>(t)].slot * context +
-                                                  toks[static_cast<std::size_t>(t)].pos) *
-                                                     width +
-                                                 e);
-      kc[dst] = qkv[static_cast<std::size_t>(t * 3 * width + width + e)];
-      vc[dst] = qkv[static_cast<std::size_t>(t * 3 * width + 2 * width + e)];
+  AttentionResult r;
+  for (std::size_t begin = 0; begin < toks.size(); begin += static_cast<std::size_t>(pass_tokens)) {
+    const std::size_t n = std::min(toks.size() - begin, static_cast<std::size_t>(pass_tokens));
+    std::vector<std::int32_t> meta, spans;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& t = toks[begin + i];
+      const bool continues = i > 0 && toks[begin + i - 1].slot == t.slot;
+      meta.insert(meta.end(), {t.slot, t.pos});
+      spans.insert(spans.end(), {t.span, continues ? spans[2 * i - 1] : t.pos});
     }
-  std::vector<float> kcheck(kc.size());
-  kb.read(0, std::as_writable_bytes(std::span(kcheck)));
-  ASSERT_EQ(kcheck, kc);
-  for (int t = 0; t < n; ++t) {
-    const auto& tk = toks[static_cast<std::size_t>(t)];
-    for (int h = 0; h < heads; ++h) {
+    const auto row = static_cast<std::ptrdiff_t>(begin) * 3 * width;
+    auto qa = test.make_activation(
+        static_cast<int>(n), 3 * width,
+        std::vector<float>(in.qkv.begin() + row,
+                           in.qkv.begin() + row + static_cast<std::ptrdiff_t>(n) * 3 * width));
+    auto mb = test.ints(meta), sb = test.ints(spans);
+    auto oa = test.make_activation(static_cast<int>(n), width);
+    cs.begin();
+    kernels.attention(cs, qa, mb, sb, kb, vb, oa, static_cast<int>(n), c.heads, c.hd, c.context,
+                      scale);
+    cs.submit_and_wait();
+    auto out = test.read(oa);
+    r.out.insert(r.out.end(), out.begin(), out.end());
+  }
+  r.k.resize(in.k.size());
+  r.v.resize(in.v.size());
+  kb.read(0, std::as_writable_bytes(std::span(r.k)));
+  vb.read(0, std::as_writable_bytes(std::span(r.v)));
+  return r;
+}
+
+// CPU: append every token, then attend.
+void check_attention(KernelTest& test, const KernelShapes& shapes, const AttentionCase& c,
+                     int pass_tokens) {
+  const int width = c.heads * c.hd;
+  const auto toks = attention_tokens(c);
+  auto in = attention_input(c);
+  const auto got = run_attention(test, shapes, c, pass_tokens);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
+  for (std::size_t t = 0; t < toks.size(); ++t)
+    for (int e = 0; e < width; ++e) {
+      std::size_t dst =
+          static_cast<std::size_t>((toks[t].slot * c.context + toks[t].pos) * width + e);
+      in.k[dst] =
+          in.qkv[t * 3 * static_cast<std::size_t>(width) + static_cast<std::size_t>(width + e)];
+      in.v[dst] =
+          in.qkv[t * 3 * static_cast<std::size_t>(width) + static_cast<std::size_t>(2 * width + e)];
+    }
+  ASSERT_EQ(got.k, in.k);
+  ASSERT_EQ(got.v, in.v);
+  for (std::size_t t = 0; t < toks.size(); ++t) {
+    const auto& tk = toks[t];
+    for (int h = 0; h < c.heads; ++h) {
       std::vector<double> s(static_cast<std::size_t>(tk.span));
       double mx = -1e300;
       for (int j = 0; j < tk.span; ++j) {
         double d = 0;
-        for (int i = 0; i < hd; ++i)
-          d += static_cast<double>(qkv[static_cast<std::size_t>(t * 3 * width + h * hd + i)]) *
-               kc[static_cast<std::size_t>((tk.slot * context + j) * width + h * hd + i)];
+        for (int i = 0; i < c.hd; ++i)
+          d += static_cast<double>(in.qkv[t * 3 * static_cast<std::size_t>(width) +
+                                          static_cast<std::size_t>(h * c.hd + i)]) *
+               in.k[static_cast<std::size_t>((tk.slot * c.context + j) * width + h * c.hd + i)];
         s[static_cast<std::size_t>(j)] = d * scale;
         mx = std::max(mx, d * scale);
       }
       double total = 0;
       for (auto& v : s) total += (v = std::exp(v - mx));
-      for (int i = 0; i < hd; ++i) {
+      for (int i = 0; i < c.hd; ++i) {
         double acc = 0;
         for (int j = 0; j < tk.span; ++j)
           acc += s[static_cast<std::size_t>(j)] *
-                 vc[static_cast<std::size_t>((tk.slot * context + j) * width + h * hd + i)];
-        ASSERT_NEAR(out[static_cast<std::size_t>(t * width + h * hd + i)], acc / total, 2e-5)
+                 in.v[static_cast<std::size_t>((tk.slot * c.context + j) * width + h * c.hd + i)];
+        ASSERT_NEAR(
+            got.out[t * static_cast<std::size_t>(width) + static_cast<std::size_t>(h * c.hd + i)],
+            acc / total, 2e-5)
             << "token " << t << " head " << h << " dim " << i;
       }
     }
   }
 }
 
-TEST_P(ShapedKernelTest, KvAppendAndCausalAttentionMatchCpuReference) {
-  check_kv_append_and_attention(*this, GetParam(), false);
+// Two sequences in one pass, the second continuing after 60 positions already cached.
+const AttentionCase kTwoSequences{3, 24, 70, {{0, 0, 5}, {1, 60, 7}}};
+
+TEST_P(ShapedKernelTest, CausalAttentionMatchesCpuReference) {
+  check_attention(*this, GetParam(), kTwoSequences, 128);
 }
 
-// An encoder's tokens, all appended before attention runs, each see the whole sequence:
-// positions after their own too.
-TEST_P(ShapedKernelTest, KvAppendAndWholeSequenceAttentionMatchCpuReference) {
-  check_kv_append_and_attention(*this, GetParam(), true);
+// An encoder's tokens, all in one pass, each see the whole sequence: positions after their
+// own too, and the earlier ones in the cache.
+TEST_P(ShapedKernelTest, WholeSequenceAttentionMatchesCpuReference) {
+  auto c = kTwoSequences;
+  c.whole = true;
+  check_attention(*this, GetParam(), c, 128);
+}
+
+// Prompts of odd lengths at a prime head size, split into passes of 128 tokens as the model
+// splits them (129: a pass of 128 then one token that reads them all from the cache).
+TEST_P(ShapedKernelTest, PromptAttentionAcrossPassesMatchesCpuReference) {
+  for (int length : {1, 127, 129, 700}) {
+    SCOPED_TRACE("prompt of " + std::to_string(length));
+    check_attention(*this, GetParam(), {3, 13, 701, {{0, 0, length}}}, 128);
+  }
+}
+
+// Decode steps: one new token per sequence, after cached prefixes of different lengths.
+TEST_P(ShapedKernelTest, DecodeBatchAttentionMatchesCpuReference) {
+  for (int batch : {1, 3, 8, 17}) {
+    SCOPED_TRACE("batch of " + std::to_string(batch));
+    AttentionCase c{3, 13, 131, {}};
+    for (int s = 0; s < batch; ++s) c.seqs.push_back({s, (s * 37) % 130, 1});
+    check_attention(*this, GetParam(), c, 128);
+  }
+}
+
+// Keys read from the pass's own qkv rows and keys read back from the cache are the same
+// floats: a token's output does not depend on how its sequence was split into passes.
+TEST_P(ShapedKernelTest, AttentionIsBitwiseTheSameWhateverThePasses) {
+  const AttentionCase c{3, 13, 200, {{0, 0, 129}, {2, 40, 9}, {1, 7, 1}}};
+  const auto whole = run_attention(*this, GetParam(), c, 128);
+  for (int pass : {1, 5}) {
+    const auto split = run_attention(*this, GetParam(), c, pass);
+    ASSERT_EQ(whole.out.size(), split.out.size());
+    ASSERT_EQ(0, std::memcmp(whole.out.data(), split.out.data(), whole.out.size() * 4))
+        << "passes of " << pass << " tokens";
+    ASSERT_EQ(whole.k, split.k);
+    ASSERT_EQ(whole.v, split.v);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ShapedKernelTest, ::testing::ValuesIn(kAllShapes), shape_name);
