@@ -39,8 +39,11 @@ struct GatherPush {
 // Shapes per device kind, measured on lavapipe (2 cores; a GPT-2 124M step of 49 matmuls):
 // a workgroup of one SIMD vector (8 lanes), each lane owning 16 output rows and reading x
 // from a uniform buffer: 26.5 ms (7.7 GB/s of F16 weights), against 34 ms for 8 rows from a
-// storage buffer. One token at a time is fastest for a single token (decode), blocks of 4
-// for more (blocks of 8 spill). GPUs want wider groups. Every variant computes each output with the
+// storage buffer. One token at a time is fastest for a single token (decode), blocks of 8
+// for more: each weight is read once per 8 tokens, and the accumulators that do not fit
+// the registers spill to the stack, which costs less than lavapipe's lane-by-lane loads
+// (bench_matmul, interleaved runs: 1.2-1.4x blocks of 4 at 8 and 128 tokens). GPUs want
+// wider groups, and the tiled GEMM for several tokens. Every variant computes each output with the
 // same fma chain, so the choice never changes a bit of the result (batch invariance).
 struct MatmulShape {
   std::uint32_t group, rows;
@@ -50,7 +53,10 @@ MatmulShape matmul_shape(const gpu::Context& context) {
   return {64, 2};
 }
 constexpr std::uint32_t kSingleTokenBlock = 1;
-constexpr std::uint32_t kMultiTokenBlock = 4;
+// The tiled GEMM's tile (shaders/matmul_tiled.comp): output rows x tokens per workgroup.
+constexpr int kTileRows = 64;
+constexpr int kTileTokens = 16;
+constexpr std::uint32_t kMultiTokenBlock = 8;
 
 // The uniform window through which the x-from-uniform variant reads activations.
 std::uint32_t uniform_window_bytes(const gpu::Context& context) {
@@ -81,7 +87,9 @@ std::vector<gpu::Pipeline> matmul_pipelines(const gpu::Context& context) {
 }  // namespace
 
 KernelShapes KernelShapes::for_device(const gpu::Context& context) {
-  return {.serial_rows = context.is_cpu(), .uniform_x = context.is_cpu()};
+  return {.serial_rows = context.is_cpu(),
+          .uniform_x = context.is_cpu(),
+          .tiled_gemm = !context.is_cpu()};
 }
 
 Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelShapes> shapes)
@@ -99,6 +107,8 @@ Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelSha
                      : gpu::PipelineDesc{"attention", 6, sizeof(AttentionPush), {u(max_context)}}),
       gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
       matmul_(matmul_pipelines(context)),
+      matmul_tiled_f16_(context, {"matmul_tiled_f16", 5, sizeof(MatmulPush), {}}),
+      matmul_tiled_f32_(context, {"matmul_tiled_f32", 5, sizeof(MatmulPush), {}}),
       matmul_group_(matmul_shape(context).group),
       matmul_rows_(matmul_shape(context).rows) {}
 
@@ -129,6 +139,17 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
                        " != weight stride " + std::to_string(w.stride));
   std::uint32_t flags =
       (bias ? 1u : 0u) | (residual ? 2u : 0u) | (static_cast<std::uint32_t>(act) << 2);
+  if (shapes_.tiled_gemm && tokens > 1) {
+    for (const auto& chunk : w.chunks) {
+      MatmulPush push{u(tokens),   0,    u(w.stride / 16), u(chunk.rows), u(chunk.row_begin),
+                      u(y.stride), flags};
+      std::array bindings{gpu::in(x.buffer), gpu::in(chunk.buffer), gpu::in(bias ? *bias : dummy_),
+                          gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
+      cs.dispatch(w.f16 ? matmul_tiled_f16_ : matmul_tiled_f32_, bindings, push,
+                  {groups(chunk.rows, kTileRows), groups(tokens, kTileTokens), 1}, "matmul");
+    }
+    return;
+  }
   const int rows_per_group = static_cast<int>(matmul_group_ * matmul_rows_);
   // Token windows: all tokens at once from a storage buffer, or as many as fit the uniform
   // window, at offsets the device's alignment allows.

@@ -22,6 +22,10 @@ enum class Act : std::uint32_t { kNone = 0, kGeluTanh = 1, kGeluErf = 2, kRelu =
 struct KernelShapes {
   bool serial_rows = false;  // layer norm and attention: one invocation per row / head
   bool uniform_x = false;    // matmul reads activations through a uniform window
+  // Passes of several tokens run the shared-memory tiled GEMM (shaders/matmul_tiled.comp),
+  // which computes each output with the GEMV's fma chain: GPUs. Lavapipe runs a barrier as a
+  // switch between lanes and keeps the GEMV over blocks of tokens (bench/README.md).
+  bool tiled_gemm = false;
   static KernelShapes for_device(const gpu::Context& context);
 };
 
@@ -69,6 +73,7 @@ class Kernels {
   KernelShapes shapes_;
   gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_;
   std::vector<gpu::Pipeline> matmul_;  // by weight type, token block and where x is read from
+  gpu::Pipeline matmul_tiled_f16_, matmul_tiled_f32_;
   std::uint32_t matmul_group_ = 8;
   std::uint32_t matmul_rows_ = 8;
 };

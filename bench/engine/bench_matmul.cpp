@@ -1,0 +1,108 @@
+// Kernel-only ceiling of the engine's matmuls: one GPT-2 124M layer's four F16 projections
+// (768->2304, 768->768, 768->3072, 3072->768) for T tokens, recorded in one command buffer
+// without the rest of the pass, best of N submissions. The ratio against a full pass shows
+// what the other dispatches and the barriers cost.
+//   bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/kernels.hpp"
+#include "engine/weights.hpp"
+
+namespace {
+
+using namespace sg;
+
+struct Projection {
+  int k, n;
+  engine::Act act;
+};
+
+engine::Activation activation(gpu::Context& context, int rows, int cols, std::mt19937& gen) {
+  const int stride = engine::round_up(cols, engine::kColumnAlign);
+  std::vector<float> v(static_cast<std::size_t>(rows) * static_cast<std::size_t>(stride), 0.0f);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (auto& x : v) x = dist(gen);
+  engine::Activation a{gpu::Buffer(context, v.size() * 4, gpu::Memory::kDevice), rows, cols,
+                       stride};
+  a.buffer.write(0, std::as_bytes(std::span(v)));
+  return a;
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(std::stoi(item));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> token_counts{1, 8, 128};
+  int reps = 5, layers = 12;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--tokens")
+      token_counts = parse_list(argv[i + 1]);
+    else if (a == "--reps")
+      reps = std::stoi(argv[i + 1]);
+    else if (a == "--layers")
+      layers = std::stoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "usage: bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12]\n");
+      return 2;
+    }
+  }
+  gpu::Context context(gpu::ContextOptions{gpu::device_index_from(std::nullopt), false});
+  engine::Kernels kernels(context, 1024);
+  std::mt19937 gen(1);
+  const std::vector<Projection> projections{{768, 2304, engine::Act::kNone},
+                                            {768, 768, engine::Act::kNone},
+                                            {768, 3072, engine::Act::kGeluTanh},
+                                            {3072, 768, engine::Act::kNone}};
+  std::vector<engine::Matrix> weights;
+  std::vector<gpu::Buffer> biases;
+  double flops_per_token = 0;
+  for (const auto& p : projections) {
+    std::vector<float> w(static_cast<std::size_t>(p.k) * static_cast<std::size_t>(p.n));
+    std::normal_distribution<float> dist(0.0f, 0.02f);
+    for (auto& x : w) x = dist(gen);
+    weights.push_back(engine::upload_matrix(context, w, p.n, p.k, true));
+    biases.emplace_back(context, static_cast<std::size_t>(p.n) * 4, gpu::Memory::kDevice);
+    flops_per_token += 2.0 * p.k * p.n * layers;
+  }
+  std::printf("device: %s   %d layers x 4 F16 projections, best of %d\n",
+              context.info().name.c_str(), layers, reps);
+  std::printf("%8s %12s %12s %12s\n", "tokens", "ms", "tok/s", "GFLOP/s");
+  gpu::CommandStream cs(context);
+  for (int tokens : token_counts) {
+    auto x768 = activation(context, tokens, 768, gen);
+    auto x3072 = activation(context, tokens, 3072, gen);
+    auto y2304 = activation(context, tokens, 2304, gen);
+    auto y768 = activation(context, tokens, 768, gen);
+    const std::vector<std::pair<const engine::Activation*, const engine::Activation*>> io{
+        {&x768, &y2304}, {&x768, &y768}, {&x768, &x3072}, {&x3072, &y768}};
+    double best = 1e30;
+    for (int r = 0; r < reps; ++r) {
+      cs.begin();
+      for (int l = 0; l < layers; ++l)
+        for (std::size_t p = 0; p < projections.size(); ++p)
+          kernels.matmul(cs, *io[p].first, weights[p], &biases[p], nullptr, *io[p].second, tokens,
+                         projections[p].act);
+      auto t0 = std::chrono::steady_clock::now();
+      cs.submit_and_wait();
+      best = std::min(best,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::printf("%8d %12.2f %12.1f %12.1f\n", tokens, best * 1e3, tokens / best,
+                flops_per_token * tokens / best * 1e-9);
+  }
+  return 0;
+}
