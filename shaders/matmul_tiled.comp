@@ -38,8 +38,8 @@ p;
 const uint TILE_ROWS = 64u;
 const uint TILE_TOKENS = 16u;
 
-shared float w_tile[16][TILE_ROWS];   // [column][row]
-shared vec4 x_tile[TILE_TOKENS][4];   // [token][4-column group]
+shared float w_tile[16][TILE_ROWS];  // [column][row]
+shared vec4 x_tile[TILE_TOKENS][4];  // [token][4-column group]
 
 void main() {
   uint lid = gl_LocalInvocationID.x;

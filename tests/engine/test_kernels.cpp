@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "engine/activation_io.hpp"
 #include "engine/gpu_fixture.hpp"
 #include "engine/kernels.hpp"
 #include "engine/weights.hpp"
@@ -15,14 +16,7 @@ namespace sg::engine {
 namespace {
 
 using testing::GpuTest;
-
-std::vector<float> random_values(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(gen);
-  return v;
-}
+using testing::random_values;
 
 float round_f16(float v) {
   return model::half_to_float(model::float_to_half(v));
@@ -32,30 +26,9 @@ class KernelTest : public GpuTest {
  public:
   using GpuTest::gpu;
   Activation make_activation(int rows, int cols, const std::vector<float>& values = {}) {
-    int stride = round_up(cols, kColumnAlign);
-    Activation a{
-        gpu::Buffer(gpu(), static_cast<std::size_t>(rows * stride) * 4, gpu::Memory::kDevice), rows,
-        cols, stride};
-    if (!values.empty()) {
-      std::vector<float> padded(static_cast<std::size_t>(rows * stride), 0.0f);
-      for (int r = 0; r < rows; ++r)
-        for (int c = 0; c < cols; ++c)
-          padded[static_cast<std::size_t>(r * stride + c)] =
-              values[static_cast<std::size_t>(r * cols + c)];
-      a.buffer.write(0, std::as_bytes(std::span(padded)));
-    }
-    return a;
+    return testing::upload_activation(gpu(), rows, cols, values);
   }
-  std::vector<float> read(const Activation& a) {
-    std::vector<float> padded(static_cast<std::size_t>(a.rows * a.stride));
-    a.buffer.read(0, std::as_writable_bytes(std::span(padded)));
-    std::vector<float> out(static_cast<std::size_t>(a.rows * a.cols));
-    for (int r = 0; r < a.rows; ++r)
-      for (int c = 0; c < a.cols; ++c)
-        out[static_cast<std::size_t>(r * a.cols + c)] =
-            padded[static_cast<std::size_t>(r * a.stride + c)];
-    return out;
-  }
+  static std::vector<float> read(const Activation& a) { return testing::read_activation(a); }
   gpu::Buffer floats(const std::vector<float>& v) {
     gpu::Buffer b(gpu(), v.size() * 4, gpu::Memory::kDevice);
     b.write(0, std::as_bytes(std::span(v)));

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "engine/activation_io.hpp"
 #include "engine/gpu_fixture.hpp"
 #include "engine/kernels.hpp"
 #include "engine/weights.hpp"
@@ -16,6 +17,10 @@
 
 namespace sg::engine {
 namespace {
+
+using testing::random_values;
+using testing::read_activation;
+using testing::upload_activation;
 
 struct Shape {
   const char* name;
@@ -33,14 +38,6 @@ struct Case {
   int chunk_rows;  // 0: one chunk
 };
 
-std::vector<float> random_values(std::size_t n, std::uint32_t seed, float scale) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(gen);
-  return v;
-}
-
 using Param = std::tuple<Case, Shape>;
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
@@ -52,26 +49,9 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
 class TiledMatmulTest : public testing::GpuTest, public ::testing::WithParamInterface<Param> {
  protected:
   Activation activation(int rows, int cols, const std::vector<float>& values) {
-    const int stride = round_up(cols, kColumnAlign);
-    std::vector<float> padded(static_cast<std::size_t>(rows * stride), 0.0f);
-    for (int r = 0; r < rows && !values.empty(); ++r)
-      for (int c = 0; c < cols; ++c)
-        padded[static_cast<std::size_t>(r * stride + c)] =
-            values[static_cast<std::size_t>(r * cols + c)];
-    Activation a{gpu::Buffer(gpu(), padded.size() * 4, gpu::Memory::kDevice), rows, cols, stride};
-    a.buffer.write(0, std::as_bytes(std::span(padded)));
-    return a;
+    return upload_activation(gpu(), rows, cols, values);
   }
-  std::vector<float> read(const Activation& a) {
-    std::vector<float> padded(static_cast<std::size_t>(a.rows * a.stride));
-    a.buffer.read(0, std::as_writable_bytes(std::span(padded)));
-    std::vector<float> out(static_cast<std::size_t>(a.rows * a.cols));
-    for (int r = 0; r < a.rows; ++r)
-      for (int c = 0; c < a.cols; ++c)
-        out[static_cast<std::size_t>(r * a.cols + c)] =
-            padded[static_cast<std::size_t>(r * a.stride + c)];
-    return out;
-  }
+  static std::vector<float> read(const Activation& a) { return read_activation(a); }
 };
 
 double gelu_tanh(double x) {
