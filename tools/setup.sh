@@ -10,6 +10,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   libsqlite3-dev sqlite3 libssl-dev libzstd-dev zstd libgtest-dev libgmock-dev zlib1g-dev
   libboost-dev libdivsufsort-dev libicu-dev
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()
