@@ -59,7 +59,7 @@ void read_config(const std::filesystem::path& path, WordPieceFiles& files) {
   nlohmann::json config;
   try {
     config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // "1e999" is out_of_range, not parse_error
     throw InputError(path.string() + ": not valid JSON (" + e.what() + ")");
   }
   const auto where = path.string();

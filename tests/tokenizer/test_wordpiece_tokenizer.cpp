@@ -117,6 +117,8 @@ TEST(WordPiece, MalformedFilesAreNamedWithTheirLine) {
   expect_error("", "", "vocab.txt: no tokens");
   expect_error("a\n##b\n", "", "vocab.txt: lacks the unknown token '[UNK]'");
   expect_error("[UNK]\n", "{", "tokenizer_config.json: not valid JSON");
+  // nlohmann reports a number past a double's range as out_of_range, not parse_error.
+  expect_error("[UNK]\n", R"({"x": 1e999})", "tokenizer_config.json: not valid JSON");
   expect_error("[UNK]\n", R"({"do_lower_case": "yes"})", "field 'do_lower_case'");
   expect_error("[UNK]\n", R"({"unk_token": 5})", "field 'unk_token'");
   testing::TempDir empty;
