@@ -1,22 +1,13 @@
 #include "tokenizer/vocab_files.hpp"
 
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "common/errors.hpp"
+#include "tokenizer/file_bytes.hpp"
 
 namespace sg::tokenizer {
 
 namespace {
-
-std::string read_whole(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string() + ": cannot be read");
-  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw InputError(path.string() + ": cannot be read");
-  return bytes;
-}
 
 std::unordered_map<std::string, std::int32_t> parse_vocab(std::string_view text,
                                                           const std::string& where) {
@@ -92,7 +83,8 @@ VocabFiles parse_vocab_files(std::string_view vocab_json, std::string_view merge
 }
 
 VocabFiles read_vocab_files(const std::filesystem::path& dir) {
-  return parse_vocab_files(read_whole(dir / "vocab.json"), read_whole(dir / "merges.txt"), dir);
+  return parse_vocab_files(read_file_bytes(dir / "vocab.json"), read_file_bytes(dir / "merges.txt"),
+                           dir);
 }
 
 }  // namespace sg::tokenizer

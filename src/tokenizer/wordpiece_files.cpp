@@ -1,27 +1,28 @@
 #include "tokenizer/wordpiece_files.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "common/errors.hpp"
+#include "tokenizer/file_bytes.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace sg::tokenizer {
 
 namespace {
 
-std::vector<std::string> read_vocab_txt(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string() + ": cannot be read");
+std::vector<std::string> parse_vocab_txt(std::string_view text, const std::string& path) {
   std::vector<std::string> tokens;
   std::unordered_map<std::string, int> line_of;
-  std::string line;
   int number = 0;
-  while (std::getline(in, line)) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const auto eol = text.find('\n', pos);
+    std::string line(text.substr(pos, eol == std::string_view::npos ? text.npos : eol - pos));
+    pos = eol == std::string_view::npos ? text.size() : eol + 1;
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto where = path.string() + ":" + std::to_string(number);
+    const auto where = path + ":" + std::to_string(number);
     if (auto bad = utf8::first_invalid(line))
       throw InputError(where + ": not valid UTF-8 at byte " + std::to_string(*bad + 1));
     // A token with whitespace, or none at all, could never be produced by the basic
@@ -34,7 +35,7 @@ std::vector<std::string> read_vocab_txt(const std::filesystem::path& path) {
       throw InputError(where + ": token '" + line + "' repeats line " + std::to_string(it->second));
     tokens.push_back(line);
   }
-  if (tokens.empty()) throw InputError(path.string() + ": no tokens");
+  if (tokens.empty()) throw InputError(path + ": no tokens");
   return tokens;
 }
 
@@ -53,16 +54,13 @@ void read_name(const nlohmann::json& config, const char* key, const std::string&
   if (name.empty()) throw InputError(where + ": field '" + key + "' is empty");
 }
 
-void read_config(const std::filesystem::path& path, WordPieceFiles& files) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string() + ": cannot be read");
+void parse_config(std::string_view text, const std::string& where, WordPieceFiles& files) {
   nlohmann::json config;
   try {
-    config = nlohmann::json::parse(in);
+    config = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {  // "1e999" is out_of_range, not parse_error
-    throw InputError(path.string() + ": not valid JSON (" + e.what() + ")");
+    throw InputError(where + ": not valid JSON (" + e.what() + ")");
   }
-  const auto where = path.string();
   if (!config.is_object()) throw InputError(where + ": not a JSON object");
   if (config.contains("do_lower_case")) {
     if (!config["do_lower_case"].is_boolean())
@@ -85,12 +83,21 @@ void read_config(const std::filesystem::path& path, WordPieceFiles& files) {
 
 }  // namespace
 
-WordPieceFiles read_wordpiece_files(const std::filesystem::path& dir) {
+WordPieceFiles parse_wordpiece_files(std::string_view vocab_txt,
+                                     std::optional<std::string_view> tokenizer_config,
+                                     const std::filesystem::path& dir) {
   WordPieceFiles files;
-  files.tokens = read_vocab_txt(dir / "vocab.txt");
-  if (std::filesystem::exists(dir / "tokenizer_config.json"))
-    read_config(dir / "tokenizer_config.json", files);
+  files.tokens = parse_vocab_txt(vocab_txt, (dir / "vocab.txt").string());
+  if (tokenizer_config)
+    parse_config(*tokenizer_config, (dir / "tokenizer_config.json").string(), files);
   return files;
+}
+
+WordPieceFiles read_wordpiece_files(const std::filesystem::path& dir) {
+  const auto config_path = dir / "tokenizer_config.json";
+  std::optional<std::string> config;
+  if (std::filesystem::exists(config_path)) config = read_file_bytes(config_path);
+  return parse_wordpiece_files(read_file_bytes(dir / "vocab.txt"), config, dir);
 }
 
 }  // namespace sg::tokenizer

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tokenizer/basic_tokenizer.hpp"
@@ -19,5 +20,12 @@ struct WordPieceFiles {
 
 // Throws sg::InputError naming the file and line (or field).
 WordPieceFiles read_wordpiece_files(const std::filesystem::path& dir);
+
+// The same from the files' contents (tokenizer_config.json's when there is one); `dir` only
+// names the files in errors. Accepted tokens are non-empty, unique, valid UTF-8 and free of
+// whitespace.
+WordPieceFiles parse_wordpiece_files(std::string_view vocab_txt,
+                                     std::optional<std::string_view> tokenizer_config,
+                                     const std::filesystem::path& dir);
 
 }  // namespace sg::tokenizer

@@ -11,6 +11,7 @@
 #include "common/temp_dir.hpp"
 #include "tokenizer/basic_tokenizer.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "tokenizer/wordpiece_files.hpp"
 
 namespace sg::tokenizer {
 namespace {
@@ -123,6 +124,24 @@ TEST(WordPiece, MalformedFilesAreNamedWithTheirLine) {
   expect_error("[UNK]\n", R"({"unk_token": 5})", "field 'unk_token'");
   testing::TempDir empty;
   EXPECT_THROW(load(empty.path(), "bert"), InputError);
+}
+
+TEST(WordPiece, ParsesFilesFromBytes) {
+  const auto plain = parse_wordpiece_files("[UNK]\r\nthe\n##re", std::nullopt, "d");
+  EXPECT_EQ(plain.tokens, (std::vector<std::string>{"[UNK]", "the", "##re"}));
+  EXPECT_TRUE(plain.basic.lower_case);
+  const auto cased =
+      parse_wordpiece_files("<unk>\n", R"({"do_lower_case": false, "unk_token": "<unk>"})", "d");
+  EXPECT_FALSE(cased.basic.lower_case);
+  EXPECT_EQ(cased.unk, "<unk>");
+  try {
+    parse_wordpiece_files("a\n", "{", "d");
+    ADD_FAILURE() << "accepted a broken tokenizer_config.json";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("d/tokenizer_config.json: not valid JSON"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(WordPiece, LoadDetectsVocabTxt) {
