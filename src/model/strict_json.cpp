@@ -43,7 +43,8 @@ json parse_strict_json_object(std::string_view text, const std::string& where) {
   json j;
   try {
     j = json::parse(text.begin(), text.end(), check);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number beyond double's range (1e999).
     throw InputError(where + ": not valid JSON (" + e.what() + ")");
   }
   if (!j.is_object()) throw InputError(where + ": not a JSON object");

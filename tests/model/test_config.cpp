@@ -283,6 +283,17 @@ TEST(Config, RepeatedKeyIsRefused) {
   }
 }
 
+// Found by fuzz_config: nlohmann reports a number beyond double's range as out_of_range, not
+// parse_error, and that escaped as an uncaught exception.
+TEST(Config, NumberBeyondDoubleIsInvalidJson) {
+  try {
+    parse_config(R"({"model_type": "gpt2", "layer_norm_epsilon": 1e+994})", "ckpt/config.json");
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    expect_message(e.what(), {"ckpt/config.json", "not valid JSON", "1e+994"});
+  }
+}
+
 TEST(Config, DeepNestingIsRefused) {
   auto j = hf_gpt2();
   json deep = 1;
