@@ -1,13 +1,12 @@
 #include "model/checkpoint.hpp"
 
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "common/errors.hpp"
 #include "model/safetensors_reader.hpp"
+#include "model/strict_json.hpp"
+#include "model/weight_index.hpp"
 
 namespace sg::model {
 
@@ -141,14 +140,6 @@ std::vector<Expected> expected_tensors(const Config& c) {
   return out;
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw InputError(p.string() + ": cannot be read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 struct WeightFiles {
   std::vector<fs::path> files;
   fs::path index;                                 // empty for a single model.safetensors
@@ -161,28 +152,9 @@ WeightFiles find_weight_files(const fs::path& dir) {
   if (fs::exists(dir / "model.safetensors")) return {{dir / "model.safetensors"}, {}, {}};
   const fs::path index = dir / "model.safetensors.index.json";
   if (fs::exists(index)) {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_text(index));
-    } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(index.string() + ": not valid JSON (" + e.what() + ")");
-    }
-    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
-      throw InputError(index.string() + ": 'weight_map' is missing or not an object");
-    WeightFiles out{{}, index, {}};
-    std::set<std::string> files;
-    for (const auto& [name, file] : j["weight_map"].items()) {
-      if (!file.is_string())
-        throw InputError(index.string() + ": weight_map['" + name + "'] is not a file name");
-      auto f = file.get<std::string>();
-      if (f.empty() || f.find('/') != std::string::npos || f == "." || f == "..")
-        throw InputError(index.string() + ": weight_map['" + name + "'] = '" + f +
-                         "' is not a file in the checkpoint directory");
-      files.insert(f);
-      out.weight_map[name] = f;
-    }
-    if (files.empty()) throw InputError(index.string() + ": 'weight_map' names no tensors");
-    for (const auto& f : files) out.files.push_back(dir / f);
+    auto parsed = parse_weight_index(read_metadata_file(index), index.string());
+    WeightFiles out{{}, index, std::move(parsed.weight_map)};
+    for (const auto& f : parsed.shards) out.files.push_back(dir / f);
     return out;
   }
   for (const char* pickle : {"pytorch_model.bin", "pytorch_model.bin.index.json"}) {

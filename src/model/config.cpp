@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/errors.hpp"
+#include "model/strict_json.hpp"
 
 namespace sg::model {
 
@@ -14,8 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-// Sizes and ids beyond this are nonsense for these models, and keep every product of two
-// config sizes inside int64.
+namespace limits = config_limits;
+
+// Ids and counts beyond this are nonsense for these models, and keep every product of two
+// of them inside int64.
 constexpr std::int64_t kMaxInt = 1 << 30;
 
 class Reader {
@@ -29,12 +32,17 @@ class Reader {
   bool has(const std::string& key) const { return j_.contains(key) && !j_[key].is_null(); }
   const json& at(const std::string& key) const { return j_[key]; }
 
-  int positive_int(const std::string& key) const {
+  // `limit` is one of config_limits (README "Checkpoints"), or kMaxInt for counts that size
+  // nothing.
+  int positive_int(const std::string& key, std::int64_t limit = kMaxInt) const {
     if (!j_.contains(key)) fail(key, "is missing");
     const auto& v = j_[key];
     if (!v.is_number_integer()) fail(key, "must be an integer, not " + v.dump());
+    if (v.is_number_unsigned() ? v.get<std::uint64_t>() > static_cast<std::uint64_t>(limit)
+                               : v.get<std::int64_t>() > limit)
+      fail(key, "(" + v.dump() + ") exceeds stagegate's limit of " + std::to_string(limit));
     auto n = v.get<std::int64_t>();
-    if (n <= 0 || n > kMaxInt) fail(key, "must be a positive integer, not " + v.dump());
+    if (n <= 0) fail(key, "must be a positive integer, not " + v.dump());
     return static_cast<int>(n);
   }
 
@@ -57,7 +65,11 @@ class Reader {
     if (!has(key)) return fallback;
     const auto& v = j_[key];
     if (!v.is_number()) fail(key, "must be a number, not " + v.dump());
-    return v.get<float>();
+    // Converting a double beyond float's range is undefined behaviour, not infinity.
+    const auto d = v.get<double>();
+    if (!(std::abs(d) <= std::numeric_limits<float>::max()))
+      fail(key, "(" + v.dump() + ") is beyond the range of a 32-bit float");
+    return static_cast<float>(d);
   }
 
   bool boolean(const std::string& key, bool fallback) const {
@@ -85,22 +97,22 @@ class Reader {
   std::string file_;
 };
 
-json parse_json(const std::string& text, const std::string& file) {
-  try {
-    auto j = json::parse(text);
-    if (!j.is_object()) throw InputError(file + ": not a JSON object");
-    return j;
-  } catch (const json::parse_error& e) {
-    throw InputError(file + ": not valid JSON (" + e.what() + ")");
-  }
+// n_head must divide the width; with n_head > n_embd the remainder is n_embd itself.
+void check_heads(const Reader& r, const Config& c, const std::string& key) {
+  if (c.n_embd % c.n_head != 0)
+    r.fail(key, "(" + std::to_string(c.n_embd) + ") is not divisible by n_head (" +
+                    std::to_string(c.n_head) + ")");
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string() + ": cannot be read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// The product of sizes each within its limit can still describe a model far beyond any that
+// stagegate runs (and beyond any file that could hold it).
+void check_parameters(const Reader& r, const Config& c) {
+  const auto n = declared_parameters(c);
+  if (n > limits::kParameters)
+    r.fail(c.bidirectional() ? "num_hidden_layers" : "n_layer",
+           "(" + std::to_string(c.n_layer) + ") with width " + std::to_string(c.n_embd) +
+               " describes " + std::to_string(n) + " parameters, beyond stagegate's limit of " +
+               std::to_string(limits::kParameters));
 }
 
 void check_token_ids(const Reader& r, const Config& c) {
@@ -146,11 +158,15 @@ bool names(const std::vector<std::string>& list, const std::string& name) {
 // num_labels with Hugging Face's default names, else Hugging Face's default of two labels.
 void read_labels(const Reader& r, Config& c) {
   std::optional<int> num_labels;
-  if (r.has("num_labels")) num_labels = r.positive_int("num_labels");
+  if (r.has("num_labels")) num_labels = r.positive_int("num_labels", limits::kLabels);
   if (r.has("id2label")) {
     const auto& m = r.at("id2label");
     if (!m.is_object() || m.empty())
       r.fail("id2label", "must be an object of label names by index, not " + m.dump());
+    if (static_cast<std::int64_t>(m.size()) > limits::kLabels)
+      r.fail("id2label", "has " + std::to_string(m.size()) +
+                             " labels, beyond stagegate's limit of " +
+                             std::to_string(limits::kLabels));
     c.labels.assign(m.size(), std::string());
     std::vector<bool> seen(m.size(), false);
     for (const auto& [key, value] : m.items()) {
@@ -203,13 +219,15 @@ void parse_encoder(const Reader& r, Config& c) {
     r.fail("architectures", "names " + r.at("architectures").dump() + "; stagegate runs " +
                                 to_string(c.arch) + " checkpoints as " + cls + " only");
   c.head = Head::kSequenceClassifier;
-  c.n_layer = r.positive_int("num_hidden_layers");
-  c.n_embd = r.positive_int("hidden_size");
-  c.n_head = r.positive_int("num_attention_heads");
-  c.n_inner = r.positive_int("intermediate_size");
-  c.vocab_size = r.positive_int("vocab_size");
-  const int max_positions = r.positive_int("max_position_embeddings");
-  c.type_vocab_size = r.has("type_vocab_size") ? r.positive_int("type_vocab_size") : 2;
+  c.n_layer = r.positive_int("num_hidden_layers", limits::kLayers);
+  c.n_embd = r.positive_int("hidden_size", limits::kEmbd);
+  c.n_head = r.positive_int("num_attention_heads", limits::kEmbd);
+  check_heads(r, c, "hidden_size");
+  c.n_inner = r.positive_int("intermediate_size", limits::kInner);
+  c.vocab_size = r.positive_int("vocab_size", limits::kVocab);
+  const int max_positions = r.positive_int("max_position_embeddings", limits::kPositions);
+  c.type_vocab_size =
+      r.has("type_vocab_size") ? r.positive_int("type_vocab_size", limits::kVocab) : 2;
   c.layer_norm_epsilon = r.number("layer_norm_eps", 1e-12f);
   if (!(c.layer_norm_epsilon > 0)) r.fail("layer_norm_eps", "must be positive");
   c.activation = hf_activation(r, "hidden_act", "gelu");
@@ -266,8 +284,31 @@ std::string to_string(ProblemType type) {
   return "";
 }
 
+static_assert(4 * limits::kEmbd <= limits::kInner, "GPT's default n_inner must be in limits");
+
+std::int64_t declared_parameters(const Config& c) {
+  const std::int64_t e = c.n_embd, in = c.n_inner, layers = c.n_layer;
+  const std::int64_t norm = 2 * e;
+  const auto linear = [](std::int64_t rows, std::int64_t cols) { return rows * cols + rows; };
+  const std::int64_t embeddings =
+      (std::int64_t{c.vocab_size} + c.n_positions + c.position_offset + c.type_vocab_size) * e;
+  std::int64_t block = 0, top = 0;
+  if (c.bidirectional()) {
+    block = 4 * linear(e, e) + linear(in, e) + linear(e, in) + 2 * norm;
+    top = norm + linear(e, e);  // embedding LayerNorm, pooler
+  } else {
+    block = linear(3 * e, e) + linear(e, e) + linear(in, e) + linear(e, in) + 2 * norm;
+    top = c.arch == Arch::kGpt2 ? norm : 0;  // ln_f
+  }
+  // GPT2ForSequenceClassification's score has no bias.
+  const std::int64_t head = !c.classifier()     ? 0
+                            : c.bidirectional() ? linear(c.num_labels, e)
+                                                : c.num_labels * e;
+  return embeddings + layers * block + top + head;
+}
+
 Config parse_config(const std::string& json_text, const std::string& file) {
-  auto j = parse_json(json_text, file);
+  auto j = parse_strict_json_object(json_text, file);
   Reader r(j, file);
   Config c;
   std::string type = r.string("model_type", "");
@@ -279,6 +320,7 @@ Config parse_config(const std::string& json_text, const std::string& file) {
     c.arch = type == "bert" ? Arch::kBert : Arch::kRoberta;
     parse_encoder(r, c);
     check_token_ids(r, c);
+    check_parameters(r, c);
     return c;
   } else if (type.empty()) {
     r.fail("model_type", "is missing (expected \"gpt2\", \"openai-gpt\", \"bert\" or \"roberta\")");
@@ -287,25 +329,26 @@ Config parse_config(const std::string& json_text, const std::string& file) {
                              "\"; stagegate runs \"gpt2\", \"openai-gpt\" and, as sequence "
                              "classifiers, \"bert\" and \"roberta\"");
   }
-  c.n_layer = r.positive_int("n_layer");
-  c.n_embd = r.positive_int("n_embd");
-  c.n_head = r.positive_int("n_head");
+  c.n_layer = r.positive_int("n_layer", limits::kLayers);
+  c.n_embd = r.positive_int("n_embd", limits::kEmbd);
+  c.n_head = r.positive_int("n_head", limits::kEmbd);
   if (r.has("n_positions")) {
-    c.n_positions = r.positive_int("n_positions");
+    c.n_positions = r.positive_int("n_positions", limits::kPositions);
   } else if (r.has("n_ctx")) {
-    c.n_positions = r.positive_int("n_ctx");  // older configs name the context n_ctx
+    // older configs name the context n_ctx
+    c.n_positions = r.positive_int("n_ctx", limits::kPositions);
   } else {
     r.fail("n_positions", "is missing");
   }
-  c.vocab_size = r.positive_int("vocab_size");
-  if (c.n_embd % c.n_head != 0)
-    r.fail("n_embd", "(" + std::to_string(c.n_embd) + ") is not divisible by n_head (" +
-                         std::to_string(c.n_head) + ")");
+  c.vocab_size = r.positive_int("vocab_size", limits::kVocab);
+  check_heads(r, c, "n_embd");
   c.layer_norm_epsilon = r.number("layer_norm_epsilon", 1e-5f);
   if (!(c.layer_norm_epsilon > 0)) r.fail("layer_norm_epsilon", "must be positive");
 
   if (c.arch == Arch::kGpt2) {
-    c.n_inner = r.has("n_inner") ? r.positive_int("n_inner") : 4 * c.n_embd;
+    // 4 * n_embd is within kInner because n_embd is within kEmbd (it overflowed int when
+    // n_embd was only limited to 2^30).
+    c.n_inner = r.has("n_inner") ? r.positive_int("n_inner", limits::kInner) : 4 * c.n_embd;
     c.activation = hf_activation(r, "activation_function", "gelu_new");
     c.scale_attn_weights = r.boolean("scale_attn_weights", true);
     c.scale_attn_by_inverse_layer_idx = r.boolean("scale_attn_by_inverse_layer_idx", false);
@@ -338,6 +381,7 @@ Config parse_config(const std::string& json_text, const std::string& file) {
     // GPT-1 has no end-of-text token: generation runs to --max-tokens.
   }
   check_token_ids(r, c);
+  check_parameters(r, c);
   return c;
 }
 
@@ -346,14 +390,14 @@ Config load_config(const std::filesystem::path& dir) {
     throw InputError(dir.string() + ": not a checkpoint directory (it does not exist)");
   auto path = dir / "config.json";
   if (!std::filesystem::exists(path)) throw InputError(path.string() + ": missing");
-  return parse_config(read_file(path), path.string());
+  return parse_config(read_metadata_file(path), path.string());
 }
 
 GenerationDefaults load_generation_defaults(const std::filesystem::path& dir) {
   GenerationDefaults d;
   auto path = dir / "generation_config.json";
   if (!std::filesystem::exists(path)) return d;
-  auto j = parse_json(read_file(path), path.string());
+  auto j = parse_strict_json_object(read_metadata_file(path), path.string());
   Reader r(j, path.string());
   if (r.has("temperature")) d.temperature = r.number("temperature", 1.0f);
   if (r.has("top_k")) d.top_k = r.non_negative_int("top_k");

@@ -3,6 +3,7 @@
 // RobertaForSequenceClassification, GPT2ForSequenceClassification).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -66,6 +67,24 @@ struct Config {
   int output_width() const { return classifier() ? num_labels : vocab_size; }
   int head_dim() const { return n_embd / n_head; }
 };
+
+// What a config.json may describe (README "Checkpoints"): GPT-2 XL (48 layers, n_embd 1600,
+// 1.6e9 parameters) and the classifiers with ample headroom. Every size is checked against
+// these before anything is sized from it, so that a hostile config is refused before it makes
+// stagegate allocate or loop; within them, every product of sizes fits in int64.
+namespace config_limits {
+inline constexpr std::int64_t kLayers = 512;
+inline constexpr std::int64_t kEmbd = 16384;       // n_embd / hidden_size; n_head divides it
+inline constexpr std::int64_t kInner = 65536;      // n_inner / intermediate_size
+inline constexpr std::int64_t kPositions = 65536;  // context, + RoBERTa's offset
+inline constexpr std::int64_t kVocab = 1 << 20;    // vocab_size, type_vocab_size
+inline constexpr std::int64_t kLabels = 65536;     // num_labels / id2label
+inline constexpr std::int64_t kParameters = 10'000'000'000;  // declared_parameters()
+}  // namespace config_limits
+
+// The weights a config implies (embeddings, blocks, final norm, classifier head; a tied or
+// untied LM head is not counted), in int64 without overflow for any accepted config.
+std::int64_t declared_parameters(const Config& c);
 
 // Reads and validates `dir/config.json`. Throws sg::InputError naming the file and key
 // for a missing field, a wrong type, or a value stagegate does not implement (never

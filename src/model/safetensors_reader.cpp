@@ -6,12 +6,15 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "model/strict_json.hpp"
 
 namespace sg::model {
 
 namespace {
 
-constexpr std::uint64_t kMaxHeader = 100ull << 20;
+// Far beyond any real tensor (GPT-2 XL's largest has 8e7 elements), and small enough that
+// elements x dtype size cannot overflow.
+constexpr std::uint64_t kMaxElements = 1ull << 40;
 
 std::optional<DType> parse_dtype(const std::string& s) {
   if (s == "F32") return DType::kF32;
@@ -30,10 +33,10 @@ std::size_t any_dtype_size(const std::string& s) {
 
 }  // namespace
 
-SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn& skip)
-    : file_(path) {
-  const auto bytes = file_.bytes();
-  const std::string where = file_.path().string();
+std::map<std::string, TensorView> parse_safetensors(std::span<const std::byte> bytes,
+                                                    const std::string& where,
+                                                    const SafetensorsSkipFn& skip) {
+  std::map<std::string, TensorView> tensors;
   if (bytes.size() < 8)
     throw InputError(where + ": " + std::to_string(bytes.size()) +
                      " bytes; a safetensors file starts with an 8-byte header length "
@@ -45,17 +48,13 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn
     throw InputError(where + ": header length " + std::to_string(header_len) +
                      " (bytes 0-7) runs past the end of the file (" + std::to_string(bytes.size()) +
                      " bytes): truncated or not a safetensors file");
-  if (header_len > kMaxHeader)
+  if (header_len > kMaxJsonBytes)
     throw InputError(where + ": header length " + std::to_string(header_len) +
-                     " (bytes 0-7) exceeds the 100 MB limit: not a safetensors file");
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(reinterpret_cast<const char*>(bytes.data()) + 8,
-                                   reinterpret_cast<const char*>(bytes.data()) + 8 + header_len);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(where + ": header is not valid JSON (" + e.what() + ")");
-  }
-  if (!header.is_object()) throw InputError(where + ": header is not a JSON object");
+                     " (bytes 0-7) exceeds stagegate's limit of 16 MiB (" +
+                     std::to_string(kMaxJsonBytes) + " bytes)");
+  const nlohmann::json header = parse_strict_json_object(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()) + 8, header_len),
+      where + ": header");
 
   const std::size_t data_start = 8 + static_cast<std::size_t>(header_len);
   const std::size_t data_size = bytes.size() - data_start;
@@ -82,8 +81,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn
         throw InputError(at + ": shape " + shape_j.dump() +
                          " has a dimension that is not a whole number >= 0");
       shape.push_back(d.get<std::int64_t>());
-      if (shape.back() != 0 && numel > (1ull << 40) / static_cast<std::uint64_t>(shape.back()))
-        throw InputError(at + ": shape " + shape_j.dump() + " is absurdly large");
+      if (shape.back() != 0 && numel > kMaxElements / static_cast<std::uint64_t>(shape.back()))
+        throw InputError(at + ": shape " + shape_j.dump() + " has more than 2^40 elements");
       numel *= static_cast<std::uint64_t>(shape.back());
     }
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
@@ -114,7 +113,7 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn
     t.dtype = *dtype;
     t.shape = std::move(shape);
     t.data = bytes.subspan(data_start + begin, end - begin);
-    tensors_.emplace(name, std::move(t));
+    tensors.emplace(name, std::move(t));
   }
   std::sort(extents.begin(), extents.end(),
             [](const Extent& a, const Extent& b) { return a.begin < b.begin; });
@@ -126,6 +125,10 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn
           std::to_string(extents[i - 1].end) + "] and [" + std::to_string(extents[i].begin) + ", " +
           std::to_string(extents[i].end) + "])");
   }
+  return tensors;
 }
+
+SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, const SkipFn& skip)
+    : file_(path), tensors_(parse_safetensors(file_.bytes(), file_.path().string(), skip)) {}
 
 }  // namespace sg::model

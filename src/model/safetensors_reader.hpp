@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "model/mapped_file.hpp"
@@ -15,11 +16,21 @@
 
 namespace sg::model {
 
+// `skip` returns true for names whose content is not needed (mask buffers): they are
+// bounds-checked but may have any dtype, and are not listed.
+using SafetensorsSkipFn = std::function<bool(const std::string&)>;
+
+// The tensors of a whole safetensors file held in `bytes`, by name; each view points into
+// `bytes`, which must outlive it. Throws sg::InputError naming `where`, the tensor and the
+// bytes at fault. Accepted tensors lie inside the data, do not overlap, and hold exactly
+// dtype size x product(shape) bytes.
+std::map<std::string, TensorView> parse_safetensors(std::span<const std::byte> bytes,
+                                                    const std::string& where,
+                                                    const SafetensorsSkipFn& skip = {});
+
 class SafetensorsFile {
  public:
-  // `skip` returns true for names whose content is not needed (mask buffers): they are
-  // bounds-checked but may have any dtype, and are not listed in tensors().
-  using SkipFn = std::function<bool(const std::string&)>;
+  using SkipFn = SafetensorsSkipFn;
   explicit SafetensorsFile(const std::filesystem::path& path, const SkipFn& skip = {});
 
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }

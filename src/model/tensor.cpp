@@ -176,7 +176,9 @@ std::vector<float> to_f32(const TensorView& t) {
   float* dst = out.data();
   switch (t.dtype) {
     case DType::kF32:
-      std::memcpy(dst, p, n * sizeof(float));
+      // An empty tensor's vector has no storage: memcpy from or to null is undefined even
+      // for 0 bytes.
+      if (n != 0) std::memcpy(dst, p, n * sizeof(float));
       break;
     case DType::kF16:
       for (std::size_t i = 0; i < n; ++i) dst[i] = half_bits_to_float(load<std::uint16_t>(p, i));
@@ -199,7 +201,7 @@ std::vector<std::uint16_t> to_f16(const TensorView& t) {
       for (std::size_t i = 0; i < n; ++i) dst[i] = float_to_half_bits(load<float>(p, i));
       break;
     case DType::kF16:
-      std::memcpy(dst, p, n * sizeof(std::uint16_t));
+      if (n != 0) std::memcpy(dst, p, n * sizeof(std::uint16_t));  // as in to_f32
       break;
     case DType::kBF16:
       for (std::size_t i = 0; i < n; ++i)

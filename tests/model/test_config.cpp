@@ -208,6 +208,116 @@ TEST(Config, NotJson) {
   }
 }
 
+// Hugging Face's own parameter counts (lm_head tied, so not counted).
+TEST(Config, DeclaredParametersMatchHuggingFace) {
+  EXPECT_EQ(declared_parameters(parse(hf_gpt2())), 124439808);
+  auto xl = hf_gpt2();
+  xl["n_layer"] = 48;
+  xl["n_embd"] = 1600;
+  xl["n_head"] = 25;
+  EXPECT_EQ(declared_parameters(parse(xl)), 1557611200);
+  EXPECT_EQ(declared_parameters(parse(hf_openai_gpt())), 116534784);
+}
+
+// 4 * n_embd overflowed int for n_embd above 2^29, when sizes were only capped at 2^30.
+TEST(Config, HostileWidthIsRefusedBeforeItOverflows) {
+  for (const auto& arch : {hf_gpt2(), hf_openai_gpt()}) {
+    auto j = arch;
+    j["n_embd"] = (1 << 29) + 1;
+    j["n_head"] = 1;
+    expect_config_refused(j, {"ckpt/config.json", "'n_embd'", "536870913", "limit of 16384"});
+  }
+  auto j = hf_gpt2();
+  j["n_embd"] = 16384;  // the largest width accepted: its default n_inner is in limits
+  j["n_head"] = 16;
+  j["n_layer"] = 1;
+  EXPECT_EQ(parse(j).n_inner, 65536);
+}
+
+TEST(Config, SizesBeyondTheLimitsAreRefusedByKey) {
+  const std::pair<const char*, std::int64_t> cases[] = {
+      {"n_layer", 513},        {"n_head", 16385},         {"n_positions", 65537},
+      {"vocab_size", 1048577}, {"n_inner", 65537},        {"n_layer", 1ll << 40},
+      {"n_embd", 1ll << 62},   {"vocab_size", 1ll << 31}, {"n_ctx", 1ll << 33}};
+  for (const auto& [key, value] : cases) {
+    auto j = hf_gpt2();
+    if (std::string(key) == "n_ctx") j.erase("n_positions");
+    j[key] = value;
+    expect_config_refused(
+        j, {"config.json", std::string("'") + key + "'", std::to_string(value), "limit"});
+  }
+  auto j = hf_gpt2();
+  j["n_layer"] = 18446744073709551615ull;  // would be -1 as int64
+  expect_config_refused(j, {"config.json", "'n_layer'", "limit"});
+}
+
+TEST(Config, ModelBeyondTheParameterLimitIsRefused) {
+  auto j = hf_gpt2();
+  j["n_layer"] = 512;
+  j["n_embd"] = 16384;
+  j["n_head"] = 128;
+  expect_config_refused(j, {"config.json", "'n_layer'", "512", "parameters", "10000000000"});
+}
+
+TEST(Config, MoreHeadsThanWidthIsRefused) {
+  auto j = hf_gpt2();
+  j["n_head"] = 1536;
+  expect_config_refused(j, {"config.json", "n_embd", "not divisible by n_head (1536)"});
+}
+
+TEST(Config, EpsilonBeyondFloatIsRefused) {
+  for (double eps : {1e300, -1e300}) {
+    auto j = hf_gpt2();
+    j["layer_norm_epsilon"] = eps;
+    expect_config_refused(j, {"config.json", "layer_norm_epsilon", "32-bit float"});
+  }
+}
+
+TEST(Config, RepeatedKeyIsRefused) {
+  // Python's json keeps the last n_embd, other readers the first.
+  try {
+    parse_config(R"({"model_type": "gpt2", "n_embd": 768, "n_embd": 1024})", "ckpt/config.json");
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    expect_message(e.what(), {"ckpt/config.json", "\"n_embd\"", "twice"});
+  }
+}
+
+// Found by fuzz_config: nlohmann reports a number beyond double's range as out_of_range, not
+// parse_error, and that escaped as an uncaught exception.
+TEST(Config, NumberBeyondDoubleIsInvalidJson) {
+  try {
+    parse_config(R"({"model_type": "gpt2", "layer_norm_epsilon": 1e+994})", "ckpt/config.json");
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    expect_message(e.what(), {"ckpt/config.json", "not valid JSON", "1e+994"});
+  }
+}
+
+TEST(Config, DeepNestingIsRefused) {
+  auto j = hf_gpt2();
+  json deep = 1;
+  for (int i = 0; i < 70; ++i) deep = json::array({deep});
+  j["task_specific_params"] = deep;
+  expect_config_refused(j, {"ckpt/config.json", "nested deeper than 64"});
+  json shallow = 1;
+  for (int i = 0; i < 60; ++i) shallow = json::array({shallow});
+  j["task_specific_params"] = shallow;
+  EXPECT_NO_THROW(parse(j));
+}
+
+TEST(Config, OversizedFileIsRefusedUnread) {
+  CheckpointBuilder b;
+  auto dir = b.write();
+  std::filesystem::resize_file(dir / "config.json", (16u << 20) + 1);  // sparse
+  try {
+    load_config(dir);
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    expect_message(e.what(), {"config.json", "16777217 bytes", "limit"});
+  }
+}
+
 TEST(GenerationDefaults, ReadWhenPresent) {
   CheckpointBuilder b;
   auto dir = b.write();

@@ -2,6 +2,7 @@
 // refused at open with the file, the tensor and the bytes at fault, never read past its end.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -101,13 +102,40 @@ TEST(Safetensors, HeaderLengthAbsurd) {
   CheckpointBuilder b;
   b.write();
   CheckpointBuilder::write_raw(b.weights(), "{}", {});
-  // A sparse 200 MB file whose header claims 150 MB: inside the file, but no real header is.
+  // A sparse 200 MB file whose header claims 150 MB: inside the file, but no real header is
+  // (nor any beyond stagegate's 16 MiB, though the safetensors format allows 100 MB).
   fs::resize_file(b.weights(), 200ull << 20);
   std::fstream f(b.weights(), std::ios::in | std::ios::out | std::ios::binary);
   const std::uint64_t n = 150ull << 20;
   for (int i = 0; i < 8; ++i) f.put(static_cast<char>((n >> (8 * i)) & 0xff));
   f.close();
-  expect_refused(b.dir(), {"model.safetensors", "header length 157286400", "100 MB"});
+  expect_refused(b.dir(), {"model.safetensors", "header length 157286400", "16 MiB"});
+}
+
+// A reader keeping the first of two entries would see other weights than one keeping the last.
+TEST(Safetensors, RepeatedTensorNameIsRefused) {
+  CheckpointBuilder b;
+  b.write();
+  CheckpointBuilder::write_raw(
+      b.weights(),
+      R"({"wpe.weight": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+          "wpe.weight": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
+      std::vector<std::uint8_t>(8));
+  expect_refused(b.dir(), {"model.safetensors", "\"wpe.weight\"", "twice"});
+}
+
+TEST(Safetensors, ParsesFromMemory) {
+  const std::string header = R"({"x": {"dtype": "BF16", "shape": [3], "data_offsets": [0, 6]}})";
+  std::vector<std::byte> bytes(8 + header.size() + 6);
+  bytes[0] = static_cast<std::byte>(header.size());
+  std::memcpy(bytes.data() + 8, header.data(), header.size());
+  auto tensors = parse_safetensors(bytes, "mem.safetensors");
+  ASSERT_EQ(tensors.size(), 1u);
+  EXPECT_EQ(tensors.at("x").data.data(), bytes.data() + 8 + header.size());
+  EXPECT_EQ(tensors.at("x").data.size(), 6u);
+  EXPECT_EQ(tensors.at("x").file, "mem.safetensors");
+  bytes.pop_back();
+  EXPECT_THROW(parse_safetensors(bytes, "mem.safetensors"), InputError);
 }
 
 TEST(Safetensors, HeaderNotAnObject) {

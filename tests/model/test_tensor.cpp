@@ -158,6 +158,18 @@ TEST(Tensor, ViewSizeMustMatchItsShape) {
   EXPECT_THROW(to_f16(t), InputError);
 }
 
+// Found by fuzz_safetensors: an empty tensor was memcpy'd into a vector without storage
+// (null), undefined behaviour that UBSan reports even for 0 bytes.
+TEST(Tensor, EmptyTensorsConvertToNothing) {
+  const std::byte bytes[4] = {};
+  for (DType dtype : {DType::kF32, DType::kF16, DType::kBF16}) {
+    TensorView t{"z", "model.safetensors", dtype, {0, 3}, std::span(bytes).subspan(4)};
+    EXPECT_TRUE(to_f32(t).empty());
+    EXPECT_TRUE(to_f16(t).empty());
+    EXPECT_TRUE(fits_f16(t));
+  }
+}
+
 TEST(Tensor, F32FitsF16ByRounding) {
   std::vector<float> fits{65519.0f, -65519.0f, 1e-30f};
   std::vector<float> over{1.0f, -65520.0f};
