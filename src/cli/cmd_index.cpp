@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace mem = detectors::memorization;
 using nlohmann::json;
 
-constexpr const char* kUsage =
+constexpr const char* kIndexUsage =
     "usage: stagegate index build (--corpus FILE... | --family DIR --stage NAME) [--model DIR] "
     "--out FILE.sgidx [--normalize] [--json]\n"
     "       stagegate index count|longest|locate --index FILE (--ids 1,2,3 | --text T --model "
@@ -47,7 +47,7 @@ int build(const Args& args) {
       "filter over this index then also blocks copies that differ only in case or spacing")(
       "json", "print a JSON summary");
   po::variables_map vm;
-  if (parse_or_help(args, desc, vm, kUsage)) return 0;
+  if (parse_or_help(args, desc, vm, kIndexUsage)) return 0;
   if ((vm.count("corpus") > 0) == (vm.count("family") > 0))
     throw UsageError("give either --corpus FILE... or --family DIR --stage NAME");
   if (vm.count("family") != vm.count("stage")) throw UsageError("--family and --stage go together");
@@ -121,7 +121,7 @@ int query(Query what, const std::string& name, const Args& args) {
                        "report at most this many occurrences");
   desc.add_options()("json", "print JSON");
   po::variables_map vm;
-  if (parse_or_help(args, desc, vm, kUsage)) return 0;
+  if (parse_or_help(args, desc, vm, kIndexUsage)) return 0;
   const fs::path file = vm["index"].as<std::string>();
   const auto index = mem::CorpusIndex::open(file);
   const bool as_json = vm.count("json") > 0;
@@ -199,11 +199,11 @@ int query(Query what, const std::string& name, const Args& args) {
 }  // namespace
 
 int cmd_index(const Args& args) {
-  if (args.empty()) throw UsageError(std::string("which action?\n") + kUsage);
+  if (args.empty()) throw UsageError(std::string("which action?\n") + kIndexUsage);
   const std::string& action = args.front();
   const Args rest(args.begin() + 1, args.end());
   if (action == "--help" || action == "-h" || action == "help") {
-    std::cout << kUsage << "\n\n(stagegate index ACTION --help for an action's options)\n";
+    std::cout << kIndexUsage << "\n\n(stagegate index ACTION --help for an action's options)\n";
     return 0;
   }
   if (action == "build") return build(rest);
@@ -211,7 +211,7 @@ int cmd_index(const Args& args) {
   if (action == "longest") return query(Query::kLongest, action, rest);
   if (action == "locate") return query(Query::kLocate, action, rest);
   if (action == "info") return query(Query::kInfo, action, rest);
-  throw UsageError("unknown action '" + action + "'\n" + kUsage);
+  throw UsageError("unknown action '" + action + "'\n" + kIndexUsage);
 }
 
 }  // namespace sg::cli

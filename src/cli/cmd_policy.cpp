@@ -18,7 +18,7 @@ namespace {
 using nlohmann::json;
 using release::Policy;
 
-constexpr const char* kUsage =
+constexpr const char* kPolicyUsage =
     "usage: stagegate policy check FILE [--json]\n"
     "       stagegate policy show FILE [--json]";
 
@@ -188,7 +188,7 @@ int run(const std::string& action, const Args& args) {
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vm;
-  if (parse_or_help(args, desc, vm, kUsage, &positional)) return 0;
+  if (parse_or_help(args, desc, vm, kPolicyUsage, &positional)) return 0;
   const std::string file = vm["file"].as<std::string>();
   const auto policy = Policy::load(file);
   const bool as_json = vm.count("json") > 0;
@@ -222,14 +222,14 @@ int run(const std::string& action, const Args& args) {
 }  // namespace
 
 int cmd_policy(const Args& args) {
-  if (args.empty()) throw UsageError(std::string("which action?\n") + kUsage);
+  if (args.empty()) throw UsageError(std::string("which action?\n") + kPolicyUsage);
   const std::string& action = args.front();
   if (action == "--help" || action == "-h" || action == "help") {
-    std::cout << kUsage << "\n\n(stagegate policy ACTION --help for an action's options)\n";
+    std::cout << kPolicyUsage << "\n\n(stagegate policy ACTION --help for an action's options)\n";
     return 0;
   }
   if (action == "check" || action == "show") return run(action, Args(args.begin() + 1, args.end()));
-  throw UsageError("unknown action '" + action + "'\n" + kUsage);
+  throw UsageError("unknown action '" + action + "'\n" + kPolicyUsage);
 }
 
 }  // namespace sg::cli

@@ -67,19 +67,20 @@ std::size_t matmul_index(bool f16, bool multi, bool uniform_x) {
   return (f16 ? 4u : 0u) + (multi ? 2u : 0u) + (uniform_x ? 1u : 0u);
 }
 
-std::vector<gpu::Pipeline> matmul_pipelines(const gpu::Context& context) {
+std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_pipelines(const gpu::Context& context) {
   auto shape = matmul_shape(context);
-  std::vector<gpu::Pipeline> out;
+  std::vector<std::unique_ptr<gpu::LazyPipeline>> out;
   for (int i = 0; i < 8; ++i) {
     bool f16 = i & 4, multi = i & 2, uniform_x = i & 1;
     std::string name = std::string(f16 ? "matmul_f16" : "matmul_f32") + (uniform_x ? "_ux" : "");
-    out.emplace_back(context, gpu::PipelineDesc{name,
-                                                5,
-                                                sizeof(MatmulPush),
-                                                {shape.group, shape.rows,
-                                                 multi ? kMultiTokenBlock : kSingleTokenBlock,
-                                                 uniform_window_bytes(context) / 16u},
-                                                uniform_x ? 1u : 0u});
+    out.push_back(std::make_unique<gpu::LazyPipeline>(
+        context,
+        gpu::PipelineDesc{name,
+                          5,
+                          sizeof(MatmulPush),
+                          {shape.group, shape.rows, multi ? kMultiTokenBlock : kSingleTokenBlock,
+                           uniform_window_bytes(context) / 16u},
+                          uniform_x ? 1u : 0u}));
   }
   return out;
 }
@@ -119,7 +120,7 @@ void Kernels::embed(gpu::CommandStream& cs, const Matrix& tok, const Matrix& pos
     EmbedPush push{u(tokens), u(tok.cols), u(x.stride), u(chunk.row_begin), u(chunk.rows)};
     std::array bindings{gpu::in(ids), gpu::in(meta), gpu::in(chunk.buffer),
                         gpu::in(pos.chunks.at(0).buffer), gpu::out(x.buffer)};
-    cs.dispatch(tok.f16 ? embed_f16_ : embed_f32_, bindings, push,
+    cs.dispatch((tok.f16 ? embed_f16_ : embed_f32_).get(), bindings, push,
                 {groups(tok.cols, 64), u(tokens), 1}, "embed");
   }
 }
@@ -128,7 +129,7 @@ void Kernels::layer_norm(gpu::CommandStream& cs, const Activation& x, const gpu:
                          const gpu::Buffer& b, const Activation& y, int rows, float eps) const {
   LayerNormPush push{u(rows), u(x.cols), u(x.stride), eps};
   std::array bindings{gpu::in(x.buffer), gpu::in(w), gpu::in(b), gpu::out(y.buffer)};
-  cs.dispatch(layer_norm_, bindings, push, {u(rows), 1, 1}, "layer_norm");
+  cs.dispatch(layer_norm_.get(), bindings, push, {u(rows), 1, 1}, "layer_norm");
 }
 
 void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& w,
@@ -145,7 +146,7 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
                       u(y.stride), flags};
       std::array bindings{gpu::in(x.buffer), gpu::in(chunk.buffer), gpu::in(bias ? *bias : dummy_),
                           gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
-      cs.dispatch(w.f16 ? matmul_tiled_f16_ : matmul_tiled_f32_, bindings, push,
+      cs.dispatch((w.f16 ? matmul_tiled_f16_ : matmul_tiled_f32_).get(), bindings, push,
                   {groups(chunk.rows, kTileRows), groups(tokens, kTileTokens), 1}, "matmul");
     }
     return;
@@ -171,7 +172,7 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
     // Bind only the rows this window reads: lavapipe copies a uniform binding's whole range
     // per workgroup (binding the full 64 KB window doubled a GPT-2 124M decode step).
     std::size_t range = uniform_x ? n * row_bytes : 0;
-    const auto& pipeline = matmul_[matmul_index(w.f16, n > 1, uniform_x)];
+    const auto& pipeline = matmul_[matmul_index(w.f16, n > 1, uniform_x)]->get();
     for (const auto& chunk : w.chunks) {
       MatmulPush push{n,
                       static_cast<std::uint32_t>(uniform_x ? t0 : 0),
@@ -202,14 +203,15 @@ void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu
   std::array<std::uint32_t, 3> g = shapes_.serial_rows
                                        ? std::array<std::uint32_t, 3>{u(tokens * n_head), 1, 1}
                                        : std::array<std::uint32_t, 3>{u(tokens), u(n_head), 1};
-  cs.dispatch(attention_, bindings, push, g, "attention");
+  cs.dispatch(attention_.get(), bindings, push, g, "attention");
 }
 
 void Kernels::gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& rows,
                           const Activation& y, int count) const {
   GatherPush push{u(count), u(x.stride)};
   std::array bindings{gpu::in(x.buffer), gpu::in(rows), gpu::out(y.buffer)};
-  cs.dispatch(gather_rows_, bindings, push, {groups(x.stride, 64), u(count), 1}, "gather_rows");
+  cs.dispatch(gather_rows_.get(), bindings, push, {groups(x.stride, 64), u(count), 1},
+              "gather_rows");
 }
 
 }  // namespace sg::engine

@@ -10,7 +10,7 @@
 #include "engine/device_tensors.hpp"
 #include "vk/command_stream.hpp"
 #include "vk/context.hpp"
-#include "vk/pipeline.hpp"
+#include "vk/lazy_pipeline.hpp"
 
 namespace sg::engine {
 
@@ -71,9 +71,10 @@ class Kernels {
   gpu::Context* context_;
   gpu::Buffer dummy_;
   KernelShapes shapes_;
-  gpu::Pipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_;
-  std::vector<gpu::Pipeline> matmul_;  // by weight type, token block and where x is read from
-  gpu::Pipeline matmul_tiled_f16_, matmul_tiled_f32_;
+  gpu::LazyPipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_;
+  // by weight type, token block and where x is read from
+  std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_;
+  gpu::LazyPipeline matmul_tiled_f16_, matmul_tiled_f32_;
   std::uint32_t matmul_group_ = 8;
   std::uint32_t matmul_rows_ = 8;
 };

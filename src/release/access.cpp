@@ -32,7 +32,7 @@ std::string in_quotes(std::string_view s) {
   return "'" + std::string(s) + "'";
 }
 
-std::string joined(const std::vector<std::string>& items) {
+std::string joined_or_none(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
   return out.empty() ? "none" : out;
@@ -72,7 +72,8 @@ Grant grant_access(const Policy& policy, db::Store& store, std::string_view stag
                              in_quotes(audience.name);
   if (std::find(stage.audiences.begin(), stage.audiences.end(), audience.name) ==
       stage.audiences.end())
-    throw AccessDenied(denied + ": the policy lists it for " + joined(stage.audiences) + " only");
+    throw AccessDenied(denied + ": the policy lists it for " + joined_or_none(stage.audiences) +
+                       " only");
 
   // Checked before a decision is read from it: a chain that does not verify may hold a
   // forged approval.

@@ -67,7 +67,7 @@ const db::DecisionRecord* revocation(const std::vector<db::DecisionRecord>& rows
   return nullptr;
 }
 
-std::string joined(const std::vector<std::string>& parts) {
+std::string joined_by_semicolons(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
   return out;
@@ -147,10 +147,10 @@ StageDecision Round::judge(const Stage& stage, const Found& found) {
 
   if (!failed.empty()) {
     row.decision = "rejected";
-    row.reason = joined(failed);
+    row.reason = joined_by_semicolons(failed);
   } else if (!pending.empty()) {
     row.decision = "pending";
-    row.reason = joined(pending);
+    row.reason = joined_by_semicolons(pending);
   } else {
     row.decision = "approved";
     const auto n = evidence.requirements.size();

@@ -17,7 +17,7 @@ using nlohmann::json;
 // JSON has no infinity or NaN (nlohmann would write null, and the value would not come back),
 // so those are written as strings; every finite double is written in its shortest form that
 // reads back to the same bits.
-json number(double v) {
+json json_number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   return v;
@@ -27,7 +27,7 @@ template <class T>
 json optional(const std::optional<T>& v) {
   if (!v) return nullptr;
   if constexpr (std::is_same_v<T, double>) {
-    return number(*v);
+    return json_number(*v);
   } else {
     return *v;
   }
@@ -47,7 +47,7 @@ json requirement_json(const RequirementEvidence& r) {
           {"n", r.n},
           {"compared", optional(r.compared)},
           {"comparison", r.comparison},
-          {"threshold", number(r.threshold)},
+          {"threshold", json_number(r.threshold)},
           {"estimate", r.estimate},
           {"outcome", r.outcome},
           {"note", r.note}};
@@ -55,9 +55,10 @@ json requirement_json(const RequirementEvidence& r) {
 
 // Reads a JSON object field by field, naming the field in every error and refusing keys it
 // was not asked for, so that evidence written by anything but to_json is noticed.
-class Reader {
+class EvidenceReader {
  public:
-  Reader(const json& object, std::string where) : object_(object), where_(std::move(where)) {
+  EvidenceReader(const json& object, std::string where)
+      : object_(object), where_(std::move(where)) {
     if (!object_.is_object()) fail(where_, "expected an object, got " + kind(object_));
   }
 
@@ -122,7 +123,7 @@ class Reader {
 };
 
 RequirementEvidence requirement_from(const json& object, const std::string& where) {
-  Reader in(object, where);
+  EvidenceReader in(object, where);
   RequirementEvidence r;
   r.requirement = in.text("requirement");
   r.metric = in.text("metric");
@@ -170,7 +171,7 @@ Evidence evidence_from_json(std::string_view text) {
   } catch (const json::parse_error& e) {
     throw InputError(std::string("decision evidence: not JSON: ") + e.what());
   }
-  Reader in(parsed, "evidence");
+  EvidenceReader in(parsed, "evidence");
   Evidence evidence;
   evidence.checkpoint_sha256_found = in.text("checkpoint_sha256_found");
   const json& requirements = in.array("requirements");
@@ -180,8 +181,8 @@ Evidence evidence_from_json(std::string_view text) {
   const json& pending = in.array("pending");
   for (std::size_t i = 0; i < pending.size(); ++i) {
     if (!pending[i].is_string())
-      Reader::fail(in.path("pending") + "[" + std::to_string(i) + "]",
-                   std::string("expected a string, got ") + pending[i].type_name());
+      EvidenceReader::fail(in.path("pending") + "[" + std::to_string(i) + "]",
+                           std::string("expected a string, got ") + pending[i].type_name());
     evidence.pending.push_back(pending[i].get<std::string>());
   }
   evidence.revocation_id = in.optional_integer("revocation_id");

@@ -84,12 +84,12 @@ const std::vector<Field>& fields() {
   return table;
 }
 
-bool contains(const std::vector<std::string>& v, std::string_view s) {
+bool listed(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
 void add_once(std::vector<std::string>& v, const std::string& s) {
-  if (!contains(v, s)) v.push_back(s);
+  if (!listed(v, s)) v.push_back(s);
 }
 
 std::string replaced(std::string text, std::string_view name, std::string_view value) {
@@ -119,7 +119,7 @@ FilteredDecoding apply_filters(const audit::Decoding& requested,
       const auto before = it->text(out.decoding);
       it->copy(out.decoding, f->settings);
       const auto after = it->text(out.decoding);
-      if (contains(requested_keys, key) && before != after)
+      if (listed(requested_keys, key) && before != after)
         out.overrides.push_back({f->name, key, before, after});
       add_once(out.set, key);
     }

@@ -9,7 +9,7 @@ namespace sg::release {
 
 namespace {
 
-std::string number(double v) {
+std::string six_digits(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
@@ -77,13 +77,13 @@ std::string describe(const RequirementEvidence& e) {
   if (!e.strategy.empty()) s += " [" + e.strategy + "]";
   if (!e.slice.empty()) s += " {" + e.slice + "}";
   if (e.value) {
-    s += " = " + number(*e.value);
+    s += " = " + six_digits(*e.value);
     if (e.ci_low || e.ci_high)
-      s += " [" + (e.ci_low ? number(*e.ci_low) : "?") + ", " +
-           (e.ci_high ? number(*e.ci_high) : "?") + "]";
-    if (e.compared) s += ", compared " + number(*e.compared) + " (" + e.estimate + ")";
+      s += " [" + (e.ci_low ? six_digits(*e.ci_low) : "?") + ", " +
+           (e.ci_high ? six_digits(*e.ci_high) : "?") + "]";
+    if (e.compared) s += ", compared " + six_digits(*e.compared) + " (" + e.estimate + ")";
   }
-  s += ", required " + e.comparison + " " + number(e.threshold);
+  s += ", required " + e.comparison + " " + six_digits(e.threshold);
   if (e.run_id) s += " (run " + std::to_string(*e.run_id) + ")";
   if (!e.note.empty()) s += ": " + e.note;
   return s;

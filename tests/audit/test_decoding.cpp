@@ -16,9 +16,9 @@ namespace {
 
 using testing::PlanDir;
 
-const std::string kPrompts = "{\"id\": \"a\", \"text\": \"Once upon a time\"}\n";
+const std::string kDecodingPrompts = "{\"id\": \"a\", \"text\": \"Once upon a time\"}\n";
 
-const std::string kPlan =
+const std::string kDecodingPlan =
     "[prompts]\n"
     "file = prompts.jsonl\n"
     "[strategy.greedy]\n"
@@ -26,17 +26,17 @@ const std::string kPlan =
     "temperature = 0\n"
     "max_tokens = 32\n";
 
-Plan load(const PlanDir& dir, const std::string& plan) {
-  dir.write("prompts.jsonl", kPrompts);
+Plan load_decoding_plan(const PlanDir& dir, const std::string& plan) {
+  dir.write("prompts.jsonl", kDecodingPrompts);
   return Plan::load(dir.write("plan.ini", plan));
 }
 
 Plan load_with(const std::string& extra) {
   PlanDir dir;
-  return load(dir, kPlan + extra);
+  return load_decoding_plan(dir, kDecodingPlan + extra);
 }
 
-void expect_error(const std::string& extra, const std::vector<std::string>& fragments) {
+void expect_decoding_error(const std::string& extra, const std::vector<std::string>& fragments) {
   try {
     load_with(extra);
     ADD_FAILURE() << "loaded without error:\n" << extra;
@@ -128,32 +128,36 @@ TEST(Decoding, OnlyNonDefaultControlsEnterTheCanonicalTextAndTheHash) {
 }
 
 TEST(Decoding, BadControlsNameFileLineAndKey) {
-  // kPlan has 6 lines: the extra settings start at line 7.
-  expect_error("presence_penalty = 2.5\n",
-               {"plan.ini:7:", "strategy.greedy.presence_penalty", "[-2, 2]"});
-  expect_error("frequency_penalty = -3\n", {"plan.ini:7:", "frequency_penalty", "[-2, 2]"});
-  expect_error("dry_multiplier = -1\n", {"plan.ini:7:", "dry_multiplier", "out of range"});
-  expect_error("dry_multiplier = 1\ndry_base = 0.5\n",
-               {"plan.ini:8:", "strategy.greedy.dry_base", "[1, 100]"});
-  expect_error("dry_multiplier = 1\ndry_penalty_last_n = -2\n",
-               {"plan.ini:8:", "dry_penalty_last_n", "[-1, "});
-  expect_error("dry_multiplier = 1\ndry_allowed_length = 2.5\n",
-               {"plan.ini:8:", "dry_allowed_length", "not an integer"});
-  expect_error("dry_base = 2\n", {"plan.ini:7:", "dry_base", "no effect", "dry_multiplier"});
-  expect_error("dry_sequence_breakers = []\n", {"plan.ini:7:", "no effect"});
-  expect_error("dry_multiplier = 1\ndry_sequence_breakers = \\n\n",
-               {"plan.ini:8:", "dry_sequence_breakers", "JSON array of strings"});
-  expect_error("dry_multiplier = 1\ndry_sequence_breakers = [1]\n",
-               {"plan.ini:8:", "dry_sequence_breakers", "not a string"});
-  expect_error("dry_multiplier = 1\ndry_sequence_breakers = [\"\"]\n",
-               {"plan.ini:8:", "dry_sequence_breakers", "empty"});
-  expect_error("stop_on_loop = maybe\n", {"plan.ini:7:", "stop_on_loop"});
-  expect_error("loop_max_period = 8\n", {"plan.ini:7:", "loop_max_period", "stop_on_loop"});
-  expect_error("stop_on_loop = true\nloop_min_period = 9\nloop_max_period = 8\n",
-               {"plan.ini:8:", "loop_min_period", "exceeds loop_max_period (8)"});
-  expect_error("stop_on_loop = true\nloop_min_repeats = 1\n",
-               {"plan.ini:8:", "loop_min_repeats", "[2, 65536]"});
-  expect_error("stop_on_loop = true\nloop_max_period = 0\n", {"plan.ini:8:", "loop_max_period"});
+  // kDecodingPlan has 6 lines: the extra settings start at line 7.
+  expect_decoding_error("presence_penalty = 2.5\n",
+                        {"plan.ini:7:", "strategy.greedy.presence_penalty", "[-2, 2]"});
+  expect_decoding_error("frequency_penalty = -3\n",
+                        {"plan.ini:7:", "frequency_penalty", "[-2, 2]"});
+  expect_decoding_error("dry_multiplier = -1\n", {"plan.ini:7:", "dry_multiplier", "out of range"});
+  expect_decoding_error("dry_multiplier = 1\ndry_base = 0.5\n",
+                        {"plan.ini:8:", "strategy.greedy.dry_base", "[1, 100]"});
+  expect_decoding_error("dry_multiplier = 1\ndry_penalty_last_n = -2\n",
+                        {"plan.ini:8:", "dry_penalty_last_n", "[-1, "});
+  expect_decoding_error("dry_multiplier = 1\ndry_allowed_length = 2.5\n",
+                        {"plan.ini:8:", "dry_allowed_length", "not an integer"});
+  expect_decoding_error("dry_base = 2\n",
+                        {"plan.ini:7:", "dry_base", "no effect", "dry_multiplier"});
+  expect_decoding_error("dry_sequence_breakers = []\n", {"plan.ini:7:", "no effect"});
+  expect_decoding_error("dry_multiplier = 1\ndry_sequence_breakers = \\n\n",
+                        {"plan.ini:8:", "dry_sequence_breakers", "JSON array of strings"});
+  expect_decoding_error("dry_multiplier = 1\ndry_sequence_breakers = [1]\n",
+                        {"plan.ini:8:", "dry_sequence_breakers", "not a string"});
+  expect_decoding_error("dry_multiplier = 1\ndry_sequence_breakers = [\"\"]\n",
+                        {"plan.ini:8:", "dry_sequence_breakers", "empty"});
+  expect_decoding_error("stop_on_loop = maybe\n", {"plan.ini:7:", "stop_on_loop"});
+  expect_decoding_error("loop_max_period = 8\n",
+                        {"plan.ini:7:", "loop_max_period", "stop_on_loop"});
+  expect_decoding_error("stop_on_loop = true\nloop_min_period = 9\nloop_max_period = 8\n",
+                        {"plan.ini:8:", "loop_min_period", "exceeds loop_max_period (8)"});
+  expect_decoding_error("stop_on_loop = true\nloop_min_repeats = 1\n",
+                        {"plan.ini:8:", "loop_min_repeats", "[2, 65536]"});
+  expect_decoding_error("stop_on_loop = true\nloop_max_period = 0\n",
+                        {"plan.ini:8:", "loop_max_period"});
 }
 
 TEST(Decoding, StoredWithTheSampleAsJsonOfTheNonDefaults) {
@@ -286,38 +290,42 @@ TEST(Decoding, AClassifierScorerEntersTheHashByItsWeightsNotItsPath) {
   PlanDir a, b;
   for (const auto* dir : {&a, &b}) dir->write("clf/model.safetensors", "weights");
   const std::string extra = "filters = toxicity\ntoxicity_scorer = classifier:clf\n";
-  const auto pa = load(a, kPlan + extra);
-  EXPECT_EQ(pa.hash(), load(b, kPlan + extra).hash());
+  const auto pa = load_decoding_plan(a, kDecodingPlan + extra);
+  EXPECT_EQ(pa.hash(), load_decoding_plan(b, kDecodingPlan + extra).hash());
   EXPECT_EQ(pa.strategies[0].toxicity_scorer, "classifier:" + (a.path() / "clf").string());
   EXPECT_NE(pa.canonical_text().find("toxicity_scorer = \"classifier:sha256="), std::string::npos)
       << pa.canonical_text();
   EXPECT_EQ(pa.canonical_text().find(a.path().string()), std::string::npos);
   b.write("clf/model.safetensors", "other weights");
-  EXPECT_NE(pa.hash(), load(b, kPlan + extra).hash());
-  expect_error("filters = toxicity\ntoxicity_scorer = classifier:missing\n",
-               {"plan.ini:8:", "toxicity_scorer", "missing"});
+  EXPECT_NE(pa.hash(), load_decoding_plan(b, kDecodingPlan + extra).hash());
+  expect_decoding_error("filters = toxicity\ntoxicity_scorer = classifier:missing\n",
+                        {"plan.ini:8:", "toxicity_scorer", "missing"});
 }
 
 TEST(Decoding, ToxicityKeysThatChangeNothingAreRefused) {
-  expect_error("toxicity_threshold = 0.7\n",
-               {"plan.ini:7:", "toxicity_threshold", "toxicity filter is off"});
-  expect_error("toxicity_scorer = lexicon\n", {"plan.ini:7:", "toxicity_scorer", "off"});
-  expect_error("filters = toxicity\ntoxicity_retries = 2\n",
-               {"plan.ini:8:", "toxicity_retries", "unless toxicity_action is regenerate"});
-  expect_error("filters = toxicity\ntoxicity_action = redact\ntoxicity_scorer = self\n",
-               {"toxicity_action", "redact needs", "lexicon"});
-  expect_error("filters = toxicity\ntoxicity_action = block\n",
-               {"plan.ini:8:", "toxicity_action", "refuse, regenerate or redact"});
-  expect_error("filters = toxicity\ntoxicity_scorer = perspective\n",
-               {"plan.ini:8:", "toxicity_scorer", "lexicon, classifier:DIR"});
-  expect_error("filters = toxicity, toxicity\n", {"plan.ini:7:", "filters", "listed twice"});
-  expect_error("filters = politeness\n", {"plan.ini:7:", "unknown filter 'politeness'"});
-  expect_error("filters = toxicity\ntoxicity_threshold = 1.5\n",
-               {"plan.ini:8:", "toxicity_threshold", "[0, 1]"});
-  expect_error("filters = toxicity\ntoxicity_action = regenerate\ntoxicity_retries = 0\n",
-               {"plan.ini:9:", "toxicity_retries"});
-  expect_error("toxicity_block_severity = -1\n", {"plan.ini:7:", "toxicity_block_severity"});
-  expect_error("toxicity_block_severity = 4\n", {"plan.ini:7:", "toxicity_block_severity"});
+  expect_decoding_error("toxicity_threshold = 0.7\n",
+                        {"plan.ini:7:", "toxicity_threshold", "toxicity filter is off"});
+  expect_decoding_error("toxicity_scorer = lexicon\n", {"plan.ini:7:", "toxicity_scorer", "off"});
+  expect_decoding_error(
+      "filters = toxicity\ntoxicity_retries = 2\n",
+      {"plan.ini:8:", "toxicity_retries", "unless toxicity_action is regenerate"});
+  expect_decoding_error("filters = toxicity\ntoxicity_action = redact\ntoxicity_scorer = self\n",
+                        {"toxicity_action", "redact needs", "lexicon"});
+  expect_decoding_error("filters = toxicity\ntoxicity_action = block\n",
+                        {"plan.ini:8:", "toxicity_action", "refuse, regenerate or redact"});
+  expect_decoding_error("filters = toxicity\ntoxicity_scorer = perspective\n",
+                        {"plan.ini:8:", "toxicity_scorer", "lexicon, classifier:DIR"});
+  expect_decoding_error("filters = toxicity, toxicity\n",
+                        {"plan.ini:7:", "filters", "listed twice"});
+  expect_decoding_error("filters = politeness\n", {"plan.ini:7:", "unknown filter 'politeness'"});
+  expect_decoding_error("filters = toxicity\ntoxicity_threshold = 1.5\n",
+                        {"plan.ini:8:", "toxicity_threshold", "[0, 1]"});
+  expect_decoding_error("filters = toxicity\ntoxicity_action = regenerate\ntoxicity_retries = 0\n",
+                        {"plan.ini:9:", "toxicity_retries"});
+  expect_decoding_error("toxicity_block_severity = -1\n",
+                        {"plan.ini:7:", "toxicity_block_severity"});
+  expect_decoding_error("toxicity_block_severity = 4\n",
+                        {"plan.ini:7:", "toxicity_block_severity"});
 }
 
 TEST(Decoding, TheToxicityFilterBecomesACompletionFilter) {

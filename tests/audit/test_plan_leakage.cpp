@@ -17,7 +17,7 @@ using testing::PlanDir;
 
 const fs::path kStage1 = fs::path(STAGEGATE_SOURCE_DIR) / "models" / "demo" / "stage1";
 
-const std::string kPrompts = "{\"id\": \"a\", \"text\": \"Once upon a time\"}\n";
+const std::string kLeakagePrompts = "{\"id\": \"a\", \"text\": \"Once upon a time\"}\n";
 
 std::string plan_text(const std::string& leakage) {
   return "[prompts]\nfile = prompts.jsonl\n[strategy.greedy]\nsamples = 1\ntemperature = 0\n" +
@@ -35,8 +35,8 @@ void write_index(const fs::path& file, std::vector<std::int32_t> tokens,
   mem::build_index(c, file, {.threads = 1, .progress = false});
 }
 
-Plan load(const PlanDir& dir, const std::string& leakage) {
-  dir.write("prompts.jsonl", kPrompts);
+Plan load_leakage_plan(const PlanDir& dir, const std::string& leakage) {
+  dir.write("prompts.jsonl", kLeakagePrompts);
   return Plan::load(dir.write("plan.ini", plan_text(leakage)));
 }
 
@@ -44,12 +44,13 @@ TEST(PlanLeakage, ReadsTheIndexRelativeToThePlanAndTheSpan) {
   PlanDir dir;
   fs::create_directories(dir.path() / "idx");
   write_index(dir.path() / "idx" / "c.sgidx", {1, 2, 3});
-  const auto plan = load(dir, "leakage_index = idx/c.sgidx\nleakage_n = 8\n");
+  const auto plan = load_leakage_plan(dir, "leakage_index = idx/c.sgidx\nleakage_n = 8\n");
   ASSERT_TRUE(plan.strategies.front().leakage);
   EXPECT_EQ(plan.strategies.front().leakage->n(), 8u);
   EXPECT_EQ(plan.strategies.front().leakage->index().token_count(), 3u);
-  EXPECT_EQ(load(dir, "leakage_index = idx/c.sgidx\n").strategies.front().leakage->n(), 32u);
-  EXPECT_FALSE(load(dir, "").strategies.front().leakage);
+  EXPECT_EQ(load_leakage_plan(dir, "leakage_index = idx/c.sgidx\n").strategies.front().leakage->n(),
+            32u);
+  EXPECT_FALSE(load_leakage_plan(dir, "").strategies.front().leakage);
 }
 
 TEST(PlanLeakage, TheHashFollowsTheCorpusAndTheSpanNotThePath) {
@@ -57,11 +58,12 @@ TEST(PlanLeakage, TheHashFollowsTheCorpusAndTheSpanNotThePath) {
   write_index(a.path() / "c.sgidx", {1, 2, 3});
   write_index(b.path() / "other-name.sgidx", {1, 2, 3});
   write_index(b.path() / "d.sgidx", {1, 2, 4});
-  const auto base = load(a, "leakage_index = c.sgidx\n").hash();
-  EXPECT_EQ(load(b, "leakage_index = other-name.sgidx\nleakage_n = 32\n").hash(), base);
-  EXPECT_NE(load(b, "leakage_index = d.sgidx\n").hash(), base);
-  EXPECT_NE(load(a, "leakage_index = c.sgidx\nleakage_n = 31\n").hash(), base);
-  EXPECT_NE(load(a, "").hash(), base);
+  const auto base = load_leakage_plan(a, "leakage_index = c.sgidx\n").hash();
+  EXPECT_EQ(load_leakage_plan(b, "leakage_index = other-name.sgidx\nleakage_n = 32\n").hash(),
+            base);
+  EXPECT_NE(load_leakage_plan(b, "leakage_index = d.sgidx\n").hash(), base);
+  EXPECT_NE(load_leakage_plan(a, "leakage_index = c.sgidx\nleakage_n = 31\n").hash(), base);
+  EXPECT_NE(load_leakage_plan(a, "").hash(), base);
 }
 
 TEST(PlanLeakage, BadSettingsAreNamed) {
@@ -69,7 +71,7 @@ TEST(PlanLeakage, BadSettingsAreNamed) {
   write_index(dir.path() / "c.sgidx", {1, 2, 3});
   auto message = [&](const std::string& leakage) {
     try {
-      load(dir, leakage);
+      load_leakage_plan(dir, leakage);
     } catch (const InputError& e) {
       return std::string(e.what());
     }
@@ -85,7 +87,7 @@ TEST(PlanLeakage, BadSettingsAreNamed) {
 TEST(PlanLeakage, AnIndexOfAnotherTokenizerIsRefused) {
   PlanDir dir;
   write_index(dir.path() / "c.sgidx", {1, 2, 3});
-  const auto plan = load(dir, "leakage_index = c.sgidx\n");
+  const auto plan = load_leakage_plan(dir, "leakage_index = c.sgidx\n");
   try {
     plan.check_indexes(kStage1);
     ADD_FAILURE() << "an index of another tokenizer was accepted";
@@ -93,7 +95,7 @@ TEST(PlanLeakage, AnIndexOfAnotherTokenizerIsRefused) {
     EXPECT_NE(std::string(e.what()).find("c.sgidx"), std::string::npos) << e.what();
   }
   write_index(dir.path() / "c.sgidx", {1, 2, 3}, mem::tokenizer_hash(kStage1));
-  EXPECT_NO_THROW(load(dir, "leakage_index = c.sgidx\n").check_indexes(kStage1));
+  EXPECT_NO_THROW(load_leakage_plan(dir, "leakage_index = c.sgidx\n").check_indexes(kStage1));
 }
 
 }  // namespace

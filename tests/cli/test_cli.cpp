@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "cli/fixture_models.hpp"
 #include "cli/run_command.hpp"
 
 namespace sg::testing {
@@ -15,7 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kGpt2 = std::string(STAGEGATE_FIXTURES) + "/models/gpt2-f32";
 const std::string kGpt1 = std::string(STAGEGATE_FIXTURES) + "/models/openai-gpt-f32";
 
 // A case of a fixture's expected.json: the PyTorch reference's logprobs and greedy

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "cli/fixture_models.hpp"
 #include "cli/run_command.hpp"
 
 namespace sg::testing {
@@ -14,7 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kGpt2 = std::string(STAGEGATE_FIXTURES) + "/models/gpt2-f32";
 const std::vector<std::int32_t> kPrompt{1, 2, 3};
 
 // Greedy from 1,2,3 to the fixture's context (64), with `flags`.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cli/fixture_models.hpp"
 #include "cli/run_command.hpp"
 #include "memorization/index_builder.hpp"
 #include "memorization/tokenizer_hash.hpp"
@@ -17,8 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace mem = detectors::memorization;
 using nlohmann::json;
-
-const std::string kGpt2 = std::string(STAGEGATE_FIXTURES) + "/models/gpt2-f32";
 
 json generate(const std::vector<std::string>& extra) {
   std::vector<std::string> args{"generate", "--model",       kGpt2,   "--ids",

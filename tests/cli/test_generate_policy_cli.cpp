@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "cli/fixture_models.hpp"
 #include "cli/run_command.hpp"
 #include "common/sha256.hpp"
 #include "db/store_test_util.hpp"
@@ -20,7 +21,6 @@ namespace {
 namespace mem = detectors::memorization;
 using nlohmann::json;
 
-const std::string kGpt2 = std::string(STAGEGATE_FIXTURES) + "/models/gpt2-f32";
 const std::vector<std::string> kGreedy{"--ids",        "1,2,3", "--temperature", "0",
                                        "--max-tokens", "24",    "--ignore-eos",  "--json"};
 

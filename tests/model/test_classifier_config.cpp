@@ -49,13 +49,13 @@ json roberta() {
     "type_vocab_size": 1, "vocab_size": 50265})");
 }
 
-Config parse(const json& j) {
+Config parse_classifier(const json& j) {
   return parse_config(j.dump(), "ckpt/config.json");
 }
 
-void expect_config_refused(const json& j, const std::vector<std::string>& fragments) {
+void expect_classifier_config_refused(const json& j, const std::vector<std::string>& fragments) {
   try {
-    parse(j);
+    parse_classifier(j);
     ADD_FAILURE() << "accepted " << j.dump();
   } catch (const InputError& e) {
     expect_message(e.what(), fragments);
@@ -63,7 +63,7 @@ void expect_config_refused(const json& j, const std::vector<std::string>& fragme
 }
 
 TEST(ClassifierConfig, ReadsToxicBert) {
-  auto c = parse(toxic_bert());
+  auto c = parse_classifier(toxic_bert());
   EXPECT_EQ(c.arch, Arch::kBert);
   EXPECT_TRUE(c.classifier());
   EXPECT_TRUE(c.bidirectional());
@@ -89,7 +89,7 @@ TEST(ClassifierConfig, ReadsToxicBert) {
 }
 
 TEST(ClassifierConfig, RobertaPositionsStartAfterThePaddingIndex) {
-  auto c = parse(roberta());
+  auto c = parse_classifier(roberta());
   EXPECT_EQ(c.arch, Arch::kRoberta);
   EXPECT_EQ(c.position_offset, 2);
   EXPECT_EQ(c.n_positions, 512);  // 514 rows, the first two never used
@@ -101,64 +101,65 @@ TEST(ClassifierConfig, Gpt2ClassifierIsNamedByItsClass) {
   auto j = json::parse(R"({"architectures": ["GPT2ForSequenceClassification"],
     "model_type": "gpt2", "n_embd": 64, "n_head": 4, "n_layer": 2, "n_positions": 64,
     "vocab_size": 100, "pad_token_id": 99, "id2label": {"0": "a", "1": "b", "2": "c"}})");
-  auto c = parse(j);
+  auto c = parse_classifier(j);
   EXPECT_EQ(c.arch, Arch::kGpt2);
   EXPECT_TRUE(c.classifier());
   EXPECT_FALSE(c.bidirectional());
   EXPECT_EQ(c.num_labels, 3);
   EXPECT_EQ(c.pad_token_id, 99);
   j["architectures"] = {"GPT2LMHeadModel"};
-  EXPECT_FALSE(parse(j).classifier());
-  EXPECT_EQ(parse(j).output_width(), 100);
+  EXPECT_FALSE(parse_classifier(j).classifier());
+  EXPECT_EQ(parse_classifier(j).output_width(), 100);
 }
 
 TEST(ClassifierConfig, LabelsDefaultAsHuggingFaceDoes) {
   auto j = toxic_bert();
   j.erase("id2label");
   j.erase("label2id");
-  EXPECT_EQ(parse(j).labels, (std::vector<std::string>{"LABEL_0", "LABEL_1"}));
+  EXPECT_EQ(parse_classifier(j).labels, (std::vector<std::string>{"LABEL_0", "LABEL_1"}));
   j["num_labels"] = 3;
-  EXPECT_EQ(parse(j).num_labels, 3);
+  EXPECT_EQ(parse_classifier(j).num_labels, 3);
 }
 
 TEST(ClassifierConfig, RefusesWhatItCannotRunByKey) {
   auto j = toxic_bert();
   j["architectures"] = {"BertForMaskedLM"};
-  expect_config_refused(j,
-                        {"ckpt/config.json", "'architectures'", "BertForSequenceClassification"});
+  expect_classifier_config_refused(
+      j, {"ckpt/config.json", "'architectures'", "BertForSequenceClassification"});
   j = toxic_bert();
   j["position_embedding_type"] = "relative_key";
-  expect_config_refused(j, {"ckpt/config.json", "'position_embedding_type'", "relative_key"});
+  expect_classifier_config_refused(
+      j, {"ckpt/config.json", "'position_embedding_type'", "relative_key"});
   j = toxic_bert();
   j["is_decoder"] = true;
-  expect_config_refused(j, {"'is_decoder'"});
+  expect_classifier_config_refused(j, {"'is_decoder'"});
   j = toxic_bert();
   j["hidden_act"] = "silu";
-  expect_config_refused(j, {"'hidden_act'", "silu"});
+  expect_classifier_config_refused(j, {"'hidden_act'", "silu"});
   j = toxic_bert();
   j["problem_type"] = "ranking";
-  expect_config_refused(j, {"'problem_type'", "ranking"});
+  expect_classifier_config_refused(j, {"'problem_type'", "ranking"});
   j = toxic_bert();
   j["id2label"] = {{"0", "a"}, {"2", "b"}};
-  expect_config_refused(j, {"'id2label'", "\"2\""});
+  expect_classifier_config_refused(j, {"'id2label'", "\"2\""});
   j = toxic_bert();
   j["id2label"] = {{"0", "a"}, {"1", 7}};
-  expect_config_refused(j, {"'id2label'", "label name"});
+  expect_classifier_config_refused(j, {"'id2label'", "label name"});
   j = toxic_bert();
   j["num_labels"] = 2;
-  expect_config_refused(j, {"'num_labels'", "6 labels"});
+  expect_classifier_config_refused(j, {"'num_labels'", "6 labels"});
   j = toxic_bert();
   j.erase("intermediate_size");
-  expect_config_refused(j, {"'intermediate_size'", "missing"});
+  expect_classifier_config_refused(j, {"'intermediate_size'", "missing"});
   j = toxic_bert();
   j["pad_token_id"] = 40000;
-  expect_config_refused(j, {"'pad_token_id'", "40000"});
+  expect_classifier_config_refused(j, {"'pad_token_id'", "40000"});
   j = roberta();
   j["max_position_embeddings"] = 2;
-  expect_config_refused(j, {"'max_position_embeddings'", "padding_idx"});
+  expect_classifier_config_refused(j, {"'max_position_embeddings'", "padding_idx"});
   j = roberta();
   j["model_type"] = "deberta";
-  expect_config_refused(j, {"'model_type'", "deberta"});
+  expect_classifier_config_refused(j, {"'model_type'", "deberta"});
 }
 
 // Hugging Face's counts: BertModel 109,482,240 and RobertaModel 124,645,632 (their poolers
