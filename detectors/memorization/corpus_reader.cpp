@@ -96,7 +96,7 @@ CorpusDocument parse_line(const fs::path& file, std::string_view line, std::uint
   json j;
   try {
     j = json::parse(line);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw InputError(where + ": not valid JSON (" + e.what() + ")");
   }
   if (!j.is_object()) throw InputError(where + ": expected an object with \"text\"");

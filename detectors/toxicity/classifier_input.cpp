@@ -30,7 +30,7 @@ std::int32_t json_id(const std::filesystem::path& file, const std::string& token
   nlohmann::json vocab;
   try {
     vocab = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw InputError(file.string() + ": not valid JSON (" + e.what() + ")");
   }
   if (!vocab.is_object() || !vocab.contains(token) || !vocab[token].is_number_integer())

@@ -234,7 +234,7 @@ std::vector<std::string> parse_breakers(std::string_view json_array) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(json_array);
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {
     throw std::invalid_argument("'" + std::string(json_array) +
                                 "' is not a JSON array of strings, e.g. [\"\\n\", \":\"]");
   }

@@ -59,7 +59,7 @@ std::string process_line(const tokenizer::Tokenizer& tok, const std::string& lin
   json j;
   try {
     j = json::parse(line);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw InputError(name + ":" + std::to_string(number) + ": not valid JSON (" + e.what() + ")");
   }
   const char* key = decode ? "tokens" : "text";

@@ -168,7 +168,7 @@ Evidence evidence_from_json(std::string_view text) {
   json parsed;
   try {
     parsed = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw InputError(std::string("decision evidence: not JSON: ") + e.what());
   }
   EvidenceReader in(parsed, "evidence");
