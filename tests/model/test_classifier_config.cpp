@@ -165,8 +165,8 @@ TEST(ClassifierConfig, RefusesWhatItCannotRunByKey) {
 // Hugging Face's counts: BertModel 109,482,240 and RobertaModel 124,645,632 (their poolers
 // the size of RoBERTa's classifier.dense), plus each classification head.
 TEST(ClassifierConfig, DeclaredParametersMatchHuggingFace) {
-  EXPECT_EQ(declared_parameters(parse(toxic_bert())), 109482240 + 6 * 768 + 6);
-  EXPECT_EQ(declared_parameters(parse(roberta())), 124645632 + 2 * 768 + 2);
+  EXPECT_EQ(declared_parameters(parse_classifier(toxic_bert())), 109482240 + 6 * 768 + 6);
+  EXPECT_EQ(declared_parameters(parse_classifier(roberta())), 124645632 + 2 * 768 + 2);
 }
 
 // Labels without id2label were made one by one: num_labels 2^30 took gigabytes before any
@@ -175,13 +175,15 @@ TEST(ClassifierConfig, LabelsBeyondTheLimitAreRefused) {
   auto j = toxic_bert();
   j.erase("id2label");
   j["num_labels"] = 1 << 30;
-  expect_config_refused(j, {"ckpt/config.json", "'num_labels'", "1073741824", "limit of 65536"});
+  expect_classifier_config_refused(
+      j, {"ckpt/config.json", "'num_labels'", "1073741824", "limit of 65536"});
 }
 
 TEST(ClassifierConfig, WidthNotDivisibleByHeadsIsRefused) {
   auto j = toxic_bert();
   j["num_attention_heads"] = 7;
-  expect_config_refused(j, {"ckpt/config.json", "'hidden_size'", "not divisible by n_head (7)"});
+  expect_classifier_config_refused(
+      j, {"ckpt/config.json", "'hidden_size'", "not divisible by n_head (7)"});
 }
 
 TEST(ClassifierConfig, SizesBeyondTheLimitsAreRefusedByKey) {
@@ -189,7 +191,8 @@ TEST(ClassifierConfig, SizesBeyondTheLimitsAreRefusedByKey) {
                           "max_position_embeddings", "type_vocab_size", "vocab_size"}) {
     auto j = roberta();
     j[key] = 1 << 30;
-    expect_config_refused(j, {"ckpt/config.json", std::string("'") + key + "'", "limit"});
+    expect_classifier_config_refused(j,
+                                     {"ckpt/config.json", std::string("'") + key + "'", "limit"});
   }
 }
 
