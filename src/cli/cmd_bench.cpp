@@ -87,6 +87,11 @@ int cmd_bench(const Args& args) {
       r.params.ignore_eos = true;
       requests.push_back(std::move(r));
     }
+    // An untimed warm-up of the same shapes first (as llama-bench does): the engine builds a
+    // kernel's pipeline on first use, and on lavapipe that compile would be timed as prefill.
+    auto warm_up = requests;
+    for (auto& r : warm_up) r.params.max_tokens = std::min(gen_tokens, 2);
+    generator.run(warm_up);
     generator.run(requests);
     const auto& t = generator.timings();
     std::vector<double> step_ms;
