@@ -96,8 +96,14 @@ int cmd_audit(const Args& args) {
                                       {{"stage", stage}});
   db::Store::Options store_options;
   if (vm.count("db-max-mb")) {
-    double mb = vm["db-max-mb"].as<double>();
-    if (!(mb > 0)) throw UsageError("--db-max-mb must be positive");
+    // Bounded so that the byte count fits the integer it becomes: converting 1e300, NaN or
+    // infinity to an integer is undefined, and in practice silently lifted the cap.
+    constexpr double kMinMb = 0.001;
+    constexpr double kMaxMb = 1e9;
+    const double mb = vm["db-max-mb"].as<double>();
+    if (!(mb >= kMinMb && mb <= kMaxMb))
+      throw UsageError("--db-max-mb must be between 0.001 and 1e9 (megabytes), not " +
+                       std::to_string(mb));
     store_options.max_size_bytes = static_cast<std::int64_t>(mb * 1024 * 1024);
   }
   db::Store store(vm["db"].as<std::string>(), store_options);

@@ -205,6 +205,18 @@ TEST_F(AuditCli, AFullDatabaseStopsWithAClearMessageAndResumesOnceThereIsSpace) 
   EXPECT_EQ(sample_contents(db), sample_contents(reference));
 }
 
+TEST_F(AuditCli, ADatabaseCapOutsideItsRangeIsRefusedBeforeAnythingIsWritten) {
+  // 1e300 MB once became an undefined integer conversion (in practice: no cap at all).
+  for (const std::string cap : {"1e300", "inf", "nan", "0", "-1", "1e-9"}) {
+    auto db = dir_ / "capped.db";
+    auto r = run_stagegate(audit_args(db, "resume.ini", {"--db-max-mb", cap}));
+    EXPECT_EQ(r.exit_code, 2) << cap << ": " << r.err;
+    EXPECT_NE(r.err.find("--db-max-mb must be between 0.001 and 1e9"), std::string::npos)
+        << cap << ": " << r.err;
+    EXPECT_FALSE(fs::exists(db)) << cap;
+  }
+}
+
 TEST_F(AuditCli, TwoAuditsWritingOneDatabaseBothFinish) {
   auto db = dir_ / "shared.db";
   RunningStagegate a(audit_args(db, "resume.ini"));
