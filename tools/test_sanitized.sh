@@ -4,8 +4,8 @@
 # (tools/build_sanitized.sh), runs those tests, and runs each fuzz target over its committed
 # corpus and then fuzzes it for STAGEGATE_FUZZ_SECONDS.
 #
-# Why a subset: a sanitized build of everything costs ~43 CPU-minutes here (GCC's normal
-# build ~26), which would take CI past 30 minutes. The subset is the suites whose code reads
+# Why a subset: a sanitized build of everything costs ~43 CPU-minutes here (measured with
+# `time`, 2 cores), which would take CI past 30 minutes. The subset is the suites whose code reads
 # what other people hand us and links no Vulkan — INI, checkpoints and configs, tokenizer
 # files and encode/decode, the SQLite store, corpus indexes and corpus readers — where a
 # memory error would come from hostile input. The suites that drive lavapipe spend most of
