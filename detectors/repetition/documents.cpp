@@ -39,9 +39,11 @@ std::string unzstd(const std::filesystem::path& file, const std::string& packed)
   return out;
 }
 
+// As the prompt files name records (seam/text_jsonl.cpp), since a prompt's id is looked up
+// here: the integer's decimal digits. get<std::int64_t> would wrap ids above 2^63 - 1.
 std::string id_of(const nlohmann::json& id) {
   if (id.is_string()) return id.get<std::string>();
-  if (id.is_number_integer()) return std::to_string(id.get<std::int64_t>());
+  if (id.is_number_integer()) return id.dump();
   throw InputError("\"id\" is neither a string nor an integer");
 }
 
