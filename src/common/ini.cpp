@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -138,6 +139,44 @@ void check_range(const std::filesystem::path& file, const Entry& e, double v) {
             "'" + e.value + "' is out of range: must be in " + describe(*e.key->range));
 }
 
+[[noreturn]] void fail_text(const std::filesystem::path& file, int line, std::string_view what) {
+  throw InputError(file.string() + ":" + std::to_string(line) + ": encoding: " + std::string(what));
+}
+
+std::string hex_byte(unsigned char c) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02x", c);
+  return buf;
+}
+
+// Length of the UTF-8 sequence at `s[i]`, or 0 when it is not a valid one (overlong forms,
+// surrogates and code points past U+10FFFF are invalid too).
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf)
+    n = 2;
+  else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (b(1) < lo || b(1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (b(k) < 0x80 || b(k) > 0xbf) return 0;
+  return n;
+}
+
 }  // namespace
 
 std::string describe(const Range& r) {
@@ -164,6 +203,25 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string>& 
   return "; did you mean '" + *best + "'?";
 }
 
+void check_text(std::string_view text, const std::filesystem::path& file) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  int line = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      ++i;
+      continue;
+    }
+    if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+      fail_text(file, line,
+                "byte " + hex_byte(c) + " is a control character: not a text file (binary?)");
+    const std::size_t n = utf8_length(text, i);
+    if (n == 0) fail_text(file, line, "byte " + hex_byte(c) + " is not valid UTF-8");
+    i += n;
+  }
+}
+
 Document Document::read(const std::filesystem::path& file, const Schema& schema) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file.string() + ": cannot be read");
@@ -175,6 +233,7 @@ Document Document::read(const std::filesystem::path& file, const Schema& schema)
 
 Document Document::parse(std::string_view text, const std::filesystem::path& file,
                          const Schema& schema) {
+  check_text(text, file);
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte-order mark
   for (const auto& section : schema)
     for (const auto& k : section.keys)

@@ -95,6 +95,12 @@ class Document {
   std::map<std::string, Value, std::less<>> values_;   // "section.key" -> typed value
 };
 
+// Refuses text that is not a text file: InputError "FILE:LINE: encoding: ..." for invalid
+// UTF-8 or a control character other than tab, CR and LF. A NUL byte in a value would name
+// one path in messages and hashes and another to the operating system. Document::parse calls
+// it first; a UTF-8 byte-order mark at the start is allowed.
+void check_text(std::string_view text, const std::filesystem::path& file);
+
 // "; did you mean 'X'?" for the candidate nearest to `name` when it is a near miss (a typo),
 // else "".
 std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);

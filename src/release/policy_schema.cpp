@@ -1,7 +1,6 @@
 #include "release/policy_schema.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "audit/decoding.hpp"
 #include "common/errors.hpp"
@@ -99,44 +98,6 @@ ini::Schema make_schema() {
   };
 }
 
-[[noreturn]] void fail_text(const std::filesystem::path& file, int line, std::string_view what) {
-  throw InputError(file.string() + ":" + std::to_string(line) + ": encoding: " + std::string(what));
-}
-
-std::string hex_byte(unsigned char c) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02x", c);
-  return buf;
-}
-
-// Length of the UTF-8 sequence at `s[i]`, or 0 when it is not a valid one (overlong forms,
-// surrogates and code points past U+10FFFF are invalid too).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf)
-    n = 2;
-  else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (b(1) < lo || b(1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (b(k) < 0x80 || b(k) > 0xbf) return 0;
-  return n;
-}
-
 }  // namespace
 
 const ini::Schema& policy_schema() {
@@ -162,26 +123,14 @@ const std::vector<std::string>& repetition_filter_keys() {
 }
 
 void check_policy_text(std::string_view text, const std::filesystem::path& file) {
+  ini::check_text(text, file);
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-  int line = 1;
   bool content = false;  // a character outside blanks and comments
   bool comment = false;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      ++line;
-      comment = false;
-      ++i;
-      continue;
-    }
-    if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
-      fail_text(file, line,
-                "byte " + hex_byte(c) + " is a control character: not a text file (binary?)");
-    const std::size_t n = utf8_length(text, i);
-    if (n == 0) fail_text(file, line, "byte " + hex_byte(c) + " is not valid UTF-8");
+  for (const char c : text) {
+    if (c == '\n') comment = false;
     if (c == '#') comment = true;
-    if (!comment && c != ' ' && c != '\t' && c != '\r') content = true;
-    i += n;
+    if (!comment && c != ' ' && c != '\t' && c != '\r' && c != '\n') content = true;
   }
   if (!content)
     throw InputError(file.string() +

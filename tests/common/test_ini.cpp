@@ -81,6 +81,18 @@ TEST(Ini, AByteOrderMarkIsSkipped) {
   EXPECT_EQ(parse("\xEF\xBB\xBF[prompts]\nfile = a\n").string("prompts", "file"), "a");
 }
 
+// Found by fuzzing plans (tests/fuzz/corpus/plan/nul-in-path.ini): a NUL byte in a path
+// value named the plan's own folder to the operating system and another path everywhere else.
+TEST(Ini, TextThatIsNotATextFileIsRefusedAtItsLine) {
+  expect_error(std::string("[prompts]\nfile = \0a\n", 19),
+               {"plans/demo.ini:2: encoding: byte 0x00"});
+  expect_error("[prompts]\n# \x1b[31m\nfile = a\n", {":2: encoding: byte 0x1b is a control"});
+  expect_error("[prompts]\nfile = caf\xE9\n", {":2: encoding: byte 0xe9 is not valid UTF-8"});
+  expect_error("[prompts]\nfile = \xED\xA0\x80\n", {":2: encoding: byte 0xed"});  // a surrogate
+  EXPECT_EQ(parse("[prompts]\r\nfile = caf\xC3\xA9\t\r\n").string("prompts", "file"),
+            "caf\xC3\xA9");
+}
+
 TEST(Ini, UnknownSectionNamesFileLineAndSection) {
   expect_error("[prompts]\nfile = a\n\n[detectorz]\n",
                {"plans/demo.ini:4:", "[detectorz]", "unknown section", "[strategy.NAME]"});
