@@ -239,9 +239,17 @@ void CorpusIndex::Impl::check_bounds() const {
   for (std::uint64_t i = 0; i < header.token_count; ++i) largest = std::max(largest, sa[i]);
   if (header.token_count > 0 && largest >= stream_size)
     bad(file.path(), "the suffix array points past the token stream");
+  // Matches stop at separators and callers decode what they read: a document holds tokens of
+  // the vocabulary and ends with exactly one separator.
   for (std::uint32_t d = 0; d < header.document_count; ++d) {
-    if (stream_token(doc_begins[d + 1] - 1) != header.vocab_size)
+    const std::uint64_t last = doc_begins[d + 1] - 1;
+    if (stream_token(last) != header.vocab_size)
       bad(file.path(), "document " + std::to_string(d) + " does not end with a separator");
+    for (std::uint64_t p = doc_begins[d]; p < last; ++p)
+      if (stream_token(p) >= header.vocab_size)
+        bad(file.path(), "document " + std::to_string(d) + " holds token " +
+                             std::to_string(stream_token(p)) + ", outside the vocabulary of " +
+                             std::to_string(header.vocab_size));
   }
 }
 

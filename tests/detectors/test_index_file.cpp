@@ -1,7 +1,9 @@
 // A damaged, foreign or mismatched index file is a clear error naming it, never a crash.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
+#include <span>
 
 #include "common/errors.hpp"
 #include "corpus_fixtures.hpp"
@@ -99,6 +101,33 @@ TEST_F(IndexFile, SkippingThePayloadCheckStillChecksTheHeader) {
   EXPECT_NO_THROW((void)mem::CorpusIndex::open(bad_, {.verify_payload = false}));
   write_file(bad_, bytes_.substr(0, bytes_.size() - 1));
   EXPECT_THROW((void)mem::CorpusIndex::open(bad_, {.verify_payload = false}), sg::InputError);
+}
+
+// The checksums guard against accidents; a crafted file with fresh checksums must still be
+// held to the structure. Found by fuzzing (tests/fuzz/corpus/corpus_index/
+// raw-token-outside-vocabulary): a document token at or above the vocabulary size was
+// accepted and handed to callers that decode it.
+TEST_F(IndexFile, ATokenOutsideTheVocabularyIsRefusedEvenWithValidChecksums) {
+  mem::IndexHeader h;
+  std::memcpy(&h, bytes_.data(), sizeof h);
+  auto crafted = bytes_;
+  const auto at = h.tokens_offset;  // the first token of the first document
+  ASSERT_EQ(h.token_bytes, 2u);
+  const std::uint16_t outside = static_cast<std::uint16_t>(h.vocab_size + 1);
+  std::memcpy(crafted.data() + at, &outside, 2);
+  mem::Checksum payload;
+  payload.update(std::as_bytes(std::span(crafted).subspan(mem::kHeaderBytes)));
+  h.payload_checksum = payload.value();
+  h.header_checksum = 0;
+  mem::Checksum header;
+  header.update(std::as_bytes(std::span(&h, 1)));
+  h.header_checksum = header.value();
+  std::memcpy(crafted.data(), &h, sizeof h);
+  const auto e = open_error(crafted);
+  EXPECT_NE(e.find("document 0 holds token " + std::to_string(outside) +
+                   ", outside the vocabulary of " + std::to_string(h.vocab_size)),
+            std::string::npos)
+      << e;
 }
 
 }  // namespace

@@ -21,8 +21,12 @@ inline void refused(const std::exception& e) {
   if (std::getenv("SG_FUZZ_VERBOSE")) std::fprintf(stderr, "refused: %s\n", e.what());
 }
 
-inline void check(bool ok) {
-  if (!ok) std::abort();
+// An invariant: its failure names the line and aborts, so libFuzzer keeps the input.
+// (Clang 14 with libstdc++ 12 has no std::source_location; these builtins are what it uses.)
+inline void check(bool ok, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  if (ok) return;
+  std::fprintf(stderr, "invariant failed at %s:%d\n", file, line);
+  std::abort();
 }
 
 }  // namespace sg::fuzz
