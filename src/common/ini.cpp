@@ -222,13 +222,23 @@ void check_text(std::string_view text, const std::filesystem::path& file) {
   }
 }
 
-Document Document::read(const std::filesystem::path& file, const Schema& schema) {
+std::string read_text(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) throw InputError(file.string() + ": cannot be read (" + ec.message() + ")");
+  if (size > kMaxFileBytes)
+    throw InputError(file.string() + ": " + std::to_string(size) + " bytes, beyond the " +
+                     std::to_string(kMaxFileBytes) + "-byte limit for a plan or policy");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file.string() + ": cannot be read");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw InputError(file.string() + ": read error");
-  return parse(text.str(), file, schema);
+  return text.str();
+}
+
+Document Document::read(const std::filesystem::path& file, const Schema& schema) {
+  return parse(read_text(file), file, schema);
 }
 
 Document Document::parse(std::string_view text, const std::filesystem::path& file,

@@ -95,6 +95,12 @@ class Document {
   std::map<std::string, Value, std::less<>> values_;   // "section.key" -> typed value
 };
 
+// Plans and policies are a few KB; a larger file is refused before it is read.
+inline constexpr std::uintmax_t kMaxFileBytes = 1 << 20;
+
+// The bytes of `file`: InputError naming it when it cannot be read or exceeds kMaxFileBytes.
+std::string read_text(const std::filesystem::path& file);
+
 // Refuses text that is not a text file: InputError "FILE:LINE: encoding: ..." for invalid
 // UTF-8 or a control character other than tab, CR and LF. A NUL byte in a value would name
 // one path in messages and hashes and another to the operating system. Document::parse calls

@@ -2,11 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "common/errors.hpp"
 #include "common/sha256.hpp"
@@ -456,12 +454,7 @@ std::string_view to_string(FilterSpec::Type t) {
 }
 
 Policy Policy::load(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file.string() + ": cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError(file.string() + ": read error");
-  return parse(text.str(), file);
+  return parse(ini::read_text(file), file);
 }
 
 Policy Policy::parse(std::string_view text, const std::filesystem::path& file) {

@@ -2,8 +2,11 @@
 // the line and the key.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "common/errors.hpp"
 #include "common/ini.hpp"
+#include "temp_dir.hpp"
 
 namespace sg::ini {
 namespace {
@@ -91,6 +94,21 @@ TEST(Ini, TextThatIsNotATextFileIsRefusedAtItsLine) {
   expect_error("[prompts]\nfile = \xED\xA0\x80\n", {":2: encoding: byte 0xed"});  // a surrogate
   EXPECT_EQ(parse("[prompts]\r\nfile = caf\xC3\xA9\t\r\n").string("prompts", "file"),
             "caf\xC3\xA9");
+}
+
+TEST(Ini, AFileBeyondTheSizeLimitIsRefusedBeforeItIsRead) {
+  sg::testing::TempDir dir;
+  const auto file = dir / "huge.ini";
+  std::ofstream(file) << "[prompts]\nfile = a\n" << std::string(kMaxFileBytes, '#') << "\n";
+  try {
+    (void)Document::read(file, schema());
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(file.string() +
+                                         ": 1048596 bytes, beyond the 1048576-byte limit"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Ini, UnknownSectionNamesFileLineAndSection) {

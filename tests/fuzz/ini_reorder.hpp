@@ -14,7 +14,7 @@ inline bool ignorable(std::string_view line) {
 }
 
 inline bool header(std::string_view line) {
-  const auto first = line.find_first_not_of(" \t");
+  const auto first = line.find_first_not_of(" \t\r");  // what the INI reader trims
   return first != std::string_view::npos && line[first] == '[';
 }
 
