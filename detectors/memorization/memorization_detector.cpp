@@ -541,23 +541,28 @@ DetectorSpec memorization_detector() {
   spec.make = [](const ini::Document& plan) -> std::unique_ptr<Detector> {
     Settings s;
     s.index_file = plan_relative(plan, *plan.string(kName, "index"));
-    if (!fs::exists(s.index_file))
+    if (!fs::is_regular_file(s.index_file))
       plan.fail(
           kName, "index",
           "no index at " + s.index_file.string() +
               " (build it with `stagegate index build`, see detectors/memorization/README.md)");
-    auto optional_file = [&](const char* key) -> std::optional<fs::path> {
+    // A directory where a file belongs (or the reverse) is refused here, at its key, rather
+    // than failing later inside a read.
+    auto optional_path = [&](const char* key, bool directory) -> std::optional<fs::path> {
       if (auto v = plan.string(kName, key)) {
-        auto file = plan_relative(plan, *v);
-        if (!fs::exists(file)) plan.fail(kName, key, "no such file or directory: " + file.string());
-        return file;
+        auto path = plan_relative(plan, *v);
+        if (directory ? !fs::is_directory(path) : !fs::is_regular_file(path))
+          plan.fail(kName, key,
+                    std::string(directory ? "not a directory: " : "not a readable file: ") +
+                        path.string());
+        return path;
       }
       return std::nullopt;
     };
-    s.canaries_file = optional_file("canaries");
-    s.duplicates_file = optional_file("duplicates");
-    s.heldout_file = optional_file("heldout");
-    s.reference_dir = optional_file("reference");
+    s.canaries_file = optional_path("canaries", false);
+    s.duplicates_file = optional_path("duplicates", false);
+    s.heldout_file = optional_path("heldout", false);
+    s.reference_dir = optional_path("reference", true);
     s.seed = plan.integer(kName, "seed").value_or(s.seed);
     s.extraction_sequences =
         plan.integer(kName, "extraction_sequences").value_or(s.extraction_sequences);
@@ -588,7 +593,7 @@ DetectorSpec memorization_detector() {
     std::string reference_sha256;
     if (s.reference_dir) {
       const auto weights = *s.reference_dir / "model.safetensors";
-      if (!fs::exists(weights))
+      if (!fs::is_regular_file(weights))
         plan.fail(kName, "reference", "no model.safetensors in " + s.reference_dir->string());
       reference_sha256 = model::sha256_file(weights);
     }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <vector>
 
 #include "common/errors.hpp"
@@ -15,9 +16,17 @@ namespace sg::detectors::repetition {
 namespace {
 
 std::string read_bytes(const std::filesystem::path& file) {
+  // A directory opens as a stream on Linux and then fails inside the read with an exception
+  // of the standard library's own: refuse it by name first.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    throw InputError(file.string() + ": not a readable file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file.string() + ": cannot be read");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) throw InputError(file.string() + ": read error");
+  return std::move(bytes).str();
 }
 
 std::string unzstd(const std::filesystem::path& file, const std::string& packed) {

@@ -296,7 +296,8 @@ std::unique_ptr<Detector> make(const ini::Document& plan) {
     human_tokens = plan.integer(kName, "human_tokens").value_or(0);
     if (human_tokens == 0) human_tokens = strategies_max_tokens(plan);
     const fs::path file = plan_relative(plan, *corpus);
-    if (!fs::exists(file)) plan.fail(kName, "human", "no such file: " + file.string());
+    if (!fs::is_regular_file(file))
+      plan.fail(kName, "human", "not a readable file: " + file.string());
     human = human_continuations(prompts, prompts_file, file,
                                 static_cast<std::size_t>(human_tokens) * kBytesPerToken);
   } else if (plan.has(kName, "human_tokens")) {

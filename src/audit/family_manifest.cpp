@@ -155,7 +155,7 @@ std::vector<fs::path> stage_corpus_files(const fs::path& family_dir, const Famil
   std::vector<fs::path> files;
   for (const auto& slice : stage.slices) {
     const fs::path file = family_dir / "corpus" / (slice + ".jsonl.zst");
-    if (!fs::exists(file))
+    if (!fs::is_regular_file(file))
       throw InputError(file.string() + ": missing (slice '" + slice + "' of stage '" + stage.name +
                        "' in " + (family_dir / "family.json").string() + ")");
     files.push_back(file);

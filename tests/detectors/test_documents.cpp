@@ -68,5 +68,19 @@ TEST(Documents, BadLinesAndStreamsAreRefusedWithTheirPlace) {
   expect_error("d.jsonl.zst", "not zstd at all", ": not a valid zstd stream");
 }
 
+// Found by fuzzing plans (tests/fuzz/corpus/plan/human-is-a-directory.ini): `human = files/`
+// escaped as the standard library's read failure, not an error naming the file.
+TEST(Documents, ADirectoryIsRefusedByName) {
+  testing::PlanDir dir;
+  try {
+    read_documents(dir.path(), {"1"});
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.path().string() + ": not a readable file"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace sg::detectors::repetition

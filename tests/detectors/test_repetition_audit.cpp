@@ -267,7 +267,9 @@ TEST(RepetitionPlan, RefusesSettingsItCannotUse) {
   };
   refused("human = " + (kDemo / "corpus" / "clean.heldout.jsonl.zst").string() + "\n",
           "prompt 'nowhere': no document");
-  refused("human = missing.jsonl.zst\n", "repetition.human: no such file");
+  refused("human = missing.jsonl.zst\n", "repetition.human: not a readable file");
+  // Found by fuzzing plans (tests/fuzz/corpus/plan/human-is-a-directory.ini).
+  refused("human = .\n", "repetition.human: not a readable file");
   refused("human_tokens = 8\n", "without human = FILE");
   refused("reinforcement_repeats = 5\n", "without reinforcement = FILE");
   refused("reinforcement = sentences.jsonl\nreinforcement_repeats = 1\n", "reinforcement_repeats");
