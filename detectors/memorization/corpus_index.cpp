@@ -273,11 +273,7 @@ CorpusIndex CorpusIndex::open(const fs::path& file, const OpenOptions& options) 
   if (h.version != kIndexVersion)
     bad(file, "index format version " + std::to_string(h.version) + "; this stagegate reads " +
                   std::to_string(kIndexVersion) + " (rebuild the index)");
-  IndexHeader zeroed = h;
-  zeroed.header_checksum = 0;
-  Checksum header_sum;
-  header_sum.update(std::as_bytes(std::span(&zeroed, 1)));
-  if (header_sum.value() != h.header_checksum)
+  if (header_checksum(h) != h.header_checksum)
     bad(file, "corrupted: the header's checksum does not match");
   check_layout(file, h, bytes.size());
   if (h.normalization > static_cast<std::uint32_t>(TextNormalization::kLowerSpace))

@@ -211,9 +211,7 @@ class StreamCollector {
     put(name_ends_.data(), name_ends_.size() * 8, true);
     put(names_.data(), names_.size(), true);
     h.payload_checksum = payload.value();
-    Checksum header;
-    header.update(std::as_bytes(std::span(&h, 1)));
-    h.header_checksum = header.value();
+    h.header_checksum = header_checksum(h);
     file.seekp(0);
     file.write(reinterpret_cast<const char*>(&h), sizeof h);
     file.close();

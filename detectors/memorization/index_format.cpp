@@ -55,4 +55,11 @@ std::uint64_t Checksum::value() const {
   return h;
 }
 
+std::uint64_t header_checksum(IndexHeader h) {
+  h.header_checksum = 0;
+  Checksum sum;
+  sum.update(std::as_bytes(std::span(&h, 1)));
+  return sum.value();
+}
+
 }  // namespace sg::detectors::memorization

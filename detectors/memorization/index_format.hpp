@@ -63,6 +63,9 @@ class Checksum {
   std::uint64_t total_ = 0;
 };
 
+// The checksum of `h` with its header_checksum field taken as zero (what that field holds).
+std::uint64_t header_checksum(IndexHeader h);
+
 inline std::uint64_t align8(std::uint64_t offset) {
   return (offset + 7) & ~std::uint64_t{7};
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -16,6 +17,7 @@
 
 #include "../common/temp_dir.hpp"
 #include "memorization/corpus_index.hpp"
+#include "memorization/index_format.hpp"
 
 namespace sg::testing {
 
@@ -31,6 +33,19 @@ inline std::string file_bytes(const fs::path& file) {
 
 inline void write_file(const fs::path& file, const std::string& bytes) {
   std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// An index file's bytes with both checksums recomputed as the builder would: a crafted file,
+// to check that the reader's structural checks hold without the checksums' help.
+inline void refresh_checksums(std::string& bytes) {
+  if (bytes.size() < mem::kHeaderBytes) return;
+  mem::IndexHeader h;
+  std::memcpy(&h, bytes.data(), sizeof h);
+  mem::Checksum payload;
+  payload.update(std::as_bytes(std::span(bytes).subspan(mem::kHeaderBytes)));
+  h.payload_checksum = payload.value();
+  h.header_checksum = mem::header_checksum(h);
+  std::memcpy(bytes.data(), &h, sizeof h);
 }
 
 // Documents of 0..max_length tokens drawn from `alphabet` (few distinct ids, so that

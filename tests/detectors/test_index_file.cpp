@@ -111,18 +111,10 @@ TEST_F(IndexFile, ATokenOutsideTheVocabularyIsRefusedEvenWithValidChecksums) {
   mem::IndexHeader h;
   std::memcpy(&h, bytes_.data(), sizeof h);
   auto crafted = bytes_;
-  const auto at = h.tokens_offset;  // the first token of the first document
   ASSERT_EQ(h.token_bytes, 2u);
   const std::uint16_t outside = static_cast<std::uint16_t>(h.vocab_size + 1);
-  std::memcpy(crafted.data() + at, &outside, 2);
-  mem::Checksum payload;
-  payload.update(std::as_bytes(std::span(crafted).subspan(mem::kHeaderBytes)));
-  h.payload_checksum = payload.value();
-  h.header_checksum = 0;
-  mem::Checksum header;
-  header.update(std::as_bytes(std::span(&h, 1)));
-  h.header_checksum = header.value();
-  std::memcpy(crafted.data(), &h, sizeof h);
+  std::memcpy(crafted.data() + h.tokens_offset, &outside, 2);  // document 0's first token
+  sg::testing::refresh_checksums(crafted);
   const auto e = open_error(crafted);
   EXPECT_NE(e.find("document 0 holds token " + std::to_string(outside) +
                    ", outside the vocabulary of " + std::to_string(h.vocab_size)),

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "../detectors/corpus_fixtures.hpp"
 #include "common/errors.hpp"
 #include "memorization/corpus_index.hpp"
 #include "memorization/index_builder.hpp"
-#include "memorization/index_format.hpp"
 #include "scratch_file.hpp"
 
 namespace {
@@ -28,21 +28,6 @@ namespace {
 namespace mem = sg::detectors::memorization;
 using sg::fuzz::check;
 using Tokens = std::vector<std::int32_t>;
-
-// Sets both checksums as the builder would.
-void fix_checksums(std::string& bytes) {
-  if (bytes.size() < mem::kHeaderBytes) return;
-  mem::IndexHeader h;
-  std::memcpy(&h, bytes.data(), sizeof h);
-  mem::Checksum payload;
-  payload.update(std::as_bytes(std::span(bytes).subspan(mem::kHeaderBytes)));
-  h.payload_checksum = payload.value();
-  h.header_checksum = 0;
-  mem::Checksum header;
-  header.update(std::as_bytes(std::span(&h, 1)));
-  h.header_checksum = header.value();
-  std::memcpy(bytes.data(), &h, sizeof h);
-}
 
 // Queries from the input's own bytes, in and out of range: only their safety is checked.
 void query_anything(const mem::CorpusIndex& index, std::span<const std::uint8_t> seed) {
@@ -101,7 +86,7 @@ void query_anything(const mem::CorpusIndex& index, std::span<const std::uint8_t>
 
 void raw(std::span<const std::uint8_t> data) {
   std::string bytes(data.begin(), data.end());
-  fix_checksums(bytes);
+  sg::testing::refresh_checksums(bytes);
   const auto file = sg::fuzz::scratch().write("raw.sgidx", bytes);
   try {
     (void)mem::CorpusIndex::open(file, {.verify_payload = false});
@@ -113,28 +98,6 @@ void raw(std::span<const std::uint8_t> data) {
   } catch (const sg::InputError& e) {
     sg::fuzz::refused(e);  // a refusal is a correct answer to bad input
   }
-}
-
-// How often `pattern` occurs inside one document, where, and the longest match at each
-// position: by scanning every document.
-std::uint64_t scan_count(const std::vector<Tokens>& docs, const Tokens& pattern) {
-  std::uint64_t count = 0;
-  for (const auto& d : docs)
-    for (std::size_t i = 0; i + pattern.size() <= d.size(); ++i)
-      count += std::equal(pattern.begin(), pattern.end(), d.begin() + i);
-  return count;
-}
-
-std::vector<std::uint32_t> scan_longest(const std::vector<Tokens>& docs, const Tokens& text) {
-  std::vector<std::uint32_t> out(text.size(), 0);
-  for (std::size_t i = 0; i < text.size(); ++i)
-    for (const auto& d : docs)
-      for (std::size_t j = 0; j < d.size(); ++j) {
-        std::uint32_t l = 0;
-        while (i + l < text.size() && j + l < d.size() && text[i + l] == d[j + l]) ++l;
-        out[i] = std::max(out[i], l);
-      }
-  return out;
 }
 
 void built(std::span<const std::uint8_t> data) {
@@ -173,19 +136,16 @@ void built(std::span<const std::uint8_t> data) {
     for (std::size_t i = 0; i < docs[d].size(); ++i) {
       for (std::size_t len = 1; len <= 4 && i + len <= docs[d].size(); ++len) {
         const Tokens span(docs[d].begin() + i, docs[d].begin() + i + len);
-        const auto count = scan_count(docs, span);
-        check(index.count(span) == count);
-        const auto where = index.locate(span, count + 1);
-        check(where.size() == count);
-        for (const auto& o : where)
-          check(std::equal(span.begin(), span.end(), docs[o.document].begin() + o.offset));
+        const auto expected = sg::testing::naive_locate(corpus, span);
+        check(index.count(span) == expected.size());
+        check(index.locate(span, expected.size() + 1) == expected);
       }
     }
     // A text made of this document's tokens and the next one's crosses a document end
     // where the corpus has none: longest() must not match across it.
     Tokens text = docs[d];
     if (d + 1 < docs.size()) text.insert(text.end(), docs[d + 1].begin(), docs[d + 1].end());
-    check(index.longest(text) == scan_longest(docs, text));
+    check(index.longest(text) == sg::testing::naive_longest(corpus, text));
   }
 }
 
