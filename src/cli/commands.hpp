@@ -24,5 +24,6 @@ int cmd_policy(const Args& args);
 int cmd_decide(const Args& args);
 int cmd_revoke(const Args& args);
 int cmd_verify(const Args& args);
+int cmd_keys(const Args& args);
 
 }  // namespace sg::cli

@@ -35,6 +35,7 @@ const std::map<std::string, Command>& commands() {
       {"decide", {sg::cli::cmd_decide, "record release decisions from a policy and audits"}},
       {"revoke", {sg::cli::cmd_revoke, "record the revocation of a stage's release"}},
       {"verify", {sg::cli::cmd_verify, "check the decision chain and the metrics behind it"}},
+      {"keys", {sg::cli::cmd_keys, "add, list or revoke the API keys serve accepts"}},
   };
   return table;
 }
