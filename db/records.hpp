@@ -229,6 +229,13 @@ struct ServerRequestRecord {
   std::int64_t status_code = 0;
   std::string outcome;  // "ok", "filtered", "refused", "error"
   std::string settings_json = "{}";
+  // Migration 0005; unset columns are stored NULL.
+  std::optional<std::string> key_id;               // serve: the API key's id
+  std::optional<std::string> finish_reasons_json;  // ["stop", "loop", ...], one per choice
+  std::optional<double> latency_ms;                // received to answered
+  std::optional<std::string> completion_sha256;    // of the completions as a JSON array
+  std::optional<std::string> prompt_text;          // only where the audience logs text
+  std::optional<std::string> completion_text;      // ditto: the completions as a JSON array
 };
 
 }  // namespace sg::db

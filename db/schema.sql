@@ -1,6 +1,6 @@
 -- The stagegate audit store's schema after every migration in db/migrations/.
 -- Generated; do not edit. Regenerate: cmake --build build --target db_schema
--- PRAGMA user_version = 4;
+-- PRAGMA user_version = 5;
 -- PRAGMA application_id = 1397178707;
 
 CREATE TABLE aggregates (
@@ -157,7 +157,8 @@ CREATE TABLE server_requests (
   status_code INTEGER NOT NULL,
   outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'filtered', 'refused', 'error')),
   settings_json TEXT NOT NULL CHECK (json_valid(settings_json))
-);
+, key_id TEXT, finish_reasons_json TEXT
+  CHECK (finish_reasons_json IS NULL OR json_valid(finish_reasons_json)), latency_ms REAL CHECK (latency_ms IS NULL OR latency_ms >= 0), completion_sha256 TEXT, prompt_text TEXT, completion_text TEXT);
 
 CREATE INDEX audit_runs_by_checkpoint_plan ON audit_runs(checkpoint_id, plan_hash, id);
 
@@ -175,6 +176,8 @@ CREATE INDEX filter_events_by_sample ON filter_events(sample_id);
 CREATE INDEX sample_evidence_by_sample ON sample_evidence(sample_id);
 
 CREATE INDEX samples_by_prompt ON samples(prompt_id);
+
+CREATE INDEX server_requests_by_key ON server_requests(key_id);
 
 CREATE VIEW v_decisions AS
 SELECT d.stage AS stage, c.sha256 AS checkpoint_sha256, d.decision AS decision,

@@ -25,5 +25,6 @@ int cmd_decide(const Args& args);
 int cmd_revoke(const Args& args);
 int cmd_verify(const Args& args);
 int cmd_keys(const Args& args);
+int cmd_serve(const Args& args);
 
 }  // namespace sg::cli

@@ -36,6 +36,7 @@ const std::map<std::string, Command>& commands() {
       {"revoke", {sg::cli::cmd_revoke, "record the revocation of a stage's release"}},
       {"verify", {sg::cli::cmd_verify, "check the decision chain and the metrics behind it"}},
       {"keys", {sg::cli::cmd_keys, "add, list or revoke the API keys serve accepts"}},
+      {"serve", {sg::cli::cmd_serve, "the OpenAI-compatible API over the stages a policy allows"}},
   };
   return table;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 
 #include "common/errors.hpp"
 #include "engine/model.hpp"
@@ -13,9 +15,9 @@ namespace {
 
 // One request in its KV-cache slot.
 struct Sequence {
-  Sequence(std::size_t index, const GenerationRequest& r) : request(index), chooser(r.params) {}
+  explicit Sequence(const GenerationRequest& r) : req(&r), chooser(r.params) {}
 
-  std::size_t request;
+  const GenerationRequest* req;
   int pos = 0;  // tokens already in the KV cache; 0 until the prompt is prefilled
   TokenChooser chooser;
   std::int32_t next = 0;  // chosen but not yet fed to the model
@@ -66,16 +68,15 @@ bool apply(Verdict&& v, Sequence& s, const GenerationRequest& r) {
 // Runs the after-generation filters on the sequences that finished this step, filter by
 // filter: each filter judges at once every completion that reached it, then those it
 // accepted go on to their next filter. A sequence asked to regenerate is no longer done.
-void judge_finished(std::span<Sequence* const> finished,
-                    std::span<const GenerationRequest> requests) {
+void judge_finished(std::span<Sequence* const> finished) {
   std::vector<Sequence*> pending;
   for (Sequence* s : finished)
-    if (!requests[s->request].params.completion_filters.empty()) pending.push_back(s);
+    if (!s->req->params.completion_filters.empty()) pending.push_back(s);
   for (std::size_t stage = 0; !pending.empty(); ++stage) {
     // Grouped by filter, in order of first appearance.
     std::vector<std::pair<CompletionFilter*, std::vector<Sequence*>>> groups;
     for (Sequence* s : pending) {
-      auto* f = requests[s->request].params.completion_filters[stage].get();
+      auto* f = s->req->params.completion_filters[stage].get();
       auto g = std::find_if(groups.begin(), groups.end(),
                             [&](const auto& group) { return group.first == f; });
       if (g == groups.end()) g = groups.insert(groups.end(), {f, {}});
@@ -86,14 +87,14 @@ void judge_finished(std::span<Sequence* const> finished,
       std::vector<Completion> completions;
       for (const Sequence* s : members)
         completions.push_back(
-            {requests[s->request].prompt, s->result.tokens, s->result.finish_reason, s->attempt});
+            {s->req->prompt, s->result.tokens, s->result.finish_reason, s->attempt});
       auto verdicts = filter->judge(completions);
       if (verdicts.size() != members.size())
         throw RuntimeError("an after-generation filter gave " + std::to_string(verdicts.size()) +
                            " verdicts for " + std::to_string(members.size()) + " completions");
       for (std::size_t k = 0; k < members.size(); ++k) {
         Sequence& s = *members[k];
-        const auto& r = requests[s.request];
+        const auto& r = *s.req;
         if (apply(std::move(verdicts[k]), s, r) && stage + 1 < r.params.completion_filters.size())
           next.push_back(&s);
       }
@@ -108,6 +109,47 @@ void check_prompt(const GenerationRequest& r, int context) {
     throw InputError("the prompt has " + std::to_string(r.prompt.size()) +
                      " tokens but the model's context is " + std::to_string(context));
 }
+
+// The `n` most likely ids of softmax(logits) with their log-probs, most likely first.
+std::vector<std::pair<std::int32_t, double>> top_log_probs(std::span<const float> logits, int n) {
+  double max = -std::numeric_limits<double>::infinity();
+  for (float x : logits) max = std::max(max, static_cast<double>(x));
+  double sum = 0;
+  for (float x : logits) sum += std::exp(static_cast<double>(x) - max);
+  const double log_z = max + std::log(sum);
+  std::vector<std::int32_t> ids(logits.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int32_t>(i);
+  const auto k = std::min(ids.size(), static_cast<std::size_t>(std::max(n, 0)));
+  std::partial_sort(
+      ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k), ids.end(),
+      [&](std::int32_t a, std::int32_t b) {
+        return logits[static_cast<std::size_t>(a)] > logits[static_cast<std::size_t>(b)] ||
+               (logits[static_cast<std::size_t>(a)] == logits[static_cast<std::size_t>(b)] &&
+                a < b);
+      });
+  std::vector<std::pair<std::int32_t, double>> out;
+  for (std::size_t i = 0; i < k; ++i)
+    out.emplace_back(ids[i], static_cast<double>(logits[static_cast<std::size_t>(ids[i])]) - log_z);
+  return out;
+}
+
+// Hands out a fixed list of requests in order, then ends the run.
+class SpanSource : public RequestSource {
+ public:
+  explicit SpanSource(std::span<const GenerationRequest> requests) : requests_(requests) {}
+  const GenerationRequest* next() override {
+    return waiting_ < requests_.size() ? &requests_[waiting_++] : nullptr;
+  }
+  bool cancelled(const GenerationRequest&) override { return false; }
+  bool wait() override { return false; }
+  std::size_t index_of(const GenerationRequest& r) const {
+    return static_cast<std::size_t>(&r - requests_.data());
+  }
+
+ private:
+  std::span<const GenerationRequest> requests_;
+  std::size_t waiting_ = 0;
+};
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -131,14 +173,36 @@ std::vector<GenerationResult> Generator::run(std::span<const GenerationRequest> 
 void Generator::run_continuous(std::span<const GenerationRequest> requests,
                                const FinishedCallback& on_finished, const StopCheck& should_stop,
                                const TokenCallback& on_token) {
-  timings_ = {};
   const int context = model_.context();
   for (const auto& r : requests) check_prompt(r, context);
+  SpanSource source(requests);
+  SourceTokenCallback token_by_index;
+  if (on_token)
+    token_by_index = [&](const GenerationRequest& r, std::int32_t t) {
+      on_token(source.index_of(r), t);
+    };
+  run_loop(
+      source,
+      [&](const GenerationRequest& r, GenerationResult&& result) {
+        on_finished(source.index_of(r), std::move(result));
+      },
+      token_by_index, should_stop);
+}
+
+void Generator::run_source(RequestSource& source, const SourceFinishedCallback& on_finished,
+                           const SourceTokenCallback& on_token) {
+  run_loop(source, on_finished, on_token, {});
+}
+
+void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on_finished,
+                         const SourceTokenCallback& on_token, const StopCheck& should_stop) {
+  timings_ = {};
+  const int context = model_.context();
 
   // Picks the next token of `s` from its raw logits; marks it done when finished.
   std::vector<float> work;
   auto choose = [&](Sequence& s, std::span<const float> logits) {
-    const auto& req = requests[s.request];
+    const auto& req = *s.req;
     auto& res = s.result;
     if (static_cast<int>(res.tokens.size()) >= req.params.max_tokens) {
       res.finish_reason = "length";
@@ -161,7 +225,9 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
     }
     res.tokens.push_back(token);
     res.logprobs.push_back(log_prob(logits, token));
-    if (on_token && req.params.completion_filters.empty()) on_token(s.request, token);
+    if (req.params.top_logprobs > 0)
+      res.top_logprobs.push_back(top_log_probs(logits, req.params.top_logprobs));
+    if (on_token && req.params.completion_filters.empty()) on_token(req, token);
     s.next = token;
     if (auto stop = s.chooser.after_accept(GenerationState{req.prompt, res.tokens})) {
       res.events.push_back(std::move(stop->event));
@@ -178,16 +244,25 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
   };
 
   std::vector<std::optional<Sequence>> slots(static_cast<std::size_t>(model_.max_sequences()));
-  std::size_t waiting = 0;  // the next request to start
   std::vector<SequenceChunk> chunks;
   std::vector<std::size_t> chunk_slot;
   std::vector<Sequence*> finished;
   for (;;) {
     if (should_stop && should_stop()) return;
     for (auto& slot : slots) {
-      if (slot || waiting == requests.size()) continue;
-      slot.emplace(waiting, requests[waiting]);
-      ++waiting;
+      if (!slot || !source.cancelled(*slot->req)) continue;
+      const GenerationRequest& req = *slot->req;
+      GenerationResult result = std::move(slot->result);
+      result.finish_reason = "cancelled";
+      slot.reset();
+      on_finished(req, std::move(result));
+    }
+    for (auto& slot : slots) {
+      if (slot) continue;
+      const GenerationRequest* next = source.next();
+      if (!next) break;
+      check_prompt(*next, context);
+      slot.emplace(*next);
     }
 
     // Newcomers' prompts and everyone else's last token go into one forward call.
@@ -200,7 +275,7 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
       const auto& s = *slots[i];
       const int slot = static_cast<int>(i);
       if (s.pos == 0) {
-        const auto& prompt = requests[s.request].prompt;
+        const auto& prompt = s.req->prompt;
         chunks.push_back({slot, 0, prompt, false});
         prefill_tokens += prompt.size();
       } else {
@@ -209,12 +284,15 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
       }
       chunk_slot.push_back(i);
     }
-    if (chunks.empty()) return;
+    if (chunks.empty()) {
+      if (!source.wait()) return;
+      continue;
+    }
 
     const auto start = std::chrono::steady_clock::now();
     model_.forward(chunks, [&](std::size_t c, int, std::span<const float> logits) {
       auto& s = *slots[chunk_slot[c]];
-      s.pos = s.pos == 0 ? static_cast<int>(requests[s.request].prompt.size()) : s.pos + 1;
+      s.pos = s.pos == 0 ? static_cast<int>(s.req->prompt.size()) : s.pos + 1;
       choose(s, logits);
     });
     const double seconds = seconds_since(start);
@@ -228,15 +306,15 @@ void Generator::run_continuous(std::span<const GenerationRequest> requests,
     finished.clear();
     for (std::size_t i : chunk_slot)
       if (slots[i]->done) finished.push_back(&*slots[i]);
-    judge_finished(finished, requests);
+    judge_finished(finished);
 
     for (std::size_t i : chunk_slot) {
       auto& s = slots[i];
       if (!s->done) continue;
-      const std::size_t index = s->request;
+      const GenerationRequest& req = *s->req;
       GenerationResult result = std::move(s->result);
       s.reset();  // free before the callback, which may throw or stop the run
-      on_finished(index, std::move(result));
+      on_finished(req, std::move(result));
     }
   }
 }

@@ -36,6 +36,9 @@ struct GenerationResult {
   // redacted text when redacted; completion_filter.hpp); unset: the decoding of `tokens`.
   std::optional<std::string> text;
   int attempts = 1;  // tries generated: 1 + the regenerations an after-generation filter asked
+  // With SamplingParams::top_logprobs > 0: for each token, the most likely ids of the raw
+  // distribution it was drawn from and their log-probs, most likely first.
+  std::vector<std::vector<std::pair<std::int32_t, double>>> top_logprobs;
 };
 
 // What a user receives of `result`: its filter-decided text, else its tokens decoded.
@@ -50,6 +53,24 @@ struct GenerationTimings {
   std::size_t decode_tokens = 0;
   // Wall time of each step that decodes: the latency its decoding sequences saw per token.
   std::vector<double> step_seconds;
+};
+
+// Requests that arrive while the generator runs (a server's queue): the generator asks for
+// the next one whenever a slot is free, and asks before every step whether a running one
+// was cancelled. Called from the generating thread only; an implementation shared with other
+// threads does its own locking.
+class RequestSource {
+ public:
+  virtual ~RequestSource() = default;
+  // The next request to start, or null when none waits now. It must stay valid, unchanged,
+  // until its result is handed to the finished callback.
+  virtual const GenerationRequest* next() = 0;
+  // True when the running `request` is to end now (its client went away, or a stop sequence
+  // was seen): it finishes with reason "cancelled" and the tokens it has.
+  virtual bool cancelled(const GenerationRequest& request) = 0;
+  // Called when nothing runs and nothing waits: blocks until a request may be waiting; false
+  // ends the run.
+  virtual bool wait() = 0;
 };
 
 class Generator {
@@ -72,6 +93,14 @@ class Generator {
                       const FinishedCallback& on_finished, const StopCheck& should_stop = {},
                       const TokenCallback& on_token = {});
 
+  // Runs what `source` hands out until its wait() says to end. Callbacks name a request by
+  // its address. A prompt that is empty or longer than the context is an InputError thrown
+  // when it is taken: a caller that wants to go on must check prompts before queueing.
+  using SourceFinishedCallback = std::function<void(const GenerationRequest&, GenerationResult&&)>;
+  using SourceTokenCallback = std::function<void(const GenerationRequest&, std::int32_t)>;
+  void run_source(RequestSource& source, const SourceFinishedCallback& on_finished,
+                  const SourceTokenCallback& on_token = {});
+
   // All results, in request order (run_continuous to completion).
   std::vector<GenerationResult> run(std::span<const GenerationRequest> requests,
                                     const TokenCallback& on_token = {});
@@ -79,6 +108,9 @@ class Generator {
   const GenerationTimings& timings() const { return timings_; }
 
  private:
+  void run_loop(RequestSource& source, const SourceFinishedCallback& on_finished,
+                const SourceTokenCallback& on_token, const StopCheck& should_stop);
+
   Model& model_;
   std::optional<std::int32_t> eos_;
   GenerationTimings timings_;

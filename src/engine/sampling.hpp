@@ -27,6 +27,7 @@ struct SamplingParams {
   std::uint64_t seed = 0;
   int max_tokens = 64;
   bool ignore_eos = false;
+  int top_logprobs = 0;  // >0: report this many alternatives per token (GenerationResult)
   // Judge each chosen token, in order (output_filter.hpp); each sequence gets its own.
   std::vector<std::shared_ptr<const OutputFilterFactory>> filters;
   // Judge the finished completion, in order; the first verdict other than accept acts

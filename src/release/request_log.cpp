@@ -52,6 +52,7 @@ void mark_served(db::ServerRequestRecord& request, const Policy& policy, const G
   request.finished_at = utc_now();
   request.status_code = 200;
   request.completion_tokens = static_cast<std::int64_t>(result.tokens.size());
+  request.finish_reasons_json = nlohmann::json::array({result.finish_reason}).dump();
   const bool acted = !result.events.empty() || result.finish_reason == "content_filter";
   request.outcome = acted ? "filtered" : "ok";
   auto filters = nlohmann::json::array();

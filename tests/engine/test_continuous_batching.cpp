@@ -226,6 +226,136 @@ TEST_P(ContinuousBatchingTest, BadPromptFailsBeforeAnyWork) {
   EXPECT_FALSE(called);
 }
 
+// Requests that arrive while the run goes on: request k is handed out only from the
+// (2k)-th call to next() on, and when the generator idles the rest arrive at once.
+class TrickleSource : public RequestSource {
+ public:
+  explicit TrickleSource(std::span<const GenerationRequest> requests) : requests_(requests) {}
+  const GenerationRequest* next() override {
+    ++calls_;
+    if (given_ == requests_.size() || (!flood_ && calls_ < 2 * given_)) return nullptr;
+    return &requests_[given_++];
+  }
+  bool cancelled(const GenerationRequest& r) override {
+    return cancel_after_ && tokens_[index_of(r)] >= *cancel_after_ && index_of(r) == cancel_;
+  }
+  bool wait() override {
+    ++waits_;
+    flood_ = true;
+    return given_ < requests_.size();
+  }
+  std::size_t index_of(const GenerationRequest& r) const {
+    return static_cast<std::size_t>(&r - requests_.data());
+  }
+  void token(const GenerationRequest& r) { ++tokens_[index_of(r)]; }
+  void cancel(std::size_t index, std::size_t after_tokens) {
+    cancel_ = index;
+    cancel_after_ = after_tokens;
+  }
+  int waits() const { return waits_; }
+
+ private:
+  std::span<const GenerationRequest> requests_;
+  std::size_t given_ = 0;
+  std::size_t calls_ = 0;
+  bool flood_ = false;
+  int waits_ = 0;
+  std::map<std::size_t, std::size_t> tokens_;
+  std::size_t cancel_ = 0;
+  std::optional<std::size_t> cancel_after_;
+};
+
+TEST_P(ContinuousBatchingTest, ArrivalsWhileRunningEqualEachRequestAlone) {
+  const auto eos = frequent_token();
+  const auto want = alone(eos);
+  auto m = make(3, 32);
+  Generator gen(*m, eos);
+  TrickleSource source(requests_);
+  std::vector<int> reported(requests_.size(), 0);
+  std::vector<GenerationResult> got(requests_.size());
+  gen.run_source(
+      source,
+      [&](const GenerationRequest& r, GenerationResult&& result) {
+        const auto i = source.index_of(r);
+        ++reported[i];
+        got[i] = std::move(result);
+      },
+      [&](const GenerationRequest& r, std::int32_t) { source.token(r); });
+  EXPECT_GE(source.waits(), 1) << "the source never let the generator idle";
+  for (std::size_t i = 0; i < requests_.size(); ++i) {
+    EXPECT_EQ(reported[i], 1) << "request " << i;
+    expect_same(got[i], want[i], i);
+  }
+}
+
+TEST_P(ContinuousBatchingTest, CancelledRequestEndsWithWhatItHasAndFreesItsSlot) {
+  // Two long greedy requests on one slot: cancelling the first after 5 tokens lets the
+  // second run, and changes nothing in it.
+  std::vector<GenerationRequest> requests(2);
+  for (std::size_t r = 0; r < requests.size(); ++r) {
+    requests[r].prompt = {static_cast<std::int32_t>(r + 3), 11, 5};
+    requests[r].params.temperature = 0;
+    requests[r].params.ignore_eos = true;
+    requests[r].params.max_tokens = 30;
+  }
+  auto m = make(1);
+  Generator gen(*m, std::nullopt);
+  const auto want = gen.run(requests);
+  TrickleSource source(requests);
+  source.cancel(0, 5);
+  std::vector<GenerationResult> got(2);
+  std::vector<std::size_t> order;
+  gen.run_source(
+      source,
+      [&](const GenerationRequest& r, GenerationResult&& result) {
+        order.push_back(source.index_of(r));
+        got[source.index_of(r)] = std::move(result);
+      },
+      [&](const GenerationRequest& r, std::int32_t) { source.token(r); });
+  ASSERT_EQ(order, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(got[0].finish_reason, "cancelled");
+  ASSERT_EQ(got[0].tokens.size(), 5u);
+  EXPECT_TRUE(std::equal(got[0].tokens.begin(), got[0].tokens.end(), want[0].tokens.begin()));
+  expect_same(got[1], want[1], 1);
+}
+
+TEST_P(ContinuousBatchingTest, TopLogprobsRankTheRawDistribution) {
+  GenerationRequest greedy;
+  greedy.prompt = {4, 8, 15, 16};
+  greedy.params.temperature = 0;
+  greedy.params.ignore_eos = true;
+  greedy.params.max_tokens = 12;
+  greedy.params.top_logprobs = 5;
+  GenerationRequest sampled = greedy;
+  sampled.params.temperature = 1.5f;
+  sampled.params.seed = 7;
+  auto m = make(2);
+  Generator gen(*m, std::nullopt);
+  const std::vector<GenerationRequest> requests{greedy, sampled};
+  const auto got = gen.run(requests);
+  for (std::size_t r = 0; r < got.size(); ++r) {
+    const auto& res = got[r];
+    ASSERT_EQ(res.tokens.size(), 12u);
+    ASSERT_EQ(res.top_logprobs.size(), res.tokens.size());
+    for (std::size_t t = 0; t < res.tokens.size(); ++t) {
+      const auto& top = res.top_logprobs[t];
+      ASSERT_EQ(top.size(), 5u);
+      for (std::size_t k = 1; k < top.size(); ++k) EXPECT_GE(top[k - 1].second, top[k].second);
+      // The chosen token's log-prob is the raw one, so it is at most the best alternative's,
+      // and equal to its own entry when it is listed.
+      EXPECT_LE(res.logprobs[t], top[0].second + 1e-9);
+      for (const auto& [id, lp] : top) {
+        if (id == res.tokens[t]) {
+          EXPECT_NEAR(lp, res.logprobs[t], 1e-9);
+        }
+      }
+      if (r == 0) {
+        EXPECT_EQ(top[0].first, res.tokens[t]) << "greedy picks the most likely";
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, ContinuousBatchingTest,
                          ::testing::Values(Case{"gpt2-f32", WeightType::kF32},
                                            Case{"openai-gpt-f16", WeightType::kF16}),
