@@ -240,7 +240,7 @@ std::int64_t Server::Impl::record(const Snapshot& s, const Outcome& o) {
     r.checkpoint_id = o.allowed->stage->checkpoint_id;
     log_text = o.allowed->grant.audience->log_text;
   }
-  if (o.status == 200 && o.allowed && o.decoding) {
+  if (o.allowed && o.decoding && !o.finish_reasons.empty()) {  // it ran: 200, 499 or 500
     engine::GenerationResult all;  // the choices together, as the log counts them
     all.events = o.events;
     all.finish_reason = o.finish_reasons.empty() ? "" : o.finish_reasons.front();
@@ -249,9 +249,10 @@ std::int64_t Server::Impl::record(const Snapshot& s, const Outcome& o) {
     release::mark_served(r, s.policy, o.allowed->grant, *o.decoding, all);
     r.completion_tokens = o.completion_tokens;
     r.finish_reasons_json = dump(o.finish_reasons);
-    if (std::any_of(o.finish_reasons.begin(), o.finish_reasons.end(),
-                    [](const auto& f) { return f == "cancelled" || f == "error"; }))
+    if (o.status != 200) {
+      r.status_code = o.status;  // 499: the client went away; 500: the engine failed
       r.outcome = "error";
+    }
     r.completion_sha256 = sha256_hex(dump(o.completions));
     if (log_text) {
       r.prompt_text = dump(o.prompts);
@@ -779,7 +780,8 @@ void Server::Impl::routes() {
         : res.status == 404
             ? ApiError(404, "invalid_request_error", "no such endpoint: " + req.path)
             : ApiError(res.status, "invalid_request_error",
-                       "the request could not be read (HTTP " + std::to_string(res.status) + ")");
+                       "the request could not be read whole (HTTP " + std::to_string(res.status) +
+                           "): sent too slowly, or not HTTP as this server reads it");
     send_error(res, e);
     return httplib::Server::HandlerResponse::Handled;
   }));
