@@ -33,3 +33,21 @@ if ((${#missing[@]})); then
     done
   fi
 fi
+
+# Node and the pinned `openai` client for the server's client test (tests/serve/openai_client).
+# Debian's nodejs and npm only where no node is installed: a node from elsewhere (NodeSource)
+# ships its own npm, which Debian's npm package would conflict with.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing nodejs npm" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+client="$(dirname "$0")/../tests/serve/openai_client"
+if [ ! -f "$client/node_modules/openai/package.json" ] ||
+  [ "$client/package-lock.json" -nt "$client/node_modules/.package-lock.json" ]; then
+  echo "setup: npm ci in $client" >&2
+  npm ci --prefix "$client" --no-audit --no-fund --loglevel=error >/dev/null
+fi
