@@ -8,8 +8,9 @@
 # `time`, 2 cores), which would take CI past 30 minutes. The subset is the suites whose code
 # reads what other people hand us and drives no Vulkan device (INI, checkpoints and configs,
 # tokenizer files and encode/decode, the SQLite store, corpus indexes and corpus readers,
-# prompt and document files, plans, policies, API keys), where a memory error would come from
-# hostile input. The fuzz targets for plans, policies and detector files link the engine library, so
+# prompt and document files, plans, policies, API keys, HTTP request bodies), where a memory
+# error would come from hostile input; and one that does drive lavapipe, the HTTP server's
+# (test_serve_http: many threads, and requests from the network). The fuzz targets for plans, policies and detector files link the engine library, so
 # it is built sanitized anyway; these suites only add their test files. The suites that
 # drive lavapipe spend most of their time in Mesa, which is not instrumented; they pass under
 # the sanitizers too (run the whole suite with `ctest --test-dir build-asan -LE fuzz` after
