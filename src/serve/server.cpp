@@ -794,6 +794,9 @@ Server::Server(const ServerOptions& options) : impl_(std::make_unique<Impl>()) {
   if (!std::filesystem::exists(options.db))
     throw InputError("--db " + options.db.string() +
                      ": no such store (decisions are recorded there by `stagegate decide`)");
+  if (!std::filesystem::exists(options.keys))
+    throw InputError("--keys " + options.keys.string() +
+                     ": no such keys file (make a key with `stagegate keys add`)");
   m.store = std::make_unique<db::Store>(options.db);
   m.snapshot = m.build_snapshot();
   // httplib owns its task queue through a raw pointer: this is its documented way to size it.
