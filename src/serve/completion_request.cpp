@@ -19,25 +19,6 @@ using nlohmann::json;
 // far from overflow.
 constexpr std::int64_t kMaxTokensCap = 1 << 20;
 
-const char* type_name(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::number_float:
-      return "a number";
-    default:
-      return "an integer";
-  }
-}
-
 // A value as an error message shows it: ASCII JSON, cut short (a client may send megabytes).
 std::string shown(const json& v) {
   auto text = v.dump(-1, ' ', true);
@@ -46,7 +27,7 @@ std::string shown(const json& v) {
 }
 
 ApiError wrong_type(const std::string& param, const char* wanted, const json& v) {
-  return invalid_request(param, std::string("must be ") + wanted + ", not " + type_name(v));
+  return invalid_request(param, std::string("must be ") + wanted + ", not " + v.type_name());
 }
 
 // The field, or null when absent or JSON null (the OpenAI API treats the two alike).
