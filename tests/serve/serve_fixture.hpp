@@ -2,7 +2,8 @@
 // the policy's one stage (tests/release/gate_fixture.hpp), a keys file with a key for each
 // audience, and an HTTP client. The policy: `researchers` may use the stage unreleased and
 // have their text logged; `public` needs it approved, is limited to 30 requests a minute,
-// and gets a loop stop; `strict` gets a toxicity filter that refuses every completion.
+// and gets a loop stop; `strict` gets a toxicity filter that refuses every completion;
+// `limited` may send one request a minute.
 #pragma once
 
 #include <httplib.h>
@@ -32,10 +33,11 @@ class ServeFixture {
         "[family]\nname = test\n"
         "[stage.stage1]\ncheckpoint = stage1\nsha256 = " +
         g.sha256() +
-        "\naudiences = researchers, public, strict\n"
+        "\naudiences = researchers, public, strict, limited\n"
         "[audience.researchers]\nunreleased = true\nlog_text = true\n"
         "[audience.public]\nunreleased = false\nrequests_per_minute = 30\nfilters = loops\n"
         "[audience.strict]\nunreleased = true\nfilters = refuse-all\n"
+        "[audience.limited]\nunreleased = true\nrequests_per_minute = 1\n"
         "[filter.loops]\ntype = repetition\nstop_on_loop = true\nloop_min_length = 8\n"
         // Threshold 0: every completion is refused, so a test sees that the filter ran.
         "[filter.refuse-all]\ntype = toxicity\naction = refuse\nthreshold = 0\n" +
@@ -46,6 +48,7 @@ class ServeFixture {
     researcher_key = keys.add("researchers", "r");
     public_key = keys.add("public", "p");
     strict_key = keys.add("strict", "s");
+    limited_key = keys.add("limited", "l");
     revoked_key = keys.add("researchers", "gone");
     keys.revoke(keys.keys().back().id);
     keys.write();
@@ -100,7 +103,7 @@ class ServeFixture {
 
   GateFixture g;
   serve::ServerOptions options;
-  std::string researcher_key, public_key, strict_key, revoked_key;
+  std::string researcher_key, public_key, strict_key, limited_key, revoked_key;
   std::unique_ptr<serve::Server> server;
   std::thread thread;
   std::unique_ptr<httplib::Client> client;

@@ -20,11 +20,11 @@ TEST(ServeOpenAiClient, TheOfficialClientWorksUnchanged) {
       << ": run tools/setup.sh (it runs npm ci there)";
   ASSERT_EQ(std::system("node --version > /dev/null 2>&1"), 0)
       << "node not found: run tools/setup.sh";
-  ServeFixture f;
+  ServeFixture f("", 4, 8);  // 8 choices may wait: n = 9 is refused with 503
   f.start();
   const std::string command = "node " + (dir / "check.mjs").string() + " " +
                               std::to_string(f.server->port()) + " " + f.researcher_key + " " +
-                              f.public_key + " " + f.strict_key + " 2>&1";
+                              f.public_key + " " + f.strict_key + " " + f.limited_key + " 2>&1";
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
   ASSERT_TRUE(pipe);
   std::string out;

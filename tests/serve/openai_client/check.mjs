@@ -1,11 +1,12 @@
 // The official OpenAI Node client (package.json pins it) calling `stagegate serve` unchanged:
 // completions, n > 1, streaming, a stream the client cuts, the models list, a completion the
 // policy refuses (streamed or not), and each error status as the client's own error class.
-// Usage: node check.mjs PORT RESEARCHER_KEY PUBLIC_KEY STRICT_KEY
+// Usage: node check.mjs PORT RESEARCHER_KEY PUBLIC_KEY STRICT_KEY LIMITED_KEY
+// (the server's queue holds 8 choices; the limited key may send one request a minute)
 // Prints one line per failed check and exits 1 if any failed.
 import OpenAI from 'openai';
 
-const [port, researcherKey, publicKey, strictKey] = process.argv.slice(2);
+const [port, researcherKey, publicKey, strictKey, limitedKey] = process.argv.slice(2);
 const baseURL = `http://127.0.0.1:${port}/v1`;
 const client = (apiKey) => new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: 120000 });
 const researcher = client(researcherKey);
@@ -91,6 +92,12 @@ await expectError('400 context', 400, OpenAI.BadRequestError,
   () => researcher.completions.create({ ...ask, max_tokens: 1000 }), 'max_tokens');
 await expectError('413', 413, OpenAI.APIError,
   () => researcher.completions.create({ ...ask, prompt: 'x'.repeat(100 * 1024) }));
+await expectError('503', 503, OpenAI.InternalServerError,
+  () => researcher.completions.create({ ...ask, n: 9 }));
+const limited = client(limitedKey);
+const first = await limited.completions.create(ask);
+check('limited key first request', first.choices.length === 1, first);
+await expectError('429', 429, OpenAI.RateLimitError, () => limited.completions.create(ask));
 
 for (const f of failures) console.log(f);
 console.log(failures.length === 0 ? 'openai client: all checks passed' : `${failures.length} failed`);
