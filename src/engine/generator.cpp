@@ -36,6 +36,9 @@ void restart(Sequence& s, const GenerationRequest& r) {
   s.done = false;
   s.result.tokens.clear();
   s.result.logprobs.clear();
+  s.result.top_logprobs.clear();
+  s.result.prompt_logprobs.clear();
+  s.result.prompt_top_logprobs.clear();
   s.result.finish_reason.clear();
   s.result.attempts = s.attempt + 1;
 }
@@ -276,7 +279,7 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
       const int slot = static_cast<int>(i);
       if (s.pos == 0) {
         const auto& prompt = s.req->prompt;
-        chunks.push_back({slot, 0, prompt, false});
+        chunks.push_back({slot, 0, prompt, s.req->prompt_logprobs});
         prefill_tokens += prompt.size();
       } else {
         chunks.push_back({slot, s.pos, std::span(&s.next, 1), false});
@@ -290,8 +293,17 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
     }
 
     const auto start = std::chrono::steady_clock::now();
-    model_.forward(chunks, [&](std::size_t c, int, std::span<const float> logits) {
+    model_.forward(chunks, [&](std::size_t c, int token, std::span<const float> logits) {
       auto& s = *slots[chunk_slot[c]];
+      const auto& prompt = s.req->prompt;
+      if (s.pos == 0 && static_cast<std::size_t>(token) + 1 < prompt.size()) {
+        // A prompt row (asked for with prompt_logprobs): the next prompt token's log-prob.
+        const auto next = prompt[static_cast<std::size_t>(token) + 1];
+        s.result.prompt_logprobs.push_back(log_prob(logits, next));
+        if (s.req->params.top_logprobs > 0)
+          s.result.prompt_top_logprobs.push_back(top_log_probs(logits, s.req->params.top_logprobs));
+        return;
+      }
       s.pos = s.pos == 0 ? static_cast<int>(s.req->prompt.size()) : s.pos + 1;
       choose(s, logits);
     });

@@ -22,6 +22,9 @@ class Model;  // engine/model.hpp; referenced only, so the Vulkan headers stay o
 struct GenerationRequest {
   std::vector<std::int32_t> prompt;  // at least one token, at most the model's context
   SamplingParams params;
+  // Also report the log-prob of each prompt token after the first (the OpenAI API's echo
+  // with logprobs: what evaluation harnesses read a text's log-likelihood from).
+  bool prompt_logprobs = false;
 };
 
 struct GenerationResult {
@@ -39,6 +42,10 @@ struct GenerationResult {
   // With SamplingParams::top_logprobs > 0: for each token, the most likely ids of the raw
   // distribution it was drawn from and their log-probs, most likely first.
   std::vector<std::vector<std::pair<std::int32_t, double>>> top_logprobs;
+  // With GenerationRequest::prompt_logprobs: for prompt[1], prompt[2], ..., the raw log-prob
+  // given the tokens before it, and (with top_logprobs > 0) the alternatives there.
+  std::vector<double> prompt_logprobs;
+  std::vector<std::vector<std::pair<std::int32_t, double>>> prompt_top_logprobs;
 };
 
 // What a user receives of `result`: its filter-decided text, else its tokens decoded.

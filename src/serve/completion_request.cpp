@@ -200,8 +200,6 @@ CompletionRequest parse_completion_request(std::string_view body) {
     throw invalid_request("suffix", "is not supported: GPT-1 and GPT-2 cannot insert text");
   if (const json* b = field(j, "logit_bias"); b && !(b->is_object() && b->empty()))
     throw invalid_request("logit_bias", "is not supported");
-  if (r.echo && r.logprobs)
-    throw invalid_request("logprobs", "with echo (the prompt's log-probs) is not supported yet");
   if (r.prompt_count() * static_cast<std::size_t>(r.n) > kMaxChoices)
     throw invalid_request(
         "n", "prompts x n is " + std::to_string(r.prompt_count() * static_cast<std::size_t>(r.n)) +

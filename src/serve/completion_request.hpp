@@ -1,7 +1,7 @@
 // The body of POST /v1/completions, read and checked field by field as the OpenAI API
 // defines it. Unknown fields are ignored, as that API does, so clients that send newer
 // fields keep working; a known field with a wrong type or value is a 400 naming it. Fields
-// the server cannot honour (best_of other than n, suffix, logit_bias, echo with logprobs)
+// the server cannot honour (best_of other than n, suffix, logit_bias)
 // are refused rather than silently dropped.
 //
 // What needs the model (the prompt's tokens against its context, the policy's filters over

@@ -309,27 +309,43 @@ std::int64_t code_points(const std::string& s, std::size_t bytes) {
   return n;
 }
 
-// The OpenAI completions `logprobs` object of one choice whose delivered text is `text`
-// (after `prefix`, the echoed prompt): its tokens as text, their log-probs, the `top`
-// alternatives of each and where each starts in the text.
-json logprobs_json(const engine::GenerationResult& r, const std::string& prefix,
-                   const std::string& text, int top, const tokenizer::Tokenizer& tok) {
+// The OpenAI completions `logprobs` object of one choice whose delivered text is `text`:
+// its tokens as text, their log-probs, the `top` alternatives of each and where each starts
+// in the text. With echo the prompt's tokens come first (`prefix` is the prompt's text), the
+// first with no log-prob (null), as the OpenAI API and the harnesses that read it expect.
+json logprobs_json(const engine::GenerationResult& r, std::span<const std::int32_t> prompt,
+                   bool echo, const std::string& prefix, const std::string& text, int top,
+                   const tokenizer::Tokenizer& tok) {
   json tokens = json::array(), lps = json::array(), tops = json::array(), offsets = json::array();
   const std::string whole = prefix + text;
-  std::size_t at = prefix.size();
-  for (std::size_t i = 0; i < r.tokens.size() && at < whole.size(); ++i) {
-    const std::string bytes = tok.decode_bytes(std::span(&r.tokens[i], 1));
+  auto alternatives = [&](const std::vector<std::pair<std::int32_t, double>>& alts) {
+    json out = json::object();
+    for (const auto& [id, lp] : alts)
+      out[tokenizer::utf8::replace_invalid(tok.decode_bytes(std::span(&id, 1)))] = lp;
+    return out;
+  };
+  std::size_t at = 0;
+  auto add = [&](std::int32_t id, const json& lp, const json& alts) {
+    const std::string bytes = tok.decode_bytes(std::span(&id, 1));
     tokens.push_back(tokenizer::utf8::replace_invalid(bytes));
-    lps.push_back(r.logprobs[i]);
+    lps.push_back(lp);
     offsets.push_back(code_points(whole, at));
-    if (top > 0 && i < r.top_logprobs.size()) {
-      json alts = json::object();
-      for (const auto& [id, lp] : r.top_logprobs[i])
-        alts[tokenizer::utf8::replace_invalid(tok.decode_bytes(std::span(&id, 1)))] = lp;
-      tops.push_back(alts);
-    }
+    if (top > 0) tops.push_back(alts);
     at += bytes.size();
+  };
+  if (echo) {
+    for (std::size_t k = 0; k < prompt.size(); ++k) {
+      const bool scored = k > 0 && k - 1 < r.prompt_logprobs.size();
+      add(prompt[k], scored ? json(r.prompt_logprobs[k - 1]) : json(),
+          scored && k - 1 < r.prompt_top_logprobs.size()
+              ? alternatives(r.prompt_top_logprobs[k - 1])
+              : json());
+    }
+    at = prefix.size();  // the completion's offsets count from the prompt text as given
   }
+  for (std::size_t i = 0; i < r.tokens.size() && at < whole.size(); ++i)
+    add(r.tokens[i], r.logprobs[i],
+        i < r.top_logprobs.size() ? alternatives(r.top_logprobs[i]) : json());
   return {{"tokens", tokens},
           {"token_logprobs", lps},
           {"top_logprobs", top > 0 ? tops : json()},
@@ -418,7 +434,9 @@ void Server::Impl::completions(const httplib::Request& req, httplib::Response& r
     // The request's decoding under the policy's filters (which win), checked as a plan's is.
     audit::Decoding d;
     std::vector<std::string> set{"max_tokens"};
-    d.max_tokens = r.max_tokens;
+    // max_tokens 0 (echo alone: a text's log-likelihood) is the API's own; the settings'
+    // table, shared with plans, starts at 1.
+    d.max_tokens = std::max<std::int64_t>(r.max_tokens, 1);
     auto take = [&](const std::optional<double>& v, const char* name, double& field) {
       if (!v) return;
       field = *v;
@@ -431,6 +449,7 @@ void Server::Impl::completions(const httplib::Request& req, httplib::Response& r
     p->decoding = release::apply_filters(d, set, p->allowed->grant.filters);
     if (auto problem = audit::check_decoding(p->decoding.decoding, p->decoding.set))
       throw invalid_request(problem->key, problem->message);
+    p->decoding.decoding.max_tokens = r.max_tokens;
     o.decoding = &p->decoding;
     audit::Decoding plain = p->decoding.decoding;  // the policy's filters are made already
     plain.filters.clear();
@@ -493,6 +512,7 @@ void Server::Impl::completions(const httplib::Request& req, httplib::Response& r
         c.request.prompt = prompts[i];
         c.request.params = params;
         c.request.params.seed = seed + choices.size();
+        c.request.prompt_logprobs = r.echo && r.logprobs.has_value();
         c.stop = r.stop;
         choices.push_back(std::move(c));
         p->prompt_of.push_back(i);
@@ -563,12 +583,13 @@ void Server::Impl::answer(const std::shared_ptr<Pending>& p, httplib::Response& 
     const auto& c = job.choices[i];
     const auto& result = *c.result;
     const std::string prefix = r.echo ? p->prompt_texts[p->prompt_of[i]] : "";
-    choices.push_back({{"text", prefix + c.text},
-                       {"index", i},
-                       {"logprobs", r.logprobs ? logprobs_json(result, prefix, c.text, *r.logprobs,
-                                                               served.tokenizer())
-                                               : json()},
-                       {"finish_reason", api_finish_reason(result.finish_reason)}});
+    choices.push_back(
+        {{"text", prefix + c.text},
+         {"index", i},
+         {"logprobs", r.logprobs ? logprobs_json(result, c.request.prompt, r.echo, prefix, c.text,
+                                                 *r.logprobs, served.tokenizer())
+                                 : json()},
+         {"finish_reason", api_finish_reason(result.finish_reason)}});
     for (auto& e : events_json(result.events, i)) events.push_back(std::move(e));
     reasons.push_back(result.finish_reason);
   }

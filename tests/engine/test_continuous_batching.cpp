@@ -13,6 +13,7 @@
 #include "engine/generator.hpp"
 #include "engine/gpu_fixture.hpp"
 #include "engine/model.hpp"
+#include "engine/scorer.hpp"
 #include "model/checkpoint.hpp"
 
 namespace sg::engine {
@@ -354,6 +355,34 @@ TEST_P(ContinuousBatchingTest, TopLogprobsRankTheRawDistribution) {
       }
     }
   }
+}
+
+TEST_P(ContinuousBatchingTest, PromptLogprobsEqualScoringAndChangeNothingElse) {
+  const auto eos = frequent_token();
+  const auto want = alone(eos, 3);
+  auto m = make(3, 32);  // small passes: a prompt's rows span several of them
+  auto requests = requests_;
+  for (auto& r : requests) {
+    r.prompt_logprobs = true;
+    r.params.top_logprobs = 2;
+  }
+  Generator gen(*m, eos);
+  const auto got = gen.run(requests);
+  std::size_t compared = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    expect_same(got[i], want[i], i);
+    const auto& prompt = requests[i].prompt;
+    ASSERT_EQ(got[i].prompt_logprobs.size(), prompt.size() - 1) << "request " << i;
+    ASSERT_EQ(got[i].prompt_top_logprobs.size(), prompt.size() - 1) << "request " << i;
+    if (prompt.size() < 2) continue;
+    const auto scored = score(*m, prompt);
+    for (std::size_t t = 0; t + 1 < prompt.size(); ++t) {
+      EXPECT_NEAR(got[i].prompt_logprobs[t], scored.logprobs[t], 1e-4) << i << ":" << t;
+      EXPECT_GE(got[i].prompt_top_logprobs[t][0].second, got[i].prompt_logprobs[t] - 1e-9);
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 100u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ContinuousBatchingTest,

@@ -36,7 +36,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(in(r.temperature, 0, 2) && in(r.top_p, 0, 1));
     check(in(r.presence_penalty, -2, 2) && in(r.frequency_penalty, -2, 2));
     check(!r.logprobs || (*r.logprobs >= 0 && *r.logprobs <= serve::kMaxLogprobs));
-    check(!(r.echo && r.logprobs));
     check(r.stop.size() <= serve::kMaxStops);
     for (const auto& s : r.stop) check(!s.empty() && s.size() <= serve::kMaxStopBytes);
     check(!r.stream_include_usage || r.stream);

@@ -105,7 +105,6 @@ TEST(CompletionRequest, EachBadFieldIsA400NamingIt) {
       {R"({"model": "m", "prompt": "x", "best_of": 2})", "best_of"},
       {R"({"model": "m", "prompt": "x", "suffix": "tail"})", "suffix"},
       {R"({"model": "m", "prompt": "x", "logit_bias": {"50256": -100}})", "logit_bias"},
-      {R"({"model": "m", "prompt": "x", "echo": true, "logprobs": 1})", "logprobs"},
       {R"({"model": "m", "prompt": ["a", "b", "c", "d", "e"], "n": 16})", "n"},
   };
   for (const auto& [body, param] : cases) {

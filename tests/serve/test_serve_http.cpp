@@ -104,6 +104,41 @@ TEST(ServeHttp, CompletionsAnswerAsTheOpenAiApiDoes) {
   EXPECT_EQ(f.get("/health").body["status"], "ok");
 }
 
+TEST(ServeHttp, EchoWithLogprobsGivesThePromptsLogLikelihood) {
+  // What evaluation harnesses send for a text's log-likelihood: echo, no new tokens, logprobs.
+  ServeFixture f;
+  f.start();
+  const auto r = f.post(f.researcher_key, {{"model", "stage1"},
+                                           {"prompt", "hello world, how are you"},
+                                           {"max_tokens", 0},
+                                           {"echo", true},
+                                           {"logprobs", 1},
+                                           {"temperature", 0}});
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  const auto& c = r.body["choices"][0];
+  EXPECT_EQ(c["text"], "hello world, how are you");
+  const auto& lp = c["logprobs"];
+  const auto n = r.body["usage"]["prompt_tokens"].get<std::size_t>();
+  ASSERT_GE(n, 3u);
+  ASSERT_EQ(lp["tokens"].size(), n);
+  ASSERT_EQ(lp["token_logprobs"].size(), n);
+  EXPECT_TRUE(lp["token_logprobs"][0].is_null()) << "the first token has no context";
+  EXPECT_TRUE(lp["top_logprobs"][0].is_null());
+  std::string joined;
+  for (std::size_t k = 0; k < n; ++k) {
+    joined += lp["tokens"][k].get<std::string>();
+    EXPECT_EQ(lp["text_offset"][k].get<std::size_t>() + lp["tokens"][k].get<std::string>().size(),
+              joined.size());
+    if (k == 0) continue;
+    const double x = lp["token_logprobs"][k];
+    EXPECT_LT(x, 0);
+    ASSERT_EQ(lp["top_logprobs"][k].size(), 1u);
+    EXPECT_GE(lp["top_logprobs"][k].begin().value().get<double>(), x - 1e-9);
+  }
+  EXPECT_EQ(joined, "hello world, how are you");
+  EXPECT_EQ(r.body["usage"]["completion_tokens"], 0);
+}
+
 TEST(ServeHttp, EachErrorHasItsStatusInTheOpenAiShape) {
   ServeFixture f;
   f.start();

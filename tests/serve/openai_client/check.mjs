@@ -52,6 +52,16 @@ for await (const chunk of cut) {
 const after = await researcher.completions.create(ask);
 check('serves after a cut stream', after.choices[0].text === one.choices[0].text, after);
 
+// A text's log-likelihood as evaluation harnesses ask for it: echo, no new tokens, logprobs.
+const scored = await researcher.completions.create({ model: 'stage1', prompt: 'hello world',
+  max_tokens: 0, echo: true, logprobs: 0, temperature: 0 });
+const lp = scored.choices[0].logprobs;
+check('echo text', scored.choices[0].text === 'hello world', scored.choices[0]);
+check('echo tokens', lp.tokens.join('') === 'hello world' &&
+  lp.token_logprobs.length === scored.usage.prompt_tokens, lp);
+check('echo log-probs', lp.token_logprobs[0] === null &&
+  lp.token_logprobs.slice(1).every((x) => typeof x === 'number' && x < 0), lp.token_logprobs);
+
 const models = await researcher.models.list();
 check('models', models.data.map((m) => m.id).join() === 'stage1', models.data);
 const publicModels = await client(publicKey).models.list();
