@@ -766,8 +766,8 @@ void Server::Impl::metrics(httplib::Response& res) {
 void Server::Impl::routes() {
   // Every handler answers an ApiError in the OpenAI shape, and anything else as a 500
   // whose message is logged, never a dropped connection.
-  auto guarded = [this](auto handler) {
-    return [this, handler](const httplib::Request& req, httplib::Response& res) {
+  auto guarded = [](auto handler) {
+    return [handler](const httplib::Request& req, httplib::Response& res) {
       try {
         handler(req, res);
       } catch (const ApiError& e) {
