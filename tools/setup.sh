@@ -9,7 +9,7 @@ packages=(
   libvkfft-dev glslang-dev glslang-tools
   libboost-program-options-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   libsqlite3-dev sqlite3 libssl-dev libzstd-dev zstd libgtest-dev libgmock-dev zlib1g-dev
-  libboost-dev libdivsufsort-dev libicu-dev libcpp-httplib-dev
+  libboost-dev libdivsufsort-dev libicu-dev libcpp-httplib-dev curl
   clang libclang-rt-14-dev llvm
 )
 

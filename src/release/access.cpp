@@ -46,13 +46,21 @@ std::string describe(const db::DecisionRecord& d) {
 
 // The stage's weight files hashed now, never from a cache: what is uploaded next must be what
 // was decided on.
-void require_unmodified(const Stage& stage, std::string_view denied) {
-  std::string found;
+std::string weights_sha256(const Stage& stage, std::string_view denied) {
   try {
-    found = model::checkpoint_sha256(model::Checkpoint::open(stage.checkpoint).weight_files());
+    return model::checkpoint_sha256(model::Checkpoint::open(stage.checkpoint).weight_files());
   } catch (const Error& e) {
     throw AccessDenied(std::string(denied) + ": its checkpoint cannot be read (" + e.what() + ")");
   }
+}
+
+// `hashed`: what this pass over several pairs hashed already (a checkpoint that cannot be
+// read is not kept, so each pair says so).
+void require_unmodified(const Stage& stage, std::string_view denied, HashedCheckpoints* hashed) {
+  const std::string found = !hashed ? weights_sha256(stage, denied)
+                            : hashed->count(stage.checkpoint) > 0
+                                ? hashed->at(stage.checkpoint)
+                                : ((*hashed)[stage.checkpoint] = weights_sha256(stage, denied));
   if (found != stage.sha256)
     throw AccessDenied(std::string(denied) + ": its checkpoint " + stage.checkpoint.string() +
                        " hashes to " + found + ", not the policy's " + stage.sha256 +
@@ -62,7 +70,7 @@ void require_unmodified(const Stage& stage, std::string_view denied) {
 }  // namespace
 
 Grant grant_access(const Policy& policy, db::Store& store, std::string_view stage_name,
-                   std::string_view audience_name) {
+                   std::string_view audience_name, HashedCheckpoints* hashed) {
   Grant grant;
   grant.stage = &policy.stage(stage_name);
   grant.audience = &policy.audience(audience_name);
@@ -97,7 +105,7 @@ Grant grant_access(const Policy& policy, db::Store& store, std::string_view stag
                        " may use approved stages only");
 
   // Last, as it reads every weight.
-  require_unmodified(stage, denied);
+  require_unmodified(stage, denied, hashed);
   grant.filters = policy.filters_for(stage.name, audience.name);
   return grant;
 }

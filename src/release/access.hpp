@@ -2,7 +2,10 @@
 // --policy` and `stagegate serve` pass before any weight is uploaded.
 #pragma once
 
+#include <filesystem>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,7 +31,12 @@ struct Grant {
 // the stage is not approved (its decision and reason), it was rejected or revoked (never
 // served to anyone), its checkpoint no longer hashes to the policy's SHA-256, or the decision
 // chain does not verify.
+//
+// `hashed`: the weights already hashed in this pass over several pairs (a server deciding
+// every pair at start or on reload), by checkpoint folder, so that each is read once per
+// pass rather than once per audience; null: hash now.
+using HashedCheckpoints = std::map<std::filesystem::path, std::string>;
 Grant grant_access(const Policy& policy, db::Store& store, std::string_view stage,
-                   std::string_view audience);
+                   std::string_view audience, HashedCheckpoints* hashed = nullptr);
 
 }  // namespace sg::release

@@ -167,12 +167,13 @@ std::shared_ptr<Snapshot> Server::Impl::build_snapshot() {
   auto s = std::make_shared<Snapshot>();
   s->policy = release::Policy::load(options.policy);
   s->keys = KeysFile::read(options.keys);
+  release::HashedCheckpoints hashed;  // each stage's weights read once per reload
   for (const auto& stage : s->policy.stages) {
     for (const auto& audience : stage.audiences) {
       std::optional<release::Grant> grant;
       try {
         std::lock_guard lock(store_mutex);
-        grant = release::grant_access(s->policy, *store, stage.name, audience);
+        grant = release::grant_access(s->policy, *store, stage.name, audience, &hashed);
       } catch (const AccessDenied& e) {
         s->denied[{stage.name, audience}] = e.what();
         continue;
@@ -240,10 +241,10 @@ std::int64_t Server::Impl::record(const Snapshot& s, const Outcome& o) {
     r.checkpoint_id = o.allowed->stage->checkpoint_id;
     log_text = o.allowed->grant.audience->log_text;
   }
+  engine::GenerationResult all;  // the choices together, as the log counts them
+  all.events = o.events;
   if (o.allowed && o.decoding && !o.finish_reasons.empty()) {  // it ran: 200, 499 or 500
-    engine::GenerationResult all;  // the choices together, as the log counts them
-    all.events = o.events;
-    all.finish_reason = o.finish_reasons.empty() ? "" : o.finish_reasons.front();
+    all.finish_reason = o.finish_reasons.front();
     for (const auto& f : o.finish_reasons)
       if (f == "content_filter") all.finish_reason = f;
     release::mark_served(r, s.policy, o.allowed->grant, *o.decoding, all);
@@ -268,9 +269,7 @@ std::int64_t Server::Impl::record(const Snapshot& s, const Outcome& o) {
                                 {"policy_sha256", s.policy.sha256},
                                 {"error", o.error}});
   }
-  engine::GenerationResult with_events;
-  with_events.events = o.events;
-  const auto events = release::event_records(with_events);
+  const auto events = release::event_records(all);
   std::int64_t id = 0;
   {
     std::lock_guard lock(store_mutex);
