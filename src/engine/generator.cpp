@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <limits>
 
 #include "common/errors.hpp"
 #include "engine/model.hpp"
@@ -111,29 +109,6 @@ void check_prompt(const GenerationRequest& r, int context) {
   if (static_cast<int>(r.prompt.size()) > context)
     throw InputError("the prompt has " + std::to_string(r.prompt.size()) +
                      " tokens but the model's context is " + std::to_string(context));
-}
-
-// The `n` most likely ids of softmax(logits) with their log-probs, most likely first.
-std::vector<std::pair<std::int32_t, double>> top_log_probs(std::span<const float> logits, int n) {
-  double max = -std::numeric_limits<double>::infinity();
-  for (float x : logits) max = std::max(max, static_cast<double>(x));
-  double sum = 0;
-  for (float x : logits) sum += std::exp(static_cast<double>(x) - max);
-  const double log_z = max + std::log(sum);
-  std::vector<std::int32_t> ids(logits.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int32_t>(i);
-  const auto k = std::min(ids.size(), static_cast<std::size_t>(std::max(n, 0)));
-  std::partial_sort(
-      ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k), ids.end(),
-      [&](std::int32_t a, std::int32_t b) {
-        return logits[static_cast<std::size_t>(a)] > logits[static_cast<std::size_t>(b)] ||
-               (logits[static_cast<std::size_t>(a)] == logits[static_cast<std::size_t>(b)] &&
-                a < b);
-      });
-  std::vector<std::pair<std::int32_t, double>> out;
-  for (std::size_t i = 0; i < k; ++i)
-    out.emplace_back(ids[i], static_cast<double>(logits[static_cast<std::size_t>(ids[i])]) - log_z);
-  return out;
 }
 
 // Hands out a fixed list of requests in order, then ends the run.

@@ -43,11 +43,42 @@ std::int32_t sample(std::span<const float> logits, Rng& rng) {
   return last;  // rounding left target at the very top
 }
 
+namespace {
+
+// log softmax(logits)[i] = logits[i] - max - log_total.
+struct LogSoftmax {
+  explicit LogSoftmax(std::span<const float> logits)
+      : max(*std::max_element(logits.begin(), logits.end())) {
+    double total = 0;
+    for (float l : logits) total += std::exp(static_cast<double>(l) - max);
+    log_total = std::log(total);
+  }
+  double at(std::span<const float> logits, std::int32_t id) const {
+    return static_cast<double>(logits[static_cast<std::size_t>(id)]) - max - log_total;
+  }
+  double max;
+  double log_total = 0;
+};
+
+}  // namespace
+
 double log_prob(std::span<const float> logits, std::int32_t id) {
-  double max = *std::max_element(logits.begin(), logits.end());
-  double total = 0;
-  for (float l : logits) total += std::exp(static_cast<double>(l) - max);
-  return static_cast<double>(logits[static_cast<std::size_t>(id)]) - max - std::log(total);
+  return LogSoftmax(logits).at(logits, id);
+}
+
+std::vector<std::pair<std::int32_t, double>> top_log_probs(std::span<const float> logits, int n) {
+  const LogSoftmax norm(logits);
+  std::vector<std::int32_t> ids(logits.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int32_t>(i);
+  const auto k = std::min(ids.size(), static_cast<std::size_t>(std::max(n, 0)));
+  auto logit = [&](std::int32_t id) { return logits[static_cast<std::size_t>(id)]; };
+  std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k), ids.end(),
+                    [&](std::int32_t a, std::int32_t b) {
+                      return logit(a) > logit(b) || (logit(a) == logit(b) && a < b);
+                    });
+  std::vector<std::pair<std::int32_t, double>> out;
+  for (std::size_t i = 0; i < k; ++i) out.emplace_back(ids[i], norm.at(logits, ids[i]));
+  return out;
 }
 
 std::uint64_t retry_seed(std::uint64_t seed, int attempt) {

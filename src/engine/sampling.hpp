@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "engine/completion_filter.hpp"
@@ -51,6 +52,10 @@ std::int32_t sample(std::span<const float> logits, Rng& rng);
 
 // log softmax(logits)[id], in double precision.
 double log_prob(std::span<const float> logits, std::int32_t id);
+
+// The `n` most likely ids of softmax(logits) with their log-probs (as log_prob gives them),
+// most likely first; ties go to the lower id.
+std::vector<std::pair<std::int32_t, double>> top_log_probs(std::span<const float> logits, int n);
 
 // A fresh seed from the operating system, for runs that did not give one.
 std::uint64_t random_seed();
