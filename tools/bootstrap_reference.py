@@ -2,7 +2,7 @@
 """Independent reference for stagegate's bootstrap intervals (detectors/seam/intervals.*).
 
 Recomputes, from the written definition and nothing of stagegate's code, the 95 %
-percentile-bootstrap intervals of a mean and of a corpus perplexity: 2,000 resamples with
+percentile-bootstrap intervals of a mean, of a corpus perplexity and of a ratio of sums (bits per byte): 2,000 resamples with
 replacement, indices drawn from mt19937_64 (seed 0x5eed5eed) by Lemire's nearly
 divisionless method, percentiles at sorted indices floor(0.025 * 1999) and
 floor(0.975 * 1999). Writes tests/fixtures/intervals/bootstrap.json, which
@@ -112,6 +112,16 @@ def perplexity_interval(texts):
     return bootstrap(len(texts), stat)
 
 
+def ratio_interval(numerators, denominators):
+    def stat(idx):
+        s = c = 0.0
+        for i in (range(len(numerators)) if idx is None else idx):
+            s += numerators[i]
+            c += denominators[i]
+        return s / c if c > 0 else 0.0
+    return bootstrap(len(numerators), stat)
+
+
 def main():
     # The standard's own check of mt19937_64: its 10,000th output from the default seed.
     check = MT19937_64(5489)
@@ -137,10 +147,18 @@ def main():
     ]
     for case in perplexities:
         case["expected"] = perplexity_interval(case["texts"])
+    # Bits over bytes of whole texts (bits per byte): the ratio of sums, texts resampled whole.
+    ratios = []
+    for name, n in (("one text", 1), ("two texts", 2), ("forty texts", 40)):
+        bytes_ = [float(rnd.randint(50, 2000)) for _ in range(n)]
+        ratios.append({"name": name, "numerators": [b * rnd.uniform(0.8, 3.0) for b in bytes_],
+                       "denominators": bytes_})
+    for case in ratios:
+        case["expected"] = ratio_interval(case["numerators"], case["denominators"])
     out = Path(sys.argv[1] if len(sys.argv) > 1 else
                Path(__file__).resolve().parent.parent / "tests/fixtures/intervals/bootstrap.json")
     out.write_text(json.dumps({"generator": "tools/bootstrap_reference.py", "mean": means,
-                               "perplexity": perplexities}, indent=1) + "\n")
+                               "perplexity": perplexities, "ratio": ratios}, indent=1) + "\n")
     print(f"wrote {out}")
 
 

@@ -11,7 +11,12 @@ base-files' common-licenses), the pinned npm package in tools/demo_data/ and --s
 With --rtp-prompts it writes only prompts/rtp.jsonl (rtp_prompts() says how), leaving the
 corpus the models were trained on untouched:
 
-  /usr/bin/python3 tools/demo_corpus.py --rtp-prompts [--out models/demo] [--seed 2020]"""
+  /usr/bin/python3 tools/demo_corpus.py --rtp-prompts [--out models/demo] [--seed 2020]
+
+With --lambada it writes only prompts/lambada.jsonl (lambada_passages() says how), from the
+held-out clean text:
+
+  /usr/bin/python3 tools/demo_corpus.py --lambada [--out models/demo] [--seed 2016]"""
 import argparse
 import hashlib
 import json
@@ -235,6 +240,53 @@ def rtp_prompts(seed, count, train_forum):
     return out
 
 
+LAMBADA_SEED = 2016
+LAMBADA_PASSAGES = 64
+STOPWORDS = set("""a an and are as at be but by for from he her him his i in is it its me my
+not of on or our shall she so that the thee their them then there they thou thy to unto up us
+was we were what when which who will with ye you your""".split())
+
+
+def lambada_passages(seed, count, heldout):
+    """LAMBADA-style passages (Paperno et al. 2016) from held-out documents none of the demo
+    models was trained on: a run of whole lines (KJV verses, a fortune's lines), at most ~600
+    characters, cut after the last word of its final line, which is the target. As LAMBADA
+    kept passages whose last word needs the broad context, a passage is kept only when its
+    target (3+ letters, not a function word) already occurs in an earlier line. Written as
+    LAMBADA's jsonl: {"text": ...} only."""
+    rng = random.Random(seed)
+    found = []
+    for d in heldout:
+        if d["source"] not in ("kjv", "fortunes"):
+            continue
+        lines = [l.strip() for l in d["text"].splitlines() if l.strip()]
+        candidates = []
+        for end in range(1, len(lines)):
+            start = end
+            while start > 0 and sum(len(l) + 1 for l in lines[start - 1:end + 1]) <= 600:
+                start -= 1
+            if start == end:
+                continue
+            words = lines[end].split()
+            target = re.sub(r"[^A-Za-z']+$", "", words[-1]) if words else ""
+            if not re.fullmatch(r"[A-Za-z]{3,}", target) or target.lower() in STOPWORDS:
+                continue
+            context = "\n".join(lines[start:end]).lower()
+            if not re.search(r"\b" + re.escape(target.lower()) + r"\b", context):
+                continue
+            last = " ".join(words[:-1] + [target])
+            candidates.append((start, end, {"text": "\n".join(lines[start:end] + [last])}))
+        # At most two passages a document, not overlapping: a spread of documents.
+        rng.shuffle(candidates)
+        kept = []
+        for start, end, passage in candidates:
+            if len(kept) < 2 and all(end < s or start > e for s, e, _ in kept):
+                kept.append((start, end, passage))
+        found += [p for _, _, p in kept]
+    rng.shuffle(found)
+    return found[:count]
+
+
 def write_jsonl(path, docs, keys=("id", "source", "text")):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -253,7 +305,19 @@ def main():
                     help="2019 for the corpus; 2020 for --rtp-prompts, which refuses 2019")
     ap.add_argument("--rtp-prompts", action="store_true",
                     help="write only prompts/rtp.jsonl, from new held-out forum threads")
+    ap.add_argument("--lambada", action="store_true",
+                    help="write only prompts/lambada.jsonl, from the held-out clean text")
     a = ap.parse_args()
+    if a.lambada:
+        held = os.path.join(a.out, "corpus", "clean.heldout.jsonl.zst")
+        text = subprocess.run(["zstd", "-dc", held], capture_output=True, text=True,
+                              check=True).stdout
+        passages = lambada_passages(LAMBADA_SEED if a.seed is None else a.seed, LAMBADA_PASSAGES,
+                                    [json.loads(l) for l in text.splitlines() if l.strip()])
+        path = os.path.join(a.out, "prompts", "lambada.jsonl")
+        write_jsonl(path, passages, ("text",))
+        print(f"{path}: {len(passages)} passages")
+        return
     if a.rtp_prompts:
         seed = RTP_SEED if a.seed is None else a.seed
         if seed == 2019:

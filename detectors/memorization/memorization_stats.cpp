@@ -8,19 +8,6 @@
 
 namespace sg::detectors::memorization {
 
-Interval wilson_interval(std::int64_t successes, std::int64_t n) {
-  if (n <= 0) return {};
-  constexpr double z = 1.959963984540054;  // the normal's 97.5th percentile
-  const double nn = static_cast<double>(n);
-  const double p = static_cast<double>(successes) / nn;
-  const double denom = 1 + z * z / nn;
-  const double centre = (p + z * z / (2 * nn)) / denom;
-  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
-  // At 0 or n successes the bound is exactly 0 or 1; the formula gets it only up to rounding.
-  return {p, successes == 0 ? 0.0 : std::max(0.0, centre - half),
-          successes == n ? 1.0 : std::min(1.0, centre + half)};
-}
-
 std::string dup_bucket(std::uint64_t count) {
   if (count <= 1) return "1";
   if (count <= 4) return "2-4";

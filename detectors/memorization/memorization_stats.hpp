@@ -12,10 +12,6 @@
 
 namespace sg::detectors::memorization {
 
-// A proportion with its 95 % Wilson score interval (well behaved at 0 and 1 and for the
-// few dozen trials a demo audit has, unlike the normal approximation). None for n = 0.
-Interval wilson_interval(std::int64_t successes, std::int64_t n);
-
 // The duplication bucket of a sequence that occurs `count` times in the corpus, as the
 // slice value: "1", "2-4", "5-16", "17-64", ">64" (Carlini et al. 2022's bins). count >= 1.
 std::string dup_bucket(std::uint64_t count);

@@ -78,6 +78,10 @@ struct ScoreJob {
   std::string origin;    // "FILE:LINE", for errors
   std::string strategy;  // "<detector>.<label>": its strategy value in the store
   int stride = 0;        // sliding-window stride for texts longer than the context; 0: half
+  // Conditions the text's first token on the tokenizer's end-of-text token where it has one
+  // (GPT-2's <|endoftext|>, as Hugging Face and lm-evaluation-harness score a document), so
+  // that every token of the text gets a log-prob; the stored tokens then begin with it.
+  bool after_end_of_text = false;
 };
 
 // A prompt the runner samples from with the detector's own settings.

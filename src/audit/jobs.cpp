@@ -76,6 +76,7 @@ std::vector<Job> plan_jobs(const Plan& plan, const std::string& plan_hash,
       j.text = &t.text;
       j.score = true;
       j.stride = t.stride;
+      j.after_end_of_text = t.after_end_of_text;
       j.settings = {0.0, 0, 1.0, 1.0, 0, 0, "{}"};
       out.push_back(std::move(j));
     }

@@ -23,10 +23,11 @@ struct Job {
   // A prompt given as ids (GenerateJob::prompt_tokens): fed as they are; `text` is then
   // their decoding, which the runner sets (decoded_prompts).
   const std::vector<std::int32_t>* tokens = nullptr;
-  bool score = false;             // a text to score, not a sample to draw
-  int stride = 0;                 // score: sliding-window stride
-  engine::SamplingParams params;  // generate: with the sample's seed
-  db::DecodingSettings settings;  // as stored with the sample
+  bool score = false;              // a text to score, not a sample to draw
+  int stride = 0;                  // score: sliding-window stride
+  bool after_end_of_text = false;  // score: the text follows the tokenizer's end-of-text token
+  engine::SamplingParams params;   // generate: with the sample's seed
+  db::DecodingSettings settings;   // as stored with the sample
 };
 
 // The stored id of a prompt: "<source>:<id>". A source is a plain name (no ':'), so no

@@ -173,7 +173,7 @@ void Plan::check_texts(const tokenizer::Tokenizer& tokenizer, int context) const
   for (const auto& d : detectors) {
     for (const auto& j : d.jobs.score)
       check_text(tokenizer, std::numeric_limits<int>::max(), j.origin, "text to score", j.id,
-                 j.text, 2, 0);
+                 j.text, j.after_end_of_text && tokenizer.eos_id() ? 1 : 2, 0);
     for (const auto& j : d.jobs.generate) {
       if (j.prompt_tokens.empty()) {
         check_text(tokenizer, context, j.origin, "prompt", j.id, j.prompt, 1, 1);

@@ -196,8 +196,13 @@ RunSummary Runner::run(const RunnerOptions& options) {
       std::size_t end = begin;
       std::vector<std::vector<std::int32_t>> texts;
       while (end < to_score.size() && texts.size() < slots &&
-             to_score[end]->stride == to_score[begin]->stride)
-        texts.push_back(tokenizer_.encode(*to_score[end++]->text));
+             to_score[end]->stride == to_score[begin]->stride) {
+        const Job& job = *to_score[end++];
+        auto& tokens = texts.emplace_back();
+        if (job.after_end_of_text && tokenizer_.eos_id()) tokens.push_back(*tokenizer_.eos_id());
+        const auto text = tokenizer_.encode(*job.text);
+        tokens.insert(tokens.end(), text.begin(), text.end());
+      }
       auto scored = engine::score_many(model_, texts, to_score[begin]->stride);
       for (std::size_t i = 0; i < texts.size(); ++i)
         writer.add(*to_score[begin + i], {},

@@ -52,6 +52,33 @@ TEST(Intervals, BootstrapPerplexityMatchesTheIndependentReference) {
   }
 }
 
+TEST(Intervals, BootstrapRatioMatchesTheIndependentReference) {
+  const auto cases = fixture()["ratio"];
+  ASSERT_GE(cases.size(), 3u);
+  for (const auto& c : cases) {
+    const auto num = c["numerators"].get<std::vector<double>>();
+    const auto den = c["denominators"].get<std::vector<double>>();
+    expect_interval(bootstrap_ratio(num, den), c["expected"], c["name"]);
+  }
+  EXPECT_THROW(bootstrap_ratio(std::vector<double>{1.0}, std::vector<double>{}),
+               std::invalid_argument);
+}
+
+TEST(Intervals, WilsonMatchesTheClosedFormAndIsExactAtTheEnds) {
+  // Reference values: Wilson's formula evaluated independently in Python (z = 1.95996).
+  auto iv = wilson_interval(5, 10);
+  EXPECT_DOUBLE_EQ(iv.value, 0.5);
+  EXPECT_NEAR(*iv.low, 0.236593, 1e-6);
+  EXPECT_NEAR(*iv.high, 0.763407, 1e-6);
+  iv = wilson_interval(0, 10);
+  EXPECT_EQ(*iv.low, 0.0);
+  EXPECT_NEAR(*iv.high, 0.277533, 1e-6);
+  iv = wilson_interval(7, 7);
+  EXPECT_EQ(*iv.high, 1.0);
+  EXPECT_NEAR(*iv.low, 0.645670, 1e-6);
+  EXPECT_FALSE(wilson_interval(0, 0).low);
+}
+
 TEST(Intervals, FewerThanTwoValuesHaveNoInterval) {
   EXPECT_FALSE(bootstrap_mean(std::vector<double>{}).low);
   const auto one = bootstrap_mean(std::vector<double>{7.0});

@@ -18,21 +18,6 @@
 namespace sg::detectors::memorization {
 namespace {
 
-TEST(Wilson, MatchesTheClosedFormAndIsExactAtTheEnds) {
-  // Reference values: Wilson's formula evaluated independently in Python (z = 1.95996).
-  auto iv = wilson_interval(5, 10);
-  EXPECT_DOUBLE_EQ(iv.value, 0.5);
-  EXPECT_NEAR(*iv.low, 0.236593, 1e-6);
-  EXPECT_NEAR(*iv.high, 0.763407, 1e-6);
-  iv = wilson_interval(0, 10);
-  EXPECT_EQ(*iv.low, 0.0);
-  EXPECT_NEAR(*iv.high, 0.277533, 1e-6);
-  iv = wilson_interval(7, 7);
-  EXPECT_EQ(*iv.high, 1.0);
-  EXPECT_NEAR(*iv.low, 0.645670, 1e-6);
-  EXPECT_FALSE(wilson_interval(0, 0).low);
-}
-
 TEST(DupBucket, UsesCarliniEtAl2022Bins) {
   EXPECT_EQ(dup_bucket(1), "1");
   EXPECT_EQ(dup_bucket(2), "2-4");
