@@ -26,5 +26,6 @@ int cmd_revoke(const Args& args);
 int cmd_verify(const Args& args);
 int cmd_keys(const Args& args);
 int cmd_serve(const Args& args);
+int cmd_compare(const Args& args);
 
 }  // namespace sg::cli
