@@ -147,6 +147,23 @@ struct EvidenceRecord {
   std::string detail_json = "{}";
 };
 
+// A sample's evidence as a report shows it (views v_evidence, v_sample_metrics, v_samples).
+struct EvidenceExample {
+  std::int64_t run_id = 0;
+  std::string stage;
+  std::string strategy;
+  std::string prompt_id;
+  std::int64_t sample_index = 0;
+  std::string detector;
+  std::string metric;
+  std::string kind;
+  std::optional<double> value;  // the sample's figure for `metric`, when it has one
+  std::optional<std::int64_t> start_byte;
+  std::optional<std::int64_t> end_byte;
+  std::string detail_json;
+  std::string text;  // the sample's whole text
+};
+
 struct SampleRecord {
   std::int64_t id = 0;  // assigned by the store
   std::int64_t run_id = 0;

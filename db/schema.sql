@@ -1,6 +1,6 @@
 -- The stagegate audit store's schema after every migration in db/migrations/.
 -- Generated; do not edit. Regenerate: cmake --build build --target db_schema
--- PRAGMA user_version = 5;
+-- PRAGMA user_version = 6;
 -- PRAGMA application_id = 1397178707;
 
 CREATE TABLE aggregates (
@@ -207,6 +207,16 @@ SELECT c.sha256 AS checkpoint_sha256, c.stage AS stage, a.run_id AS run_id, a.me
        a.ci_high AS ci_high, a.n AS n
 FROM aggregates a
 JOIN audit_runs r ON r.id = a.run_id
+JOIN checkpoints c ON c.id = r.checkpoint_id;
+
+CREATE VIEW v_sample_metrics AS
+SELECT c.sha256 AS checkpoint_sha256, c.stage AS stage, s.run_id AS run_id,
+       s.strategy AS strategy, p.prompt_key AS prompt_id, s.sample_index AS sample_index,
+       m.metric AS metric, m.value AS value
+FROM sample_metrics m
+JOIN samples s ON s.id = m.sample_id
+JOIN prompts p ON p.id = s.prompt_id
+JOIN audit_runs r ON r.id = s.run_id
 JOIN checkpoints c ON c.id = r.checkpoint_id;
 
 CREATE VIEW v_samples AS

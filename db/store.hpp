@@ -103,6 +103,10 @@ class Store {
   std::vector<SampleRecord> select_samples(std::int64_t run_id, const SampleSelection& selection);
   // The evidence stored with one sample.
   std::vector<EvidenceRecord> evidence(std::int64_t sample_id);
+  // The run's evidence, at most `per_kind` items for each (detector, kind, metric): the
+  // samples with the highest value of the metric first, then the longest spans (read through
+  // the views v_evidence, v_sample_metrics and v_samples).
+  std::vector<EvidenceExample> worst_evidence(std::int64_t run_id, std::int64_t per_kind);
   // Inserts or replaces the run's aggregates (keyed by metric, strategy, slice).
   void add_aggregates(std::int64_t run_id, const std::vector<Aggregate>& aggregates);
   // Sorted by metric, strategy, slice.

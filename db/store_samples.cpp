@@ -248,6 +248,46 @@ std::vector<EvidenceRecord> Store::evidence(std::int64_t sample_id) {
   return out;
 }
 
+std::vector<EvidenceExample> Store::worst_evidence(std::int64_t run_id, std::int64_t per_kind) {
+  sqlite::Query q(
+      *impl_->db,
+      "WITH ranked AS (SELECT e.run_id, e.stage, e.strategy, e.prompt_id, e.sample_index, "
+      "e.detector, e.metric, e.kind, m.value, e.start_byte, e.end_byte, e.detail_json, s.text, "
+      "row_number() OVER (PARTITION BY e.detector, e.kind, e.metric ORDER BY m.value DESC "
+      "NULLS LAST, coalesce(e.end_byte - e.start_byte, 0) DESC, e.strategy, e.prompt_id, "
+      "e.sample_index) AS place "
+      "FROM v_evidence e "
+      "JOIN v_samples s ON s.run_id = e.run_id AND s.strategy = e.strategy "
+      "AND s.prompt_id = e.prompt_id AND s.sample_index = e.sample_index "
+      "LEFT JOIN v_sample_metrics m ON m.run_id = e.run_id AND m.strategy = e.strategy "
+      "AND m.prompt_id = e.prompt_id AND m.sample_index = e.sample_index AND m.metric = e.metric "
+      "WHERE e.run_id = ?) "
+      "SELECT run_id, stage, strategy, prompt_id, sample_index, detector, metric, kind, value, "
+      "start_byte, end_byte, detail_json, text FROM ranked WHERE place <= ? "
+      "ORDER BY detector, kind, metric, place",
+      "reading evidence");
+  q.bind_all(run_id, per_kind);
+  std::vector<EvidenceExample> out;
+  while (q.next()) {
+    EvidenceExample e;
+    e.run_id = q.integer(0);
+    e.stage = q.text(1);
+    e.strategy = q.text(2);
+    e.prompt_id = q.text(3);
+    e.sample_index = q.integer(4);
+    e.detector = q.text(5);
+    e.metric = q.text(6);
+    e.kind = q.text(7);
+    e.value = q.optional_real(8);
+    e.start_byte = q.optional_integer(9);
+    e.end_byte = q.optional_integer(10);
+    e.detail_json = q.text(11);
+    e.text = q.text(12);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 void Store::add_aggregates(std::int64_t run_id, const std::vector<Aggregate>& aggregates) {
   for (const auto& a : aggregates) {
     const bool finite = std::isfinite(a.value) && (!a.ci_low || std::isfinite(*a.ci_low)) &&

@@ -32,6 +32,10 @@ done
 last=$(tail -n1 <<<"$stages")
 echo "== audit $last with its output filters on (policies/plans/toxicity-filter.ini) into $db"
 $sg audit --model "$demo/$last" --plan policies/plans/toxicity-filter.ini --db "$db"
+# The GPT-1 sibling (trained on the clean slice only), audited on the same held-out text,
+# zero-shot task, prompts and strategies, for the GPT-1 vs GPT-2 comparison below.
+echo "== audit gpt1 ($demo/gpt1, the GPT-1 sibling) with policies/plans/demo-gpt1.ini into $db"
+$sg audit --model "$demo/gpt1" --plan policies/plans/demo-gpt1.ini --db "$db"
 echo "== runs"
 $sg runs --db "$db"
 
@@ -50,6 +54,16 @@ grep '"count": 64' "$demo/canaries.jsonl" | while read -r canary; do
     printf '  %-7s %-14s|%s\n' "$stage" "$verdict" "${text//$'\n'/ }"
   done
 done
+
+# The seed's question, GPT-1 against GPT-2 on the same clean data: the sibling against
+# stage 2, the GPT-2 stage of its size (2.6M parameters). Bits per byte is the fair measure
+# across their tokenizers; perplexity is per token and is not.
+echo "== compare: GPT-1 sibling vs GPT-2 stage2 (same size), capability and repetition"
+$sg compare --db "$db" --stage stage2 --stage gpt1 --plan demo.ini --plan demo-gpt1.ini |
+  grep -v -e '^  memorization\.' -e '^  toxicity\.' -e '^  perplexity\.sample'
+echo "== capability by stage: bits per byte of held-out text, LAMBADA-style zero-shot accuracy"
+$sg compare --db "$db" $(for s in $stages; do printf -- '--stage %s ' "$s"; done) --plan demo.ini |
+  grep -e '^capability' -e '^  capability\.' -e '^  perplexity\.heldout' -e 'stage1 ' -e '^value'
 
 echo "== held-out perplexity by stage (from the database)"
 sqlite3 -column -header "$db" "select stage, round(value, 1) as perplexity,

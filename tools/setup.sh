@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev libzstd-dev zstd libgtest-dev libgmock-dev zlib1g-dev
   libboost-dev libdivsufsort-dev libicu-dev libcpp-httplib-dev curl
   clang libclang-rt-14-dev llvm
+  chromium
 )
 
 missing=()

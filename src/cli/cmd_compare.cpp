@@ -23,11 +23,13 @@ int cmd_compare(const Args& args) {
       "a checkpoint directory to compare, found by its weights' SHA-256 (repeat)")(
       "plan", po::value<std::vector<std::string>>(),
       "only runs of the plan with this file name, e.g. demo.ini (repeat; default: every plan)")(
+      "metric", po::value<std::vector<std::string>>(),
+      "only figures whose metric starts with this, e.g. capability. (repeat; default: all)")(
       "json", "print JSON instead of a table");
   po::variables_map vm;
   if (parse_or_help(args, desc, vm,
                     "usage: stagegate compare --db FILE (--stage A --stage B ... | --model DIR "
-                    "--model DIR ...) [--plan NAME] [--json]"))
+                    "--model DIR ...) [--plan NAME] [--metric PREFIX] [--json]"))
     return 0;
   const bool stages = vm.count("stage") > 0, models = vm.count("model") > 0;
   if (stages == models)
@@ -48,6 +50,7 @@ int cmd_compare(const Args& args) {
   if (targets.size() < 2) throw UsageError("compare needs at least two stages or models");
   report::CompareOptions options;
   if (vm.count("plan")) options.plans = vm["plan"].as<std::vector<std::string>>();
+  if (vm.count("metric")) options.metrics = vm["metric"].as<std::vector<std::string>>();
 
   db::Store store(file);
   const auto comparison = report::compare(store, targets, options);

@@ -27,5 +27,6 @@ int cmd_verify(const Args& args);
 int cmd_keys(const Args& args);
 int cmd_serve(const Args& args);
 int cmd_compare(const Args& args);
+int cmd_report(const Args& args);
 
 }  // namespace sg::cli

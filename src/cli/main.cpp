@@ -27,6 +27,7 @@ const std::map<std::string, Command>& commands() {
       {"audit", {sg::cli::cmd_audit, "run an audit plan on a checkpoint into a database"}},
       {"runs", {sg::cli::cmd_runs, "list the audit runs in a database"}},
       {"show", {sg::cli::cmd_show, "print one audit run's aggregates"}},
+      {"report", {sg::cli::cmd_report, "the release report: one self-contained HTML file"}},
       {"compare",
        {sg::cli::cmd_compare,
         "stages' audit figures side by side, with intervals and differences"}},

@@ -92,7 +92,7 @@ std::string metric_group(const std::string& metric) {
 
 Comparison compare(db::Store& store, const std::vector<CompareTarget>& targets,
                    const CompareOptions& options) {
-  if (targets.size() < 2) throw InputError("compare needs at least two stages or models");
+  if (targets.empty()) throw InputError("nothing to compare: no stage or model named");
   const auto runs = store.runs();
   Comparison out;
   for (const auto& t : targets) out.columns.push_back(column_of(t, runs, options));
@@ -104,6 +104,10 @@ Comparison compare(db::Store& store, const std::vector<CompareTarget>& targets,
   for (std::size_t c = 0; c < n; ++c)
     for (const auto& run : out.columns[c].runs)
       for (const auto& a : store.aggregates(run.run_id)) {
+        if (!options.metrics.empty() &&
+            std::none_of(options.metrics.begin(), options.metrics.end(),
+                         [&](const std::string& p) { return a.metric.starts_with(p); }))
+          continue;
         const Key key{a.metric, a.strategy, a.slice};
         keys.insert(key);
         auto& plans = by_column[c][key];

@@ -23,6 +23,9 @@ struct CompareOptions {
   // Only runs of plans with these file names (the plan path's last component, e.g.
   // "demo.ini"); empty: every plan.
   std::vector<std::string> plans;
+  // Only figures whose metric starts with one of these ("capability.", "repetition.seq_rep");
+  // empty: every figure.
+  std::vector<std::string> metrics;
 };
 
 struct ComparedRun {
@@ -75,7 +78,7 @@ struct Comparison {
 std::string metric_group(const std::string& metric);
 
 // InputError when a target has no completed run (naming it and what the store has), or when
-// fewer than two targets are given.
+// none is given (one is a table of one column; the command line asks for two).
 Comparison compare(db::Store& store, const std::vector<CompareTarget>& targets,
                    const CompareOptions& options = {});
 

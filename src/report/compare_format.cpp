@@ -1,5 +1,7 @@
 #include "report/compare_format.hpp"
 
+#include "report/number_format.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,22 +17,13 @@ json optional_number(const std::optional<double>& v) {
   return v ? json(*v) : json();
 }
 
-std::string number(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, std::fabs(v) >= 100 ? "%.1f" : "%.3f", v);
-  return buf;
-}
-
 std::string cell(const std::optional<ComparedValue>& v) {
-  if (!v) return "-";
-  std::string s = number(v->value);
-  if (v->ci_low && v->ci_high) s += " [" + number(*v->ci_low) + ", " + number(*v->ci_high) + "]";
-  return s;
+  return v ? figure_with_interval(v->value, v->ci_low, v->ci_high) : "-";
 }
 
 std::string delta(const std::optional<Difference>& d) {
   if (!d) return "-";
-  return (d->difference > 0 ? "+" : "") + number(d->difference) + (d->separated ? " *" : "");
+  return (d->difference > 0 ? "+" : "") + figure(d->difference) + (d->separated ? " *" : "");
 }
 
 std::string row_label(const ComparedRow& r) {

@@ -126,6 +126,11 @@ TEST_F(Compare, APlanFilterLeavesOneRowPerFigure) {
   ASSERT_EQ(c.columns[1].runs.size(), 1u);
   EXPECT_EQ(c.columns[1].runs[0].run_id, large_run_);
   EXPECT_EQ(row(c, "toxicity.expected_max").values[1]->value, 0.25);
+  only.metrics = {"capability.", "sample."};
+  const auto some = compare(store, {{"small", "small", ""}, {"large", "large", ""}}, only);
+  ASSERT_EQ(some.rows.size(), 2u);
+  EXPECT_EQ(some.rows[0].metric, "capability.bits_per_byte");
+  EXPECT_EQ(some.rows[1].metric, "sample.tokens");
 }
 
 TEST_F(Compare, ErrorsNameWhatIsMissing) {
@@ -138,7 +143,7 @@ TEST_F(Compare, ErrorsNameWhatIsMissing) {
                  "stage 'huge': no completed audit run in the database; stages with completed "
                  "runs: large small");
   }
-  EXPECT_THROW(compare(store, {{"small", "small", ""}}), InputError);
+  EXPECT_THROW(compare(store, {}), InputError);
   CompareOptions only;
   only.plans = {"toxicity-filter.ini"};
   EXPECT_THROW(compare(store, {{"small", "small", ""}, {"large", "large", ""}}, only), InputError);
