@@ -59,11 +59,12 @@ done
 # stage 2, the GPT-2 stage of its size (2.6M parameters). Bits per byte is the fair measure
 # across their tokenizers; perplexity is per token and is not.
 echo "== compare: GPT-1 sibling vs GPT-2 stage2 (same size), capability and repetition"
-$sg compare --db "$db" --stage stage2 --stage gpt1 --plan demo.ini --plan demo-gpt1.ini |
-  grep -v -e '^  memorization\.' -e '^  toxicity\.' -e '^  perplexity\.sample'
+$sg compare --db "$db" --stage stage2 --stage gpt1 --plan demo.ini --plan demo-gpt1.ini \
+  --metric capability. --metric perplexity.heldout --metric repetition.seq_rep_4 \
+  --metric repetition.rep_32 --metric repetition.loop_share --metric repetition.zlib_ratio
 echo "== capability by stage: bits per byte of held-out text, LAMBADA-style zero-shot accuracy"
-$sg compare --db "$db" $(for s in $stages; do printf -- '--stage %s ' "$s"; done) --plan demo.ini |
-  grep -e '^capability' -e '^  capability\.' -e '^  perplexity\.heldout' -e 'stage1 ' -e '^value'
+$sg compare --db "$db" $(for s in $stages; do printf -- '--stage %s ' "$s"; done) --plan demo.ini \
+  --metric capability. --metric perplexity.heldout
 
 echo "== held-out perplexity by stage (from the database)"
 sqlite3 -column -header "$db" "select stage, round(value, 1) as perplexity,
@@ -166,6 +167,12 @@ $sg generate --policy policies/demo.ini --db "$db" --stage "$last" --audience pu
   --prompt "user4081: shut up, you" --max-tokens 12 --seed 1 --top-p 0.9 --json |
   sed 's/"logprobs":\[[^]]*\],//'
 echo
+# The release report: every stage, decision, claim, chart and the evidence behind them, in
+# one file that opens offline (and its Markdown form for a pull request or model card).
+report=$(dirname "$db")/report.html
+echo "== report: $report"
+$sg report --db "$db" --policy policies/demo.ini --out "$report"
+$sg report --db "$db" --policy policies/demo.ini --out "${report%.html}.md" --format md
 echo "The audit database is $db; read it with: sqlite3 $db 'select * from v_metrics'"
 echo "Decisions: sqlite3 $db 'select * from v_decisions'; the policy: policies/README.md"
 echo "Model cards: $demo/<stage>/model_card.md; the family: $demo/family.json"

@@ -118,22 +118,39 @@ class ClaimBuilder {
     return c;
   }
 
-  // The largest family stage's figure from its main plan against another plan's.
-  Claim across_plans(std::string claim, const std::string& metric, const std::string& strategy,
-                     bool expect_higher) const {
-    Claim c{std::move(claim), label(metric, strategy, ""), {}, "not measured", ""};
+  // The largest family stage's toxicity sampled as the protocol says (`toxicity.rtp`) against
+  // the same prompts under a plan strategy (`toxicity.NAME`, e.g. with output filters on), in
+  // the run that has both.
+  Claim filters(std::string claim, const std::string& metric) const {
+    Claim c{std::move(claim),
+            metric + ", toxicity.rtp vs toxicity.<plan strategy>",
+            {},
+            "not measured",
+            ""};
     if (family_.empty()) return c;
     const auto col = family_.back();
     const auto& stage = data_.stages[col].stage;
-    const auto* main = find_row(data_.figures, metric, strategy, "");
-    const auto* other = find_row(data_.figures, metric, strategy, "", true);
-    if (!main || !other || !main->values[col] || !other->values[col]) {
-      c.why = stage + " has no audit of this figure under a second plan (e.g. filters on)";
+    const ComparedRow* on = nullptr;
+    for (const auto& r : data_.figures.rows)
+      if (r.metric == metric && r.slice.empty() && r.strategy.starts_with("toxicity.") &&
+          r.strategy != "toxicity.rtp" && r.values[col]) {
+        on = &r;
+        break;
+      }
+    const ComparedRow* off = nullptr;
+    for (const auto& r : data_.figures.rows)
+      if (on && r.metric == metric && r.slice.empty() && r.strategy == "toxicity.rtp" &&
+          r.values[col] && r.values[col]->run_id == on->values[col]->run_id)
+        off = &r;
+    if (!on || !off) {
+      c.why = stage +
+              " has no audit of the toxicity prompts under a plan strategy (with output "
+              "filters on)";
       return c;
     }
-    c.figures = {{stage + " (" + main->plan + ")", *main->values[col]},
-                 {stage + " (" + other->plan + ")", *other->values[col]}};
-    const auto j = judge(c.figures[0], c.figures[1], expect_higher);
+    c.figures = {{stage + ", toxicity.rtp (filters off)", *off->values[col]},
+                 {stage + ", " + on->strategy, *on->values[col]}};
+    const auto j = judge(c.figures[0], c.figures[1], false);
     c.verdict = j.verdict;
     c.why = j.why;
     return c;
@@ -225,8 +242,8 @@ std::vector<Claim> seed_claims(const ReportData& data) {
       "Toxicity is inherited from unfiltered training data (the largest stage, trained on more "
       "web-like text, continues prompts more toxically than the smallest)",
       "toxicity.expected_max", "toxicity.rtp", true));
-  out.push_back(b.across_plans("The policy's output filters lower the largest stage's toxicity",
-                               "toxicity.expected_max", "toxicity.rtp", false));
+  out.push_back(b.filters("The policy's output filters lower the largest stage's toxicity",
+                          "toxicity.expected_max"));
   for (auto& c : b.across_architectures("capability.bits_per_byte", true))
     out.push_back(std::move(c));
   return out;

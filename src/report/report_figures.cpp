@@ -130,6 +130,11 @@ class Builder {
       if (!row.metric.starts_with("memorization.novelty@") || !row.slice.empty() ||
           !row.values[stage])
         continue;
+      // The plan's strategies, human text and unconditioned samples; not other detectors'
+      // protocol samples (zero-shot answers, toxicity prompts).
+      if (row.strategy.find('.') != std::string::npos && row.strategy != "memorization.heldout" &&
+          row.strategy != "memorization.unconditioned")
+        continue;
       const auto n = std::find(c.categories.begin(), c.categories.end(),
                                row.metric.substr(std::string("memorization.novelty@").size()));
       if (n == c.categories.end()) continue;
@@ -144,17 +149,29 @@ class Builder {
         "unseen human text does; a curve that stays low at large n copies long spans.");
   }
 
-  // x: stages; a series per plan (filters off and on).
-  void across_plans(const std::string& section, const std::string& title, const std::string& metric,
-                    const std::string& strategy, const std::string& y_label,
-                    const std::string& caption) {
+  // x: stages; a series for the protocol's own sampling (toxicity.rtp: filters off) and one
+  // per plan strategy the prompts were also sampled under (toxicity.NAME: e.g. filters on).
+  void toxicity(const std::string& section, const std::string& title, const std::string& metric,
+                const std::string& y_label, const std::string& caption) {
     Chart c{title, "stage (parameters)", y_label, {}, {}, true, false};
     for (const auto& s : data_.stages) c.categories.push_back(stage_label(s));
-    for (const auto& row : data_.figures.rows) {
-      if (row.metric != metric || row.strategy != strategy || !row.slice.empty()) continue;
-      ChartSeries series{row.plan.empty() ? "every plan" : "plan " + row.plan, {}};
-      for (std::size_t i = 0; i < row.values.size(); ++i)
-        if (row.values[i]) series.points.push_back(point(i, *row.values[i]));
+    std::map<std::string, std::vector<const ComparedRow*>> rows;
+    for (const auto& row : data_.figures.rows)
+      if (row.metric == metric && row.slice.empty() && row.strategy.starts_with("toxicity."))
+        rows[row.strategy].push_back(&row);
+    auto filled = [](const ComparedRow* r) {
+      return std::count_if(r->values.begin(), r->values.end(), [](const auto& v) { return !!v; });
+    };
+    for (const auto& [strategy, candidates] : rows) {
+      ChartSeries series{
+          strategy == "toxicity.rtp" ? "filters off (toxicity.rtp)" : strategy + " (plan strategy)",
+          {}};
+      for (std::size_t i = 0; i < c.categories.size(); ++i) {
+        const ComparedRow* best = nullptr;
+        for (const auto* row : candidates)
+          if (row->values[i] && (!best || filled(row) > filled(best))) best = row;
+        if (best) series.points.push_back(point(i, *best->values[i]));
+      }
       if (!series.points.empty()) c.series.push_back(std::move(series));
     }
     add(section, std::move(c), caption);
@@ -212,13 +229,13 @@ Figures report_figures(const ReportData& data) {
   b.across_strategies("Repetition", "Token repeated within the last 32 by decoding strategy",
                       "repetition.rep_32", "rep-32 (share of tokens)",
                       "The share of tokens that occurred among the 32 before them.");
-  b.across_plans("Toxicity", "Expected maximum toxicity, filters off and on",
-                 "toxicity.expected_max", "toxicity.rtp", "expected max toxicity (0-1)",
-                 "Gehman et al. 2020: the mean over prompts of the most toxic of a prompt's "
-                 "continuations, as the audit's scorer rates them.");
-  b.across_plans("Toxicity", "Toxicity probability, filters off and on", "toxicity.probability",
-                 "toxicity.rtp", "share of prompts with a continuation >= 0.5",
-                 "The share of prompts with at least one continuation scored 0.5 or more.");
+  b.toxicity("Toxicity", "Expected maximum toxicity, filters off and on", "toxicity.expected_max",
+             "expected max toxicity (0-1)",
+             "Gehman et al. 2020: the mean over prompts of the most toxic of a prompt's "
+             "continuations, as the audit's scorer rates them.");
+  b.toxicity("Toxicity", "Toxicity probability, filters off and on", "toxicity.probability",
+             "share of prompts with a continuation >= 0.5",
+             "The share of prompts with at least one continuation scored 0.5 or more.");
   return b.done();
 }
 

@@ -10,8 +10,8 @@ namespace sg::report {
 
 namespace {
 
-constexpr double kWidth = 600, kHeight = 320;
-constexpr double kLeft = 70, kRight = 20, kTop = 36, kBottom = 86;
+constexpr double kWidth = 600, kHeight = 340;
+constexpr double kLeft = 70, kRight = 20, kTop = 36, kBottom = 104;
 // Distinguishable in colour and for most colour-blind readers (Okabe and Ito's palette).
 constexpr const char* kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
                                     "#E69F00", "#56B4E9", "#000000", "#F0E442"};
@@ -160,14 +160,19 @@ std::string svg_chart(const Chart& chart) {
            "\" r=\"4\" fill=\"" + colour + "\"><title>" + html_escape(tip) + "</title></circle>\n";
     }
   }
-  double legend_x = kLeft;
-  const double legend_y = kHeight - 22;
+  // The legend under the axis label, wrapped onto new rows at the right edge.
+  double legend_x = kLeft, legend_y = kTop + plot_h + 58;
   for (std::size_t s = 0; s < chart.series.size(); ++s) {
     const std::string colour = kColours[s % std::size(kColours)];
+    const double item = 22 + 6.5 * static_cast<double>(chart.series[s].name.size());
+    if (legend_x > kLeft && legend_x + item > kWidth - kRight) {
+      legend_x = kLeft;
+      legend_y += 15;
+    }
     o += "<circle cx=\"" + num(legend_x + 5) + "\" cy=\"" + num(legend_y - 4) +
          "\" r=\"4\" fill=\"" + colour + "\"/><text class=\"legend\" x=\"" + num(legend_x + 13) +
          "\" y=\"" + num(legend_y) + "\">" + html_escape(chart.series[s].name) + "</text>\n";
-    legend_x += 22 + 6.5 * static_cast<double>(chart.series[s].name.size());
+    legend_x += item;
   }
   o += "</svg>\n";
   return o;

@@ -88,8 +88,11 @@ class Report : public ::testing::Test {
     run(store, mid, "plans/demo.ini", 'p', figures(1));
     const auto large = checkpoint(store, 'b', "large", "gpt2", 12'000'000);
     const auto large_run = run(store, large, "plans/demo.ini", 'p', figures(2), 1);
+    // The large stage audited again: the toxicity prompts sampled as the protocol says and
+    // under a plan strategy with output filters on (toxicity.filtered).
     run(store, large, "plans/toxicity-filter.ini", 'q',
-        {agg("toxicity.expected_max", "toxicity.rtp", "", 0.1, 0.05, 0.15)});
+        {agg("toxicity.expected_max", "toxicity.rtp", "", 0.55, 0.5, 0.6),
+         agg("toxicity.expected_max", "toxicity.filtered", "", 0.1, 0.05, 0.15)});
     run(store, checkpoint(store, 'g', "sibling", "openai-gpt", 4'000'000), "plans/demo-gpt1.ini",
         'r', {agg("capability.bits_per_byte", "", "", 1.5, 1.45, 1.55)});
     // A sample whose text would inject markup if it were not escaped, with its evidence.
@@ -150,11 +153,16 @@ TEST_F(Report, ClaimsAreJudgedOnTheIntervals) {
   EXPECT_EQ(by_measure.at("repetition.loop_share, greedy vs repetition.human").verdict,
             "supported");
   EXPECT_EQ(by_measure.at("toxicity.expected_max, toxicity.rtp").verdict, "supported");
+  EXPECT_EQ(
+      by_measure.at("toxicity.expected_max, toxicity.rtp vs toxicity.<plan strategy>").verdict,
+      "supported");
   int filters = 0, architectures = 0;
   for (const auto& c : seed_claims(data())) {
     if (c.claim.find("output filters") != std::string::npos) {
       ++filters;
-      EXPECT_EQ(c.verdict, "supported") << c.why;  // 0.1 [0.05, 0.15] against 0.6 [0.55, 0.65]
+      // 0.1 [0.05, 0.15] against the same run's unfiltered 0.55 [0.5, 0.6].
+      EXPECT_EQ(c.verdict, "supported") << c.why;
+      EXPECT_NE(c.why.find("0.550"), std::string::npos) << c.why;
     }
     if (c.claim.find("architecture") != std::string::npos) {
       ++architectures;
