@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numbers>
+#include <set>
 
 #include "audit/plan.hpp"
 #include "audit/runner.hpp"
@@ -17,6 +18,9 @@
 #include "engine/model.hpp"
 #include "engine/scorer.hpp"
 #include "plan_files.hpp"
+#include "report/release_report.hpp"
+#include "report/report_data.hpp"
+#include "report/report_figures.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace sg::audit {
@@ -193,6 +197,21 @@ TEST_F(CapabilityAudit, Gpt2StageScoresEveryByteAndJudgesItsOwnAnswers) {
       correct += metric(s, "capability.zero_shot_correct");
     }
   EXPECT_DOUBLE_EQ(acc.value, correct / 6);
+
+  // The release report of this audited database: its capability charts, and the zero-shot
+  // answers as evidence.
+  db::Store store(dir_.path() / "stage1.db");
+  const auto data = report::gather(store, dir_.path() / "stage1.db", nullptr);
+  const auto figures = report::report_figures(data);
+  std::set<std::string> titles;
+  for (const auto& f : figures.drawn) titles.insert(f.chart.title);
+  EXPECT_TRUE(titles.count("Bits per byte of held-out text by stage"));
+  EXPECT_TRUE(titles.count("Zero-shot last-word accuracy by stage"));
+  int answers = 0;
+  for (const auto& e : data.evidence) answers += e.kind == "zero_shot_answer";
+  EXPECT_EQ(answers, 3);  // the report keeps the first three of a kind
+  EXPECT_NE(report::report_html(data).find("zero_shot_answer"), std::string::npos);
+
   check_zero_shot(stage1, "gpt2", a, "stage1");
 }
 

@@ -1,9 +1,11 @@
-// `stagegate compare`: which runs count for a stage, that every number is the store's own,
-// differences and interval separation, one row per plan where a stage has two, and errors.
+// `stagegate compare` (and `report`'s command line): which runs count for a stage, that every
+// number is the store's own, differences and interval separation, one row per plan where a
+// stage has two, and errors.
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/errors.hpp"
@@ -212,6 +214,42 @@ TEST_F(Compare, CommandLineByModelDirectory) {
   // The baseline is the first named: --stage and --model together would leave it unclear.
   const auto [rc3, out3] = run("--stage small --model " + stage1.string());
   EXPECT_EQ(rc3, 2) << out3;
+}
+
+// `stagegate report` writes the whole file or nothing, and names what it cannot read or write.
+TEST_F(Compare, ReportCommandWritesOneWholeFileOrNothing) {
+  auto run = [&](const std::string& args) {
+    std::string out;
+    FILE* p = popen((std::string(STAGEGATE_BINARY) + " report " + args + " 2>&1").c_str(), "r");
+    std::array<char, 4096> buf;
+    while (auto n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+    return std::make_pair(WEXITSTATUS(pclose(p)), out);
+  };
+  const auto html = dir_.path() / "report.html";
+  const auto [rc, out] = run("--db " + file().string() + " --out " + html.string());
+  ASSERT_EQ(rc, 0) << out;
+  std::ifstream in(html);
+  std::string first;
+  std::getline(in, first);
+  EXPECT_EQ(first, "<!DOCTYPE html>");
+  EXPECT_FALSE(fs::exists(html.string() + ".partial"));
+  const auto md = dir_.path() / "report.md";
+  EXPECT_EQ(run("--db " + file().string() + " --out " + md.string() + " --format md").first, 0);
+  EXPECT_TRUE(fs::exists(md));
+
+  const auto [rc2, out2] =
+      run("--db " + file().string() + " --out " + md.string() + " --format pdf");
+  EXPECT_EQ(rc2, 2);
+  EXPECT_NE(out2.find("--format must be html or md"), std::string::npos) << out2;
+  const auto [rc3, out3] =
+      run("--db " + (dir_.path() / "none.db").string() + " --out " + html.string());
+  EXPECT_EQ(rc3, 3);
+  EXPECT_NE(out3.find("none.db: no such database"), std::string::npos) << out3;
+  const auto nowhere = dir_.path() / "no-such-dir" / "report.html";
+  const auto [rc4, out4] = run("--db " + file().string() + " --out " + nowhere.string());
+  EXPECT_EQ(rc4, 3);
+  EXPECT_NE(out4.find(nowhere.string() + ": cannot be written"), std::string::npos) << out4;
+  EXPECT_FALSE(fs::exists(nowhere));
 }
 
 }  // namespace
