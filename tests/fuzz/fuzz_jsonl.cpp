@@ -1,8 +1,9 @@
 // The JSON-lines readers: audit prompts and held-out texts (detectors/seam/text_jsonl),
 // RealToxicityPrompts files (toxicity/rtp_prompts), training corpora (memorization/
 // corpus_reader), the planted canaries and duplicates (memorization/planted_files) and the
-// repetition detector's documents by id (repetition/documents), plain and zstd-compressed. Each
-// must accept or refuse with sg::InputError, and they must agree:
+// repetition detector's documents by id (repetition/documents) and the capability detector's
+// LAMBADA-style task (capability/zero_shot), plain and zstd-compressed. Each must accept or
+// refuse with sg::InputError, and they must agree:
 //   - an accepted text file has records with unique ids and valid UTF-8 texts, and writing
 //     them back out as JSON lines reads back the same records;
 //   - where the text reader accepts a file, the corpus reader reads the same texts in the
@@ -10,6 +11,9 @@
 //   - an accepted RealToxicityPrompts file has scores in [0, 1] and ids = line numbers;
 //   - an accepted canary's secret is of its space's form, and the space writes it back
 //     exactly from its digits; counts are positive, canary ids unique;
+//   - an accepted zero-shot task splits each text into a context and a last word that give
+//     the text back (whitespace between them), and reading a predicted word anywhere in the
+//     text stays inside it;
 //   - a .zst file reads exactly as its decompressed bytes do; a corrupt one is refused.
 // The first input byte picks the mode: plain, compressed by the target, or raw .zst bytes.
 #include <zstd.h>
@@ -23,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "capability/zero_shot.hpp"
 #include "common/errors.hpp"
 #include "memorization/corpus_reader.hpp"
 #include "memorization/planted_files.hpp"
@@ -98,6 +103,31 @@ void check_text_file(const sg::detectors::TextFile& f, std::string_view bytes) {
   }
 }
 
+void check_zero_shot(const fs::path& file, const sg::detectors::TextFile& texts) {
+  namespace cap = sg::detectors::capability;
+  const auto items = accepted([&] { return cap::zero_shot_items(file, texts); });
+  if (!items) return;
+  check(items->size() == texts.records.size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    const auto& item = (*items)[i];
+    const std::string_view text = texts.records[i].text;
+    check(item.id == texts.records[i].id && !item.context.empty() && !item.target.empty());
+    check(!cap::bare_word(item.target).empty());
+    check(text.starts_with(item.context));
+    const auto at = text.find(item.target, item.context.size());
+    check(at != std::string_view::npos && at > item.context.size());
+    check(
+        text.substr(item.context.size(), at - item.context.size()).find_first_not_of(" \t\n\r\f") ==
+        std::string_view::npos);
+    for (std::size_t cut : {std::size_t{0}, item.context.size(), text.size() / 2, text.size()}) {
+      if (const auto p = cap::predicted_word(text, cut)) {
+        check(!p->word.empty() && p->start + p->word.size() <= text.size());
+        check(text.substr(p->start, p->word.size()) == p->word);
+      }
+    }
+  }
+}
+
 void check_rtp(const sg::detectors::toxicity::RtpFile& f) {
   check(!f.prompts.empty());
   for (const auto& p : f.prompts) {
@@ -137,6 +167,7 @@ void read_plain(std::string_view bytes) {
   std::set<std::string> ids;
   if (texts) {
     check_text_file(*texts, bytes);
+    check_zero_shot(file, *texts);
     check(corpus && corpus->size() == texts->records.size());
     for (std::size_t i = 0; i < corpus->size(); ++i) check((*corpus)[i] == texts->records[i].text);
     for (const auto& r : texts->records) ids.insert(r.id);
