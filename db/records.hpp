@@ -164,6 +164,16 @@ struct EvidenceExample {
   std::string text;  // the sample's whole text
 };
 
+// How often one filter took one action, in one audit run or in served requests of a stage
+// (view v_filter_events).
+struct FilterEventCount {
+  std::string stage;
+  std::optional<std::int64_t> run_id;  // none: served requests (serve, generate --policy)
+  std::string filter;
+  std::string action;
+  std::int64_t count = 0;
+};
+
 struct SampleRecord {
   std::int64_t id = 0;  // assigned by the store
   std::int64_t run_id = 0;

@@ -201,6 +201,18 @@ JOIN prompts p ON p.id = s.prompt_id
 JOIN audit_runs r ON r.id = s.run_id
 JOIN checkpoints c ON c.id = r.checkpoint_id;
 
+CREATE VIEW v_filter_events AS
+SELECT f.id AS id, f.occurred_at AS occurred_at, f.filter AS filter, f.action AS action,
+       f.run_id AS run_id, f.request_id AS request_id, coalesce(c.stage, q.stage) AS stage,
+       s.strategy AS strategy, p.prompt_key AS prompt_id, s.sample_index AS sample_index,
+       f.token_position AS token_position, f.detail_json AS detail_json
+FROM filter_events f
+LEFT JOIN samples s ON s.id = f.sample_id
+LEFT JOIN prompts p ON p.id = s.prompt_id
+LEFT JOIN audit_runs r ON r.id = f.run_id
+LEFT JOIN checkpoints c ON c.id = r.checkpoint_id
+LEFT JOIN server_requests q ON q.id = f.request_id;
+
 CREATE VIEW v_metrics AS
 SELECT c.sha256 AS checkpoint_sha256, c.stage AS stage, a.run_id AS run_id, a.metric AS metric,
        a.strategy AS strategy, a.slice AS slice, a.value AS value, a.ci_low AS ci_low,

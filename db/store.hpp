@@ -107,6 +107,9 @@ class Store {
   // samples with the highest value of the metric first, then the longest spans (read through
   // the views v_evidence, v_sample_metrics and v_samples).
   std::vector<EvidenceExample> worst_evidence(std::int64_t run_id, std::int64_t per_kind);
+  // Filter events counted by stage, run (audit runs first, then served requests), filter and
+  // action (view v_filter_events).
+  std::vector<FilterEventCount> filter_event_counts();
   // Inserts or replaces the run's aggregates (keyed by metric, strategy, slice).
   void add_aggregates(std::int64_t run_id, const std::vector<Aggregate>& aggregates);
   // Sorted by metric, strategy, slice.

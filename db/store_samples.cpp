@@ -288,6 +288,19 @@ std::vector<EvidenceExample> Store::worst_evidence(std::int64_t run_id, std::int
   return out;
 }
 
+std::vector<FilterEventCount> Store::filter_event_counts() {
+  sqlite::Query q(
+      *impl_->db,
+      "SELECT coalesce(stage, ''), run_id, filter, action, count(*) FROM v_filter_events "
+      "GROUP BY stage, run_id, filter, action "
+      "ORDER BY stage, run_id IS NULL, run_id, filter, action",
+      "counting filter events");
+  std::vector<FilterEventCount> out;
+  while (q.next())
+    out.push_back({q.text(0), q.optional_integer(1), q.text(2), q.text(3), q.integer(4)});
+  return out;
+}
+
 void Store::add_aggregates(std::int64_t run_id, const std::vector<Aggregate>& aggregates) {
   for (const auto& a : aggregates) {
     const bool finite = std::isfinite(a.value) && (!a.ci_low || std::isfinite(*a.ci_low)) &&

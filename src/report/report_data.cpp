@@ -93,6 +93,7 @@ ReportData gather(db::Store& store, const std::filesystem::path& database,
   for (const auto& s : out.stages) targets.push_back({s.stage, s.stage, ""});
   out.figures = compare(store, targets);
   out.chain = release::verify_chain(store);
+  out.filter_events = store.filter_event_counts();
   std::set<std::int64_t> runs;
   for (const auto& col : out.figures.columns)
     for (const auto& r : col.runs)

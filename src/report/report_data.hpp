@@ -36,6 +36,7 @@ struct ReportData {
   Comparison figures;                // columns: every stage with a completed run, by size
   release::ChainReport chain;
   std::vector<db::EvidenceExample> evidence;  // per run, the worst few per kind
+  std::vector<db::FilterEventCount> filter_events;  // every stage's, by run and served
 };
 
 // InputError when the store holds no completed audit run.

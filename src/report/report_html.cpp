@@ -176,6 +176,28 @@ std::string marked_text(const db::EvidenceExample& x) {
          e(x.text.substr(b));
 }
 
+std::string filters_section(const ReportData& d) {
+  std::string o =
+      "<h2 id=\"filters\">Filters at work</h2>\n<p class=\"meta\">How often each "
+      "output filter acted, in audit runs (with the plan that turned it on) and in "
+      "requests served under a policy.</p>\n";
+  if (d.filter_events.empty()) return o + "<p>No filter acted in this database.</p>\n";
+  o += "<table><tr><th>stage</th><th>where</th><th>filter</th><th>action</th><th>events</th>"
+       "</tr>\n";
+  for (const auto& f : d.filter_events) {
+    std::string where = "served requests";
+    if (f.run_id) {
+      where = "audit run " + std::to_string(*f.run_id);
+      for (const auto& col : d.figures.columns)
+        for (const auto& r : col.runs)
+          if (r.run_id == *f.run_id) where += " <small>" + e(r.plan_path) + "</small>";
+    }
+    o += "<tr><td>" + e(f.stage) + "</td><td>" + where + "</td><td><code>" + e(f.filter) +
+         "</code></td><td>" + e(f.action) + "</td><td>" + std::to_string(f.count) + "</td></tr>\n";
+  }
+  return o + "</table>\n";
+}
+
 std::string evidence_section(const ReportData& d) {
   std::string o =
       "<h2 id=\"evidence\">Evidence: the worst samples</h2>\n<p class=\"meta\">Per "
@@ -216,9 +238,10 @@ std::string report_html(const ReportData& d) {
        ". Sections: <a href=\"#summary\">stages</a>, <a href=\"#claims\">claims</a>, "
        "<a href=\"#Capability\">capability</a>, <a href=\"#Memorization\">memorization</a>, "
        "<a href=\"#Repetition\">repetition</a>, <a href=\"#Toxicity\">toxicity</a>, "
-       "<a href=\"#evidence\">evidence</a>, <a href=\"#figures\">every figure</a>.</p>\n";
-  o += summary(d) + claims_section(d) + figures_section(d) + evidence_section(d) +
-       all_figures_table(d);
+       "<a href=\"#filters\">filters at work</a>, <a href=\"#evidence\">evidence</a>, <a "
+       "href=\"#figures\">every figure</a>.</p>\n";
+  o += summary(d) + claims_section(d) + figures_section(d) + filters_section(d) +
+       evidence_section(d) + all_figures_table(d);
   return o + "</body>\n</html>\n";
 }
 

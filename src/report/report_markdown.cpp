@@ -91,6 +91,16 @@ std::string report_markdown(const ReportData& d) {
     o += "\n";
   }
 
+  o += "\n## Filters at work\n\n";
+  if (d.filter_events.empty())
+    o += "No filter acted in this database.\n";
+  else
+    o += "| stage | where | filter | action | events |\n|---|---|---|---|---|\n";
+  for (const auto& f : d.filter_events)
+    o += "| " + md(f.stage) + " | " +
+         (f.run_id ? "audit run " + std::to_string(*f.run_id) : std::string("served requests")) +
+         " | `" + f.filter + "` | " + md(f.action) + " | " + std::to_string(f.count) + " |\n";
+
   o += "\n## Evidence: the worst samples\n\n";
   if (d.evidence.empty()) o += "No evidence stored.\n";
   for (const auto& x : d.evidence) {

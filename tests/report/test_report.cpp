@@ -103,6 +103,11 @@ class Report : public ::testing::Test {
     const auto at = static_cast<std::int64_t>(s.text.find("the secret"));
     s.evidence = {{"memorization", "memorization.extracted@50", "verbatim_span", at, at + 18,
                    R"({"document": 3, "name": "canary/7"})"}};
+    db::FilterEventRecord event;
+    event.filter = "toxicity.output";
+    event.action = "regenerate";
+    event.token_position = 12;
+    s.filter_events = {event, event};
     store.add_sample(s);
     for (const auto& r : store.runs()) store.finish_run(r.id, db::RunStatus::kCompleted);
 
@@ -136,6 +141,11 @@ TEST_F(Report, GathersEveryStageSmallestFirstWithItsDecision) {
   EXPECT_FALSE(d.stages[0].decision);
   EXPECT_TRUE(d.chain.ok()) << (d.chain.problems.empty() ? "" : d.chain.problems[0].message);
   EXPECT_EQ(d.chain.rows, 1);
+  ASSERT_EQ(d.filter_events.size(), 1u);
+  EXPECT_EQ(d.filter_events[0].stage, "large");
+  EXPECT_EQ(d.filter_events[0].filter, "toxicity.output");
+  EXPECT_EQ(d.filter_events[0].count, 2);
+  ASSERT_TRUE(d.filter_events[0].run_id);
   ASSERT_EQ(d.evidence.size(), 1u);
   EXPECT_EQ(d.evidence[0].value, 1.0);
   EXPECT_EQ(d.evidence[0].stage, "large");
@@ -189,6 +199,8 @@ TEST_F(Report, HtmlIsOneFileWithEveryChartMarkedAndTextEscaped) {
   EXPECT_EQ(html.find("<script>alert"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_NE(html.find("<mark>the secret 8675309</mark>"), std::string::npos);
+  EXPECT_NE(html.find("<code>toxicity.output</code></td><td>regenerate</td><td>2</td>"),
+            std::string::npos);
   const std::regex svg("<svg class=\"chart\"");
   EXPECT_EQ(
       std::distance(std::sregex_iterator(html.begin(), html.end(), svg), std::sregex_iterator()),
