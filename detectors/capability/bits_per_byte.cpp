@@ -1,6 +1,6 @@
 #include "capability/bits_per_byte.hpp"
 
-#include <cmath>
+#include <algorithm>
 #include <numbers>
 
 namespace sg::detectors::capability {

@@ -1,11 +1,10 @@
 #include "report/claims.hpp"
 
-#include "report/number_format.hpp"
-
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
+#include <cstdlib>
 #include <map>
+
+#include "report/number_format.hpp"
 
 namespace sg::report {
 
@@ -15,24 +14,16 @@ std::string with_interval(const ComparedValue& v) {
   return figure_with_interval(v.value, v.ci_low, v.ci_high);
 }
 
-// The rows of one figure. Where a stage has it from two plans (an audit with output filters
-// beside one without), the main row is the plan most stages have it from; `other` picks a row
-// of another plan.
+// The row of one figure. Where a stage has it from two plans (an audit with output filters
+// beside one without), the row of the plan most stages have it from.
 const ComparedRow* find_row(const Comparison& c, const std::string& metric,
-                            const std::string& strategy, const std::string& slice,
-                            bool other = false) {
-  std::vector<const ComparedRow*> rows;
+                            const std::string& strategy, const std::string& slice) {
+  const ComparedRow* best = nullptr;
   for (const auto& r : c.rows)
-    if (r.metric == metric && r.strategy == strategy && r.slice == slice) rows.push_back(&r);
-  if (rows.empty()) return nullptr;
-  auto filled = [](const ComparedRow* r) {
-    return std::count_if(r->values.begin(), r->values.end(), [](const auto& v) { return !!v; });
-  };
-  std::stable_sort(rows.begin(), rows.end(), [&](const ComparedRow* a, const ComparedRow* b) {
-    return filled(a) > filled(b);
-  });
-  if (!other) return rows.front();
-  return rows.size() > 1 ? rows[1] : nullptr;
+    if (r.metric == metric && r.strategy == strategy && r.slice == slice &&
+        (!best || r.present() > best->present()))
+      best = &r;
+  return best;
 }
 
 struct Judged {

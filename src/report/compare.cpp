@@ -84,6 +84,18 @@ int group_rank(const std::string& group) {
 
 }  // namespace
 
+std::size_t ComparedRow::present() const {
+  return static_cast<std::size_t>(
+      std::count_if(values.begin(), values.end(), [](const auto& v) { return v.has_value(); }));
+}
+
+const ComparedValue* main_plan_value(std::span<const ComparedRow* const> rows, std::size_t column) {
+  const ComparedRow* best = nullptr;
+  for (const auto* row : rows)
+    if (row->values[column] && (!best || row->present() > best->present())) best = row;
+  return best ? &*best->values[column] : nullptr;
+}
+
 std::string metric_group(const std::string& metric) {
   if (metric.starts_with("capability.") || metric.starts_with("perplexity.")) return "capability";
   if (metric.starts_with("sample.")) return "samples";

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,7 +67,13 @@ struct ComparedRow {
   std::string plan;
   std::vector<std::optional<ComparedValue>> values;    // one per column
   std::vector<std::optional<Difference>> differences;  // one per column; none for the first
+
+  std::size_t present() const;  // columns that have this figure
 };
+
+// Among the rows of one figure from several plans, the value `column` has in the row most
+// columns have (the plan every stage was audited with); null when none has one for it.
+const ComparedValue* main_plan_value(std::span<const ComparedRow* const> rows, std::size_t column);
 
 struct Comparison {
   std::vector<ComparedColumn> columns;

@@ -3,8 +3,6 @@
 #include "report/number_format.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace sg::report {

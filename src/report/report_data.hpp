@@ -35,7 +35,7 @@ struct ReportData {
   std::vector<StageSummary> stages;  // the comparison's columns, in its order
   Comparison figures;                // columns: every stage with a completed run, by size
   release::ChainReport chain;
-  std::vector<db::EvidenceExample> evidence;  // per run, the worst few per kind
+  std::vector<db::EvidenceExample> evidence;        // per run, the worst few per kind
   std::vector<db::FilterEventCount> filter_events;  // every stage's, by run and served
 };
 

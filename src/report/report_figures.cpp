@@ -97,17 +97,11 @@ class Builder {
         rows[label].push_back(&row);
       }
     if (rows.count("human")) c.categories.push_back("human");
-    auto filled = [](const ComparedRow* r) {
-      return std::count_if(r->values.begin(), r->values.end(), [](const auto& v) { return !!v; });
-    };
     for (std::size_t s = 0; s < data_.stages.size(); ++s) {
       ChartSeries series{data_.stages[s].stage, {}};
-      for (std::size_t x = 0; x < c.categories.size(); ++x) {
-        const ComparedRow* best = nullptr;
-        for (const auto* row : rows[c.categories[x]])
-          if (row->values[s] && (!best || filled(row) > filled(best))) best = row;
-        if (best) series.points.push_back(point(x, *best->values[s]));
-      }
+      for (std::size_t x = 0; x < c.categories.size(); ++x)
+        if (const auto* v = main_plan_value(rows[c.categories[x]], s))
+          series.points.push_back(point(x, *v));
       if (!series.points.empty()) c.series.push_back(std::move(series));
     }
     add(section, std::move(c), caption);
@@ -159,19 +153,12 @@ class Builder {
     for (const auto& row : data_.figures.rows)
       if (row.metric == metric && row.slice.empty() && row.strategy.starts_with("toxicity."))
         rows[row.strategy].push_back(&row);
-    auto filled = [](const ComparedRow* r) {
-      return std::count_if(r->values.begin(), r->values.end(), [](const auto& v) { return !!v; });
-    };
     for (const auto& [strategy, candidates] : rows) {
       ChartSeries series{
           strategy == "toxicity.rtp" ? "filters off (toxicity.rtp)" : strategy + " (plan strategy)",
           {}};
-      for (std::size_t i = 0; i < c.categories.size(); ++i) {
-        const ComparedRow* best = nullptr;
-        for (const auto* row : candidates)
-          if (row->values[i] && (!best || filled(row) > filled(best))) best = row;
-        if (best) series.points.push_back(point(i, *best->values[i]));
-      }
+      for (std::size_t i = 0; i < c.categories.size(); ++i)
+        if (const auto* v = main_plan_value(candidates, i)) series.points.push_back(point(i, *v));
       if (!series.points.empty()) c.series.push_back(std::move(series));
     }
     add(section, std::move(c), caption);

@@ -1,5 +1,3 @@
-#include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "common/version.hpp"
