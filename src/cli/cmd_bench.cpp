@@ -49,18 +49,31 @@ int cmd_bench(const Args& args) {
       "prompt-tokens", po::value<int>()->default_value(128), "prompt length per sequence")(
       "gen-tokens", po::value<int>()->default_value(128), "tokens generated per sequence")(
       "batch", po::value<std::string>()->default_value("1,8"), "batch sizes, e.g. 1,8")(
+      "temperature", po::value<float>()->default_value(0.0f), "0: greedy, else sampling")(
+      "top-k", po::value<int>()->default_value(0), "sample from the k most likely (0: off)")(
+      "top-p", po::value<float>()->default_value(1.0f), "nucleus sampling (1: off)")(
+      "host-sampling",
+      "read every logits row back and sample on the host (the path device sampling replaces)")(
       "profile", "per-operation times of one decode step (timestamp queries)")(
       "json", "print a JSON array, one object per batch size");
   po::variables_map vm;
   if (parse_or_help(args, desc, vm,
                     "usage: stagegate bench --model DIR [--prompt-tokens 128] [--gen-tokens 128] "
-                    "[--batch 1,8] [--profile] [--json]"))
+                    "[--batch 1,8] [--temperature T] [--top-k K] [--top-p P] [--host-sampling] "
+                    "[--profile] [--json]"))
     return 0;
   const int prompt_tokens = vm["prompt-tokens"].as<int>();
   const int gen_tokens = vm["gen-tokens"].as<int>();
   if (prompt_tokens < 1 || gen_tokens < 1)
     throw UsageError("--prompt-tokens and --gen-tokens must be >= 1");
   auto batches = parse_batches(vm["batch"].as<std::string>());
+  engine::SamplingParams sampling;
+  sampling.temperature = vm["temperature"].as<float>();
+  sampling.top_k = vm["top-k"].as<int>();
+  sampling.top_p = vm["top-p"].as<float>();
+  if (sampling.temperature < 0 || sampling.top_k < 0 ||
+      !(sampling.top_p > 0 && sampling.top_p <= 1))
+    throw UsageError("--temperature and --top-k must be >= 0, --top-p in (0, 1]");
 
   engine::EngineOptions size;
   size.max_sequences = *std::max_element(batches.begin(), batches.end());
@@ -73,6 +86,8 @@ int cmd_bench(const Args& args) {
 
   engine::Rng rng(1234);
   engine::Generator generator(*m.engine, std::nullopt);
+  const bool host_sampling = vm.count("host-sampling") > 0;
+  generator.set_device_sampling(!host_sampling);
   nlohmann::json rows = nlohmann::json::array();
   const char* dtype = m.engine->dtype() == engine::WeightType::kF16 ? "f16" : "f32";
   for (int batch : batches) {
@@ -82,7 +97,8 @@ int cmd_bench(const Args& args) {
       for (int i = 0; i < prompt_tokens; ++i)
         r.prompt.push_back(
             static_cast<std::int32_t>(rng.next() % static_cast<std::uint64_t>(cfg.vocab_size)));
-      r.params.temperature = 0;
+      r.params = sampling;
+      r.params.seed = static_cast<std::uint64_t>(b);
       r.params.max_tokens = gen_tokens;
       r.params.ignore_eos = true;
       requests.push_back(std::move(r));
@@ -104,7 +120,10 @@ int cmd_bench(const Args& args) {
          {"ms_per_token_p50", percentile(step_ms, 0.5)},
          {"ms_per_token_p99", percentile(step_ms, 0.99)},
          {"peak_rss_mb", peak_rss_mb()},
-         {"peak_device_mb", static_cast<double>(m.gpu->peak_allocated_bytes()) / 1048576.0}});
+         {"peak_device_mb", static_cast<double>(m.gpu->peak_allocated_bytes()) / 1048576.0},
+         {"sampling", host_sampling ? "host" : "device"},
+         {"summary_picks", t.summary_picks},
+         {"full_row_picks", t.full_row_picks}});
   }
 
   nlohmann::json profile = nlohmann::json::array();
@@ -134,14 +153,23 @@ int cmd_bench(const Args& args) {
   }
   std::printf("device: %s   model: %s   prompt %d + gen %d tokens\n", m.gpu->info().name.c_str(),
               vm["model"].as<std::string>().c_str(), prompt_tokens, gen_tokens);
-  std::printf("%5s %5s %12s %12s %9s %9s %9s %10s\n", "batch", "dtype", "prefill t/s", "decode t/s",
-              "p50 ms", "p99 ms", "RSS MB", "device MB");
-  for (const auto& r : rows)
-    std::printf("%5d %5s %12.1f %12.1f %9.2f %9.2f %9.0f %10.0f\n", r["batch"].get<int>(),
-                r["dtype"].get<std::string>().c_str(), r["prefill_tok_s"].get<double>(),
-                r["decode_tok_s"].get<double>(), r["ms_per_token_p50"].get<double>(),
-                r["ms_per_token_p99"].get<double>(), r["peak_rss_mb"].get<double>(),
-                r["peak_device_mb"].get<double>());
+  std::printf("%5s %5s %12s %12s %9s %9s %9s %10s %s\n", "batch", "dtype", "prefill t/s",
+              "decode t/s", "p50 ms", "p99 ms", "RSS MB", "device MB",
+              "picks from the device summary");
+  for (const auto& r : rows) {
+    const auto summary = r["summary_picks"].get<double>();
+    const auto picks = summary + r["full_row_picks"].get<double>();
+    std::printf(
+        "%5d %5s %12.1f %12.1f %9.2f %9.2f %9.0f %10.0f %s\n", r["batch"].get<int>(),
+        r["dtype"].get<std::string>().c_str(), r["prefill_tok_s"].get<double>(),
+        r["decode_tok_s"].get<double>(), r["ms_per_token_p50"].get<double>(),
+        r["ms_per_token_p99"].get<double>(), r["peak_rss_mb"].get<double>(),
+        r["peak_device_mb"].get<double>(),
+        host_sampling
+            ? "host sampling"
+            : (std::to_string(static_cast<int>(picks > 0 ? 100.0 * summary / picks : 0.0)) + " %")
+                  .c_str());
+  }
   if (!profile.empty()) {
     std::printf("\ndecode step profile (batch 1, timestamps around each dispatch):\n");
     for (const auto& p : profile)

@@ -179,7 +179,7 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
 
   // Picks the next token of `s` from its raw logits; marks it done when finished.
   std::vector<float> work;
-  auto choose = [&](Sequence& s, std::span<const float> logits) {
+  auto choose = [&](Sequence& s, std::span<const float> logits, const LogitSummary* summary) {
     const auto& req = *s.req;
     auto& res = s.result;
     if (static_cast<int>(res.tokens.size()) >= req.params.max_tokens) {
@@ -188,7 +188,8 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
       return;
     }
     GenerationState state{req.prompt, res.tokens};
-    auto choice = s.chooser.choose(state, logits, work);
+    auto choice = s.chooser.choose(state, logits, work, summary);
+    if (choice.token) ++(choice.from_summary ? timings_.summary_picks : timings_.full_row_picks);
     for (auto& e : choice.events) res.events.push_back(std::move(e));
     if (!choice.token) {
       res.finish_reason = "content_filter";
@@ -202,9 +203,13 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
       return;
     }
     res.tokens.push_back(token);
-    res.logprobs.push_back(log_prob(logits, token));
-    if (req.params.top_logprobs > 0)
-      res.top_logprobs.push_back(top_log_probs(logits, req.params.top_logprobs));
+    const float logit = logits[static_cast<std::size_t>(token)];
+    res.logprobs.push_back(summary ? log_prob(*summary, logit) : log_prob(logits, token));
+    if (req.params.top_logprobs > 0) {
+      auto top = summary ? top_log_probs(*summary, req.params.top_logprobs) : std::nullopt;
+      res.top_logprobs.push_back(top ? std::move(*top)
+                                     : top_log_probs(logits, req.params.top_logprobs));
+    }
     if (on_token && req.params.completion_filters.empty()) on_token(req, token);
     s.next = token;
     if (auto stop = s.chooser.after_accept(GenerationState{req.prompt, res.tokens})) {
@@ -252,12 +257,15 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
       if (!slots[i]) continue;
       const auto& s = *slots[i];
       const int slot = static_cast<int>(i);
+      std::optional<float> summarize;
+      if (device_sampling_ && s.chooser.wants_summary())
+        summarize = s.chooser.summary_temperature();
       if (s.pos == 0) {
         const auto& prompt = s.req->prompt;
-        chunks.push_back({slot, 0, prompt, s.req->prompt_logprobs});
+        chunks.push_back({slot, 0, prompt, s.req->prompt_logprobs, summarize});
         prefill_tokens += prompt.size();
       } else {
-        chunks.push_back({slot, s.pos, std::span(&s.next, 1), false});
+        chunks.push_back({slot, s.pos, std::span(&s.next, 1), false, summarize});
         decode_tokens += 1;
       }
       chunk_slot.push_back(i);
@@ -268,7 +276,8 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
     }
 
     const auto start = std::chrono::steady_clock::now();
-    model_.forward(chunks, [&](std::size_t c, int token, std::span<const float> logits) {
+    model_.forward(chunks, [&](std::size_t c, int token, std::span<const float> logits,
+                               const LogitSummary* summary) {
       auto& s = *slots[chunk_slot[c]];
       const auto& prompt = s.req->prompt;
       if (s.pos == 0 && static_cast<std::size_t>(token) + 1 < prompt.size()) {
@@ -280,7 +289,7 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
         return;
       }
       s.pos = s.pos == 0 ? static_cast<int>(s.req->prompt.size()) : s.pos + 1;
-      choose(s, logits);
+      choose(s, logits, summary);
     });
     const double seconds = seconds_since(start);
     const double total = static_cast<double>(prefill_tokens + decode_tokens);

@@ -60,6 +60,9 @@ struct GenerationTimings {
   std::size_t decode_tokens = 0;
   // Wall time of each step that decodes: the latency its decoding sequences saw per token.
   std::vector<double> step_seconds;
+  // Tokens picked from the device's summary of the logits, and from the full row.
+  std::size_t summary_picks = 0;
+  std::size_t full_row_picks = 0;
 };
 
 // Requests that arrive while the generator runs (a server's queue): the generator asks for
@@ -113,6 +116,9 @@ class Generator {
                                     const TokenCallback& on_token = {});
 
   const GenerationTimings& timings() const { return timings_; }
+  // Sampling from the device's summary of each row where the settings allow (on by
+  // default); off, every pick reads the full row. The tokens are the same either way.
+  void set_device_sampling(bool on) { device_sampling_ = on; }
 
  private:
   void run_loop(RequestSource& source, const SourceFinishedCallback& on_finished,
@@ -121,6 +127,7 @@ class Generator {
   Model& model_;
   std::optional<std::int32_t> eos_;
   GenerationTimings timings_;
+  bool device_sampling_ = true;
 };
 
 }  // namespace sg::engine

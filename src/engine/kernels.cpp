@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "engine/logit_summary.hpp"
 
 namespace sg::engine {
 
@@ -34,6 +35,9 @@ struct AttentionPush {
 };
 struct GatherPush {
   std::uint32_t count, stride;
+};
+struct SummaryPush {
+  std::uint32_t rows, width, stride;
 };
 
 // Shapes per device kind, measured on lavapipe (2 cores; a GPT-2 124M step of 49 matmuls):
@@ -107,6 +111,8 @@ Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelSha
                      ? gpu::PipelineDesc{"attention_serial", 6, sizeof(AttentionPush), {}}
                      : gpu::PipelineDesc{"attention", 6, sizeof(AttentionPush), {u(max_context)}}),
       gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
+      logit_summary_(
+          context, {"logit_summary", 3, sizeof(SummaryPush), {u(kSummaryLanes), u(kSummaryKeep)}}),
       matmul_(matmul_pipelines(context)),
       matmul_tiled_f16_(context, {"matmul_tiled_f16", 5, sizeof(MatmulPush), {}}),
       matmul_tiled_f32_(context, {"matmul_tiled_f32", 5, sizeof(MatmulPush), {}}),
@@ -212,6 +218,15 @@ void Kernels::gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu
   std::array bindings{gpu::in(x.buffer), gpu::in(rows), gpu::out(y.buffer)};
   cs.dispatch(gather_rows_.get(), bindings, push, {groups(x.stride, 64), u(count), 1},
               "gather_rows");
+}
+
+void Kernels::logit_summary(gpu::CommandStream& cs, const Activation& logits,
+                            const gpu::Buffer& temperatures, const gpu::Buffer& records,
+                            int rows) const {
+  SummaryPush push{u(rows), u(logits.cols), u(logits.stride)};
+  std::array bindings{gpu::in(logits.buffer), gpu::in(temperatures), gpu::out(records)};
+  cs.dispatch(logit_summary_.get(), bindings, push, {groups(kSummaryLanes, 64), u(rows), 1},
+              "logit_summary");
 }
 
 }  // namespace sg::engine

@@ -67,11 +67,17 @@ class Kernels {
   void gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& rows,
                    const Activation& y, int count) const;
 
+  // Lane records of each logits row for the sampler (shaders/logit_summary.comp,
+  // engine/logit_summary.hpp): kSummaryLanes records of kSummaryWords words per row.
+  //   logits: [R, V]   temperatures: F32 [R]   records: uint [R, kSummaryLanes, kSummaryWords]
+  void logit_summary(gpu::CommandStream& cs, const Activation& logits,
+                     const gpu::Buffer& temperatures, const gpu::Buffer& records, int rows) const;
+
  private:
   gpu::Context* context_;
   gpu::Buffer dummy_;
   KernelShapes shapes_;
-  gpu::LazyPipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_;
+  gpu::LazyPipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_, logit_summary_;
   // by weight type, token block and where x is read from
   std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_;
   gpu::LazyPipeline matmul_tiled_f16_, matmul_tiled_f32_;

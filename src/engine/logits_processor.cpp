@@ -7,10 +7,18 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/sparse_logits.hpp"
+
 namespace sg::engine {
 
 namespace {
 constexpr float kMasked = -std::numeric_limits<float>::infinity();
+
+// How far the device's normalizer may be from the full row's double sum, relatively, and
+// still leave top-p's cut where the full row puts it. The float sums measure within ~1e-5
+// (tests/engine/test_logit_summary.cpp); a cut whose cumulative mass lies closer to p than
+// this margin is taken from the full row instead.
+constexpr double kTopPMargin = 1e-4;
 
 template <typename F>
 void for_each_token(const GenerationState& s, F f) {
@@ -58,6 +66,18 @@ void Temperature::apply(const GenerationState&, std::span<float> logits) {
   for (auto& l : logits) l /= t_;
 }
 
+bool Temperature::apply_sparse(const GenerationState&, SparseLogits& s) {
+  // The normalizer of the tempered row is the device's, computed at the request's
+  // temperature; a second temperature (never made by make_chain) has none.
+  if (s.tempered || s.summary->temperature != t_) return false;
+  for (auto& e : s.top) e.second /= t_;
+  if (s.rest_live()) s.rest_max /= t_;
+  s.total = s.summary->tempered_total;
+  s.tempered = true;
+  s.resort();  // the division may round neighbours to equal values
+  return true;
+}
+
 void TopK::apply(const GenerationState&, std::span<float> logits) {
   auto k = static_cast<std::size_t>(k_);
   if (k == 0 || k >= logits.size()) return;
@@ -67,6 +87,18 @@ void TopK::apply(const GenerationState&, std::span<float> logits) {
   float kth = sorted[k - 1];
   for (auto& l : logits)
     if (l < kth) l = kMasked;
+}
+
+bool TopK::apply_sparse(const GenerationState&, SparseLogits& s) {
+  const auto k = static_cast<std::size_t>(k_);
+  if (k == 0 || k >= static_cast<std::size_t>(s.summary->vocab)) return true;
+  if (s.top.size() < k) return !s.rest_live();  // the k-th largest is masked: apply keeps all
+  const float kth = s.top[k - 1].second;
+  // apply keeps every logit >= kth, so unlisted ids are out only when all are below it.
+  if (!(s.rest_max < kth)) return false;
+  std::erase_if(s.top, [&](const auto& e) { return e.second < kth; });
+  s.drop_rest();
+  return true;
 }
 
 void TopP::apply(const GenerationState&, std::span<float> logits) {
@@ -86,6 +118,38 @@ void TopP::apply(const GenerationState&, std::span<float> logits) {
     if (cumulative >= p_) break;
   }
   for (std::size_t i = keep; i < order.size(); ++i) logits[order[i]] = kMasked;
+}
+
+bool TopP::apply_sparse(const GenerationState&, SparseLogits& s) {
+  if (p_ >= 1.0f) return true;
+  if (s.top.empty()) return !s.rest_live();
+  const double max = s.top.front().second;
+  const bool exact = !s.rest_live();
+  double total = s.total;
+  if (exact) {
+    // apply's sum runs over the ids in order, a masked one adding exactly 0.
+    std::vector<std::pair<std::int32_t, float>> by_id = s.top;
+    std::sort(by_id.begin(), by_id.end());
+    total = 0;
+    for (const auto& e : by_id) total += std::exp(static_cast<double>(e.second) - max);
+  }
+  double cumulative = 0;
+  std::size_t keep = 0;
+  while (keep < s.top.size()) {
+    const double before = cumulative;
+    cumulative += std::exp(static_cast<double>(s.top[keep].second) - max) / total;
+    ++keep;
+    if (cumulative >= p_) {
+      // With the device's normalizer the cut must hold for any total within the margin.
+      if (!exact && (cumulative < p_ * (1 + kTopPMargin) || before >= p_ * (1 - kTopPMargin)))
+        return false;
+      break;
+    }
+  }
+  if (!exact && (cumulative < p_ || !(s.top[keep - 1].second > s.rest_max))) return false;
+  s.top.resize(keep);
+  s.drop_rest();
+  return true;
 }
 
 }  // namespace sg::engine

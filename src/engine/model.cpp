@@ -55,6 +55,11 @@ std::uint64_t kv_bytes(const model::Config& c, int slots, int context) {
          kv_layer_bytes(c, context);
 }
 
+// Rows the sampler's summaries are kept for: a classifier never samples.
+int summary_rows(const model::Config& c, int tokens) {
+  return c.classifier() ? 1 : tokens;
+}
+
 // The per-pass buffers the constructor makes for `tokens` tokens per pass.
 std::uint64_t activation_bytes(const model::Config& c, int tokens) {
   auto rows = [&](int cols) {
@@ -62,7 +67,9 @@ std::uint64_t activation_bytes(const model::Config& c, int tokens) {
            static_cast<std::uint64_t>(round_up(cols, kColumnAlign)) * sizeof(float);
   };
   return 6 * rows(c.n_embd) + rows(3 * c.n_embd) + rows(c.n_inner) + rows(c.output_width()) +
-         6u * 4u * static_cast<std::uint64_t>(tokens);  // ids, (slot, pos), span, logit rows
+         // ids, (slot, pos), span, logit rows, summary temperatures
+         7u * 4u * static_cast<std::uint64_t>(tokens) +
+         static_cast<std::uint64_t>(summary_rows(c, tokens)) * kSummaryLanes * kSummaryWords * 4u;
 }
 
 gpu::Buffer int_buffer(gpu::Context& context, int count, int ints_per_item) {
@@ -145,6 +152,11 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       meta_(int_buffer(context, max_tokens_, 2)),
       spans_(int_buffer(context, max_tokens_, 2)),
       logit_rows_(int_buffer(context, max_tokens_, 1)),
+      summary_temperatures_(int_buffer(context, max_tokens_, 1)),
+      summary_records_(context,
+                       static_cast<std::size_t>(summary_rows(config_, max_tokens_)) *
+                           kSummaryLanes * kSummaryWords * 4,
+                       gpu::Memory::kHostReadback),
       x_(activation(context, max_tokens_, config_.n_embd)),
       xn_(activation(context, max_tokens_, config_.n_embd)),
       tmp_(activation(context, max_tokens_, config_.n_embd)),
@@ -195,7 +207,9 @@ void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink
         throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (size " +
                          std::to_string(config_.vocab_size) + ")");
       const int pos = chunk.start_pos + i;
-      tokens.push_back({c, i, id, chunk.slot, pos, pos + 1, chunk.all_logits || i == n - 1});
+      const bool last = i == n - 1;
+      tokens.push_back({c, i, id, chunk.slot, pos, pos + 1, chunk.all_logits || last,
+                        last ? chunk.summarize : std::nullopt});
     }
   }
   profile_.clear();
@@ -231,9 +245,8 @@ std::vector<std::vector<float>> Model::classify(
     }
   }
   std::vector<std::vector<float>> out(sequences.size());
-  const auto sink = [&](std::size_t chunk, int, std::span<const float> logits) {
-    out[chunk].assign(logits.begin(), logits.end());
-  };
+  const auto sink = [&](std::size_t chunk, int, std::span<const float> logits,
+                        const LogitSummary*) { out[chunk].assign(logits.begin(), logits.end()); };
   // Passes of whole sequences, one KV-cache slot each.
   std::vector<Token> tokens;
   int slot = 0;
@@ -249,7 +262,7 @@ std::vector<std::vector<float>> Model::classify(
     const int pick = config_.bidirectional() ? 0 : last_non_pad(seq, config_.pad_token_id);
     for (int i = 0; i < n; ++i)
       tokens.push_back({s, i, seq[static_cast<std::size_t>(i)], slot, i,
-                        config_.bidirectional() ? n : i + 1, i == pick});
+                        config_.bidirectional() ? n : i + 1, i == pick, std::nullopt});
     ++slot;
   }
   if (!tokens.empty()) run_pass(tokens, sink);
@@ -296,7 +309,7 @@ void Model::record_layers(int n) {
 
 // The picked rows' hidden states -> logits_: final norm (pre-LN), then the LM head or the
 // classification head.
-void Model::record_head(int picked) {
+void Model::record_head(int picked, bool summarize) {
   kernels_.gather_rows(stream_, x_, logit_rows_, picked_, picked);
   const Activation* head_in = &picked_;
   if (config_.norm_placement() == model::NormPlacement::kPre) {
@@ -306,6 +319,8 @@ void Model::record_head(int picked) {
   }
   if (!weights_.classifier) {
     kernels_.matmul(stream_, *head_in, weights_.head(), nullptr, nullptr, logits_, picked);
+    if (summarize)
+      kernels_.logit_summary(stream_, logits_, summary_temperatures_, summary_records_, picked);
     return;
   }
   const auto& head = *weights_.classifier;
@@ -321,7 +336,7 @@ void Model::record_head(int picked) {
 
 // Everything a pass runs. It depends only on the token count and the rows picked (the
 // per-token inputs live in buffers), which is what lets run_pass reuse a recording.
-void Model::record_pass(int n, int picked) {
+void Model::record_pass(int n, int picked, bool summarize) {
   if (weights_.embed_ln_w) {
     // BERT/RoBERTa normalize the embeddings' sum before the first layer.
     kernels_.embed(stream_, weights_.tok_embed, weights_.pos_embed, ids_, meta_, tmp_, n);
@@ -331,7 +346,7 @@ void Model::record_pass(int n, int picked) {
     kernels_.embed(stream_, weights_.tok_embed, weights_.pos_embed, ids_, meta_, x_, n);
   }
   record_layers(n);
-  if (picked > 0) record_head(picked);
+  if (picked > 0) record_head(picked, summarize);
 }
 
 void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
@@ -340,7 +355,9 @@ void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
   auto* meta = reinterpret_cast<std::int32_t*>(meta_.host_data());
   auto* spans = reinterpret_cast<std::int32_t*>(spans_.host_data());
   auto* rows = reinterpret_cast<std::int32_t*>(logit_rows_.host_data());
+  auto* temperatures = reinterpret_cast<float*>(summary_temperatures_.host_data());
   int picked = 0;
+  bool summarize = false;
   // Attention reads a sequence's tokens of this pass from their qkv rows, so they must be one
   // run of consecutive rows and positions (see Kernels::attention).
   std::vector<bool> seen(static_cast<std::size_t>(slots_), false);
@@ -357,16 +374,20 @@ void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
     meta[2 * i + 1] = t.pos;
     spans[2 * i] = t.span;
     spans[2 * i + 1] = continues ? spans[2 * i - 1] : t.pos;
-    if (t.logits) rows[picked++] = i;
+    if (t.logits) {
+      temperatures[picked] = t.summarize.value_or(1.0f);
+      summarize = summarize || t.summarize.has_value();
+      rows[picked++] = i;
+    }
   }
 
   // Profiling records afresh: its timestamps live in the recording.
   if (profiling_) {
     stream_.begin(true);
-    record_pass(n, picked);
-  } else if (!stream_.begin_reusable(
-                 {static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(picked)})) {
-    record_pass(n, picked);
+    record_pass(n, picked, summarize);
+  } else if (!stream_.begin_reusable({static_cast<std::uint32_t>(n),
+                                      static_cast<std::uint32_t>(picked), summarize ? 1u : 0u})) {
+    record_pass(n, picked, summarize);
   }
   stream_.submit_and_wait();
   if (profiling_) {
@@ -374,11 +395,19 @@ void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
   }
 
   const auto* logits = reinterpret_cast<const float*>(logits_.buffer.host_data());
+  const auto* records = reinterpret_cast<const std::uint32_t*>(summary_records_.host_data());
+  constexpr std::size_t kRecordWords = std::size_t{kSummaryLanes} * kSummaryWords;
   for (int r = 0; r < picked; ++r) {
     const auto& t = tokens[static_cast<std::size_t>(rows[r])];
+    std::optional<LogitSummary> summary;
+    if (t.summarize)
+      summary =
+          merge_lanes(std::span(records + static_cast<std::size_t>(r) * kRecordWords, kRecordWords),
+                      config_.output_width(), *t.summarize);
     sink(t.chunk, t.index,
          std::span(logits + static_cast<std::size_t>(r) * static_cast<std::size_t>(logits_.stride),
-                   static_cast<std::size_t>(config_.output_width())));
+                   static_cast<std::size_t>(config_.output_width())),
+         summary ? &*summary : nullptr);
   }
 }
 

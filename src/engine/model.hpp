@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/kernels.hpp"
+#include "engine/logit_summary.hpp"
 #include "engine/weights.hpp"
 #include "model/checkpoint.hpp"
 #include "vk/command_stream.hpp"
@@ -38,6 +39,9 @@ struct SequenceChunk {
   int start_pos = 0;
   std::span<const std::int32_t> tokens;
   bool all_logits = false;  // logits for every token (scoring), else for the last only
+  // Also summarize the last token's logits on the device for the sampler, with the
+  // normalizer at this temperature (logit_summary.hpp).
+  std::optional<float> summarize;
 };
 
 // What bounds the number of KV-cache slots, in bytes.
@@ -54,8 +58,10 @@ struct SlotBudget {
 // The largest slot count in [0, max_slots] within the budget; 0 when not even one fits.
 int slots_within(const SlotBudget& budget);
 
-// Called once per logits row, in batch order: (chunk index, token index in the chunk, logits).
-using LogitsSink = std::function<void(std::size_t, int, std::span<const float>)>;
+// Called once per logits row, in batch order: (chunk index, token index in the chunk, logits,
+// the row's device summary: null unless the chunk asked for one and the row is finite).
+using LogitsSink =
+    std::function<void(std::size_t, int, std::span<const float>, const LogitSummary*)>;
 
 class Model {
  public:
@@ -105,9 +111,10 @@ class Model {
     int pos;
     int span;  // cache positions it attends to (see Kernels::attention)
     bool logits;
+    std::optional<float> summarize;
   };
-  void record_head(int picked);
-  void record_pass(int n, int picked);
+  void record_head(int picked, bool summarize);
+  void record_pass(int n, int picked, bool summarize);
   void run_pass(std::span<const Token> tokens, const LogitsSink& sink);
   void record_layers(int n_tokens);
 
@@ -120,7 +127,7 @@ class Model {
   Kernels kernels_;
   DeviceWeights weights_;
   std::vector<gpu::Buffer> k_cache_, v_cache_;
-  gpu::Buffer ids_, meta_, spans_, logit_rows_;
+  gpu::Buffer ids_, meta_, spans_, logit_rows_, summary_temperatures_, summary_records_;
   Activation x_, xn_, tmp_, qkv_, att_, hidden_, picked_, picked_norm_, logits_;
   gpu::CommandStream stream_;
   bool profiling_ = false;

@@ -65,9 +65,10 @@ std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<st
                         std::span(texts[w.text])
                             .subspan(static_cast<std::size_t>(w.begin),
                                      static_cast<std::size_t>(w.end - w.begin)),
-                        true});
+                        true, std::nullopt});
     }
-    model.forward(chunks, [&](std::size_t c, int i, std::span<const float> logits) {
+    model.forward(chunks, [&](std::size_t c, int i, std::span<const float> logits,
+                              const engine::LogitSummary*) {
       const auto& w = group[c];
       const int target = w.begin + i + 1;
       if (target < w.first_target || target >= w.end) return;

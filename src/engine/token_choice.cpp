@@ -1,25 +1,56 @@
 #include "engine/token_choice.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "engine/sparse_logits.hpp"
 
 namespace sg::engine {
 
 TokenChooser::TokenChooser(const SamplingParams& params)
-    : greedy_(params.temperature <= 0.0f), rng_(params.seed), chain_(make_chain(params)) {
+    : greedy_(params.temperature <= 0.0f),
+      temperature_(greedy_ ? 1.0f : params.temperature),
+      rng_(params.seed),
+      chain_(make_chain(params)) {
+  // Plain sampling draws from every id: only a cut by top-k or top-p leaves a short list.
+  wants_summary_ =
+      !chain_.needs_full_logits() && (greedy_ || params.top_k > 0 || params.top_p < 1.0f);
   for (const auto& f : params.filters) filters_.push_back(f->make());
 }
 
 TokenChoice TokenChooser::choose(const GenerationState& state, std::span<const float> logits,
-                                 std::vector<float>& work) {
-  work.assign(logits.begin(), logits.end());
-  chain_.apply(state, work);
+                                 std::vector<float>& work, const LogitSummary* summary) {
+  std::optional<SparseLogits> sparse;
+  if (summary && wants_summary_) {
+    sparse.emplace(*summary);
+    if (!chain_.apply_sparse(state, *sparse)) sparse.reset();
+  }
+  std::vector<std::int32_t> vetoed;
+  std::size_t live = 0;  // unmasked ids in `work`
+  auto go_dense = [&] {
+    sparse.reset();
+    work.assign(logits.begin(), logits.end());
+    chain_.apply(state, work);
+    for (auto id : vetoed) work[static_cast<std::size_t>(id)] = kMaskedLogit;
+    live = static_cast<std::size_t>(
+        std::count_if(work.begin(), work.end(), [](float l) { return l != kMaskedLogit; }));
+  };
+  if (!sparse) go_dense();
+
   TokenChoice out;
   for (;;) {
-    bool any = false;
-    for (float l : work) any = any || l != -std::numeric_limits<float>::infinity();
-    if (!any) return out;
-    const std::int32_t token = greedy_ ? argmax(work) : sample(work, rng_);
+    std::int32_t token = 0;
+    SparseDraw d;
+    if (sparse) d = draw(*sparse, greedy_, rng_);
+    if (sparse && d.kind == SparseDraw::Kind::kNone) return out;
+    if (sparse && d.kind == SparseDraw::Kind::kToken) {
+      token = d.token;
+    } else {
+      if (sparse) go_dense();  // the summary cannot tell; no random number was drawn
+      if (live == 0) return out;
+      token = greedy_ ? argmax(work) : sample(work, rng_);
+    }
     std::optional<FilterEvent> veto;
     for (auto& f : filters_) {
       veto = f->veto(state, token);
@@ -27,12 +58,19 @@ TokenChoice TokenChooser::choose(const GenerationState& state, std::span<const f
     }
     if (!veto) {
       out.token = token;
+      out.from_summary = sparse.has_value();
       return out;
     }
     out.events.push_back(std::move(*veto));
     // Masking and drawing again is sampling from the renormalized rest; greedy takes the
     // next best.
-    work[static_cast<std::size_t>(token)] = -std::numeric_limits<float>::infinity();
+    vetoed.push_back(token);
+    if (sparse) {
+      sparse->mask(token);
+    } else {
+      work[static_cast<std::size_t>(token)] = kMaskedLogit;
+      --live;
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/logit_summary.hpp"
 #include "engine/logits_processor.hpp"
 #include "engine/output_filter.hpp"
 #include "engine/rng.hpp"
@@ -20,20 +21,31 @@ struct TokenChoice {
   // Null when the filters vetoed every token the processors left (finish "content_filter").
   std::optional<std::int32_t> token;
   std::vector<FilterEvent> events;  // one per veto, in order
+  bool from_summary = false;        // decided by the device summary, the full row unread
 };
 
 class TokenChooser {
  public:
   explicit TokenChooser(const SamplingParams& params);
 
-  // `work` is scratch space, overwritten.
+  // Whether a device summary of the logits (logit_summary.hpp) can decide this sequence's
+  // picks: greedy, or sampling cut by top-k or top-p, with no processor that needs every
+  // logit. Then choose() reads the full row only when the summary cannot tell.
+  bool wants_summary() const { return wants_summary_; }
+  // The temperature the summary's normalizer must be computed at.
+  float summary_temperature() const { return temperature_; }
+
+  // `work` is scratch space, overwritten. `summary`, when given, summarizes `logits` at
+  // summary_temperature(); the choice is the same with or without it.
   TokenChoice choose(const GenerationState& state, std::span<const float> logits,
-                     std::vector<float>& work);
+                     std::vector<float>& work, const LogitSummary* summary = nullptr);
   // After the chosen token was appended to state.generated: a filter's stop, if any.
   std::optional<FilterStop> after_accept(const GenerationState& state);
 
  private:
   bool greedy_;
+  float temperature_;
+  bool wants_summary_;
   Rng rng_;
   ProcessorChain chain_;
   std::vector<std::unique_ptr<OutputFilter>> filters_;

@@ -4,6 +4,10 @@
 // left out.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -70,6 +74,32 @@ inline std::map<std::string, std::vector<std::string>> comparable_rows(
     out[table] = std::move(rows);
   }
   return out;
+}
+
+// Whether two rows say the same but for the last digits of their numbers: equal text
+// around the numbers, and every pair of numbers within `tolerance` of each other (relatively,
+// or absolutely for numbers below 1: a log-prob's error is absolute). Log-probs
+// computed with another normalizer's rounding (the device's summary) differ only so.
+inline bool same_up_to_rounding(const std::string& a, const std::string& b, double tolerance) {
+  const auto number_at = [](const std::string& s, std::size_t i) {
+    return std::isdigit(static_cast<unsigned char>(s[i])) ||
+           (s[i] == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])));
+  };
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (number_at(a, i) && number_at(b, j)) {
+      char* end_a = nullptr;
+      char* end_b = nullptr;
+      const double x = std::strtod(a.c_str() + i, &end_a);
+      const double y = std::strtod(b.c_str() + j, &end_b);
+      if (std::abs(x - y) > tolerance * std::max({1.0, std::abs(x), std::abs(y)})) return false;
+      i = static_cast<std::size_t>(end_a - a.c_str());
+      j = static_cast<std::size_t>(end_b - b.c_str());
+      continue;
+    }
+    if (a[i++] != b[j++]) return false;
+  }
+  return i == a.size() && j == b.size();
 }
 
 }  // namespace sg::testing

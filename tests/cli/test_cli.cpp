@@ -330,8 +330,13 @@ TEST(Cli, BenchJsonHasTheDocumentedFields) {
       static_cast<double>(fs::file_size(kGpt2 + "/model.safetensors")) / 1048576.0;
   for (std::size_t i = 0; i < 2; ++i) {
     const auto& row = j[i];
-    EXPECT_EQ(row.size(), 8u) << row.dump();
+    EXPECT_EQ(row.size(), 11u) << row.dump();
     EXPECT_EQ(row["batch"], i + 1);
+    // Greedy over a 1000-token vocabulary: the device's summary lists every id and decides
+    // every pick.
+    EXPECT_EQ(row["sampling"], "device");
+    EXPECT_EQ(row["summary_picks"].get<std::size_t>(), 4 * (i + 1));
+    EXPECT_EQ(row["full_row_picks"].get<std::size_t>(), 0u);
     EXPECT_EQ(row["dtype"], "f32");
     EXPECT_GT(row["prefill_tok_s"].get<double>(), 0.0);
     EXPECT_GT(row["decode_tok_s"].get<double>(), 0.0);
@@ -348,6 +353,17 @@ TEST(Cli, BenchJsonHasTheDocumentedFields) {
   // Peaks only grow across the run.
   EXPECT_GE(j[1]["peak_rss_mb"].get<double>(), j[0]["peak_rss_mb"].get<double>());
   EXPECT_GE(j[1]["peak_device_mb"].get<double>(), j[0]["peak_device_mb"].get<double>());
+
+  // --host-sampling reads every row back instead, and top-k sampling is accepted.
+  r = run_stagegate({"bench", "--model", kGpt2, "--prompt-tokens", "8", "--gen-tokens", "4",
+                     "--batch", "2", "--json", "--temperature", "1", "--top-k", "5",
+                     "--host-sampling"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["sampling"], "host");
+  EXPECT_EQ(j[0]["summary_picks"].get<std::size_t>(), 0u);
+  EXPECT_EQ(j[0]["full_row_picks"].get<std::size_t>(), 8u);
 }
 
 }  // namespace

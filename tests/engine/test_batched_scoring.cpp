@@ -47,13 +47,14 @@ std::vector<double> reference_logprobs(Model& m, const std::vector<std::int32_t>
     SequenceChunk chunk{0, 0,
                         std::span(tokens).subspan(static_cast<std::size_t>(begin),
                                                   static_cast<std::size_t>(end - begin)),
-                        true};
-    m.forward(std::span(&chunk, 1), [&](std::size_t, int i, std::span<const float> logits) {
-      const int target = begin + i + 1;
-      if (target < scored_until || target >= end) return;
-      out[static_cast<std::size_t>(target - 1)] =
-          log_prob(logits, tokens[static_cast<std::size_t>(target)]);
-    });
+                        true, std::nullopt};
+    m.forward(std::span(&chunk, 1),
+              [&](std::size_t, int i, std::span<const float> logits, const engine::LogitSummary*) {
+                const int target = begin + i + 1;
+                if (target < scored_until || target >= end) return;
+                out[static_cast<std::size_t>(target - 1)] =
+                    log_prob(logits, tokens[static_cast<std::size_t>(target)]);
+              });
     scored_until = end;
     if (end == n) break;
   }

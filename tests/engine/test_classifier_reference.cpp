@@ -165,9 +165,12 @@ TEST_F(ClassifierTest, RefusesWhatItCannotClassify) {
   EXPECT_EQ(engine->classify(seqs).size(), 1u);
   // A classifier has no LM head, and a language model no classification head.
   const std::vector<std::int32_t> tokens{10, 11};
-  const std::vector<SequenceChunk> chunk{{0, 0, tokens, false}};
+  const std::vector<SequenceChunk> chunk{{0, 0, tokens, false, std::nullopt}};
   expect_input_error(
-      [&] { engine->forward(chunk, [](std::size_t, int, std::span<const float>) {}); },
+      [&] {
+        engine->forward(chunk,
+                        [](std::size_t, int, std::span<const float>, const LogitSummary*) {});
+      },
       "sequence classifier");
   const auto lm = model::Checkpoint::open(fs::path(STAGEGATE_FIXTURES) / "models" / "gpt2-f32");
   auto lm_engine = make(lm);

@@ -164,10 +164,11 @@ TEST_P(ReferenceTest, GreedyContinuationMatchesReference) {
 // Logits of every position, computed by one prefill.
 std::vector<std::vector<float>> prefill_logits(Model& m, std::span<const std::int32_t> ids) {
   std::vector<std::vector<float>> rows(ids.size());
-  SequenceChunk chunk{0, 0, ids, true};
-  m.forward(std::span(&chunk, 1), [&](std::size_t, int i, std::span<const float> l) {
-    rows[static_cast<std::size_t>(i)].assign(l.begin(), l.end());
-  });
+  SequenceChunk chunk{0, 0, ids, true, std::nullopt};
+  m.forward(std::span(&chunk, 1),
+            [&](std::size_t, int i, std::span<const float> l, const engine::LogitSummary*) {
+              rows[static_cast<std::size_t>(i)].assign(l.begin(), l.end());
+            });
   for (std::size_t i = 0; i < rows.size(); ++i)
     EXPECT_FALSE(rows[i].empty()) << "prefill gave no logits for position " << i;
   return rows;
@@ -181,19 +182,23 @@ TEST_P(ReferenceTest, KvCacheDecodeEqualsRecomputation) {
   for (int i = 0; i < 5; ++i) seq.push_back((i * 37 + 11) % cfg.vocab_size);
   // Decode token by token with the KV cache, keeping each step's logits.
   std::vector<std::vector<float>> decoded;
-  SequenceChunk first{0, 0, std::span(seq), false};
+  SequenceChunk first{0, 0, std::span(seq), false, std::nullopt};
   std::vector<float> last;
   m->forward(std::span(&first, 1),
-             [&](std::size_t, int, std::span<const float> l) { last.assign(l.begin(), l.end()); });
+             [&](std::size_t, int, std::span<const float> l, const engine::LogitSummary*) {
+               last.assign(l.begin(), l.end());
+             });
   decoded.push_back(last);
   for (int step = 0; step < 24; ++step) {
     std::int32_t next =
         static_cast<std::int32_t>(std::max_element(last.begin(), last.end()) - last.begin());
     seq.push_back(next);
-    SequenceChunk c{0, static_cast<int>(seq.size()) - 1, std::span(&seq.back(), 1), false};
-    m->forward(std::span(&c, 1), [&](std::size_t, int, std::span<const float> l) {
-      last.assign(l.begin(), l.end());
-    });
+    SequenceChunk c{0, static_cast<int>(seq.size()) - 1, std::span(&seq.back(), 1), false,
+                    std::nullopt};
+    m->forward(std::span(&c, 1),
+               [&](std::size_t, int, std::span<const float> l, const engine::LogitSummary*) {
+                 last.assign(l.begin(), l.end());
+               });
     decoded.push_back(last);
   }
   for (std::size_t s = 0; s < decoded.size(); ++s)
@@ -227,17 +232,18 @@ TEST_P(ReferenceTest, BatchInvariance) {
     for (int b = 0; b < batch; ++b) {
       int s = (b + batch) % 8;
       which.push_back(s);
-      chunks.push_back({b, 0, seqs[static_cast<std::size_t>(s)], true});
+      chunks.push_back({b, 0, seqs[static_cast<std::size_t>(s)], true, std::nullopt});
     }
     std::size_t rows = 0, want_rows = 0;
     for (int s : which) want_rows += seqs[static_cast<std::size_t>(s)].size();
-    m->forward(chunks, [&](std::size_t c, int i, std::span<const float> l) {
-      ++rows;
-      const auto& want = alone[static_cast<std::size_t>(which[c])][static_cast<std::size_t>(i)];
-      ASSERT_EQ(l.size(), want.size());
-      ASSERT_EQ(0, std::memcmp(want.data(), l.data(), want.size() * 4))
-          << "sequence " << which[c] << " token " << i << " differs in a batch of " << batch;
-    });
+    m->forward(
+        chunks, [&](std::size_t c, int i, std::span<const float> l, const engine::LogitSummary*) {
+          ++rows;
+          const auto& want = alone[static_cast<std::size_t>(which[c])][static_cast<std::size_t>(i)];
+          ASSERT_EQ(l.size(), want.size());
+          ASSERT_EQ(0, std::memcmp(want.data(), l.data(), want.size() * 4))
+              << "sequence " << which[c] << " token " << i << " differs in a batch of " << batch;
+        });
     EXPECT_EQ(rows, want_rows) << "logits rows in a batch of " << batch;
   }
 }

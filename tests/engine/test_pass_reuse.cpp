@@ -42,7 +42,7 @@ using Logits = std::vector<std::vector<float>>;
 // Runs one forward call; the logits rows in the order the sink gets them.
 Logits step(Model& m, const std::vector<SequenceChunk>& chunks) {
   Logits rows;
-  m.forward(chunks, [&](std::size_t, int, std::span<const float> l) {
+  m.forward(chunks, [&](std::size_t, int, std::span<const float> l, const engine::LogitSummary*) {
     rows.emplace_back(l.begin(), l.end());
   });
   return rows;
@@ -66,7 +66,7 @@ std::vector<Logits> run_script(Model& m) {
       return SequenceChunk{s, from,
                            std::span(q).subspan(static_cast<std::size_t>(from),
                                                 q.size() - static_cast<std::size_t>(from)),
-                           all};
+                           all, std::nullopt};
     };
     out.push_back(step(m, {chunk(1, 0, false)}));                     // 14 tokens
     out.push_back(step(m, {chunk(0, 0, false), chunk(3, 0, true)}));  // 3 + 36 tokens
@@ -133,12 +133,13 @@ TEST_F(PassReuseTest, RepeatedDecodeShapeReplaysItsRecording) {
   const auto gpt2 = open("gpt2-f32");
   auto m = make(gpt2, {});
   std::vector<std::int32_t> ids{5, 9, 2, 7, 1, 3};
-  std::vector<SequenceChunk> prompt{{0, 0, std::span(ids).first(3), false},
-                                    {1, 0, std::span(ids).first(3), false}};
+  std::vector<SequenceChunk> prompt{{0, 0, std::span(ids).first(3), false, std::nullopt},
+                                    {1, 0, std::span(ids).first(3), false, std::nullopt}};
   step(*m, prompt);
   auto decode = [&](int pos) {
     const auto token = std::span(ids).subspan(static_cast<std::size_t>(pos), 1);
-    return std::vector<SequenceChunk>{{0, pos, token, false}, {1, pos, token, false}};
+    return std::vector<SequenceChunk>{{0, pos, token, false, std::nullopt},
+                                      {1, pos, token, false, std::nullopt}};
   };
   step(*m, decode(3));
   const auto before = m->stream_stats();
@@ -157,8 +158,8 @@ TEST_F(PassReuseTest, TwoChunksOfOneSlotAreRefused) {
   const auto gpt2 = open("gpt2-f32");
   auto m = make(gpt2, {});
   std::vector<std::int32_t> ids{5, 9, 2};
-  std::vector<SequenceChunk> chunks{{1, 0, std::span(ids).first(2), false},
-                                    {1, 2, std::span(ids).subspan(2), false}};
+  std::vector<SequenceChunk> chunks{{1, 0, std::span(ids).first(2), false, std::nullopt},
+                                    {1, 2, std::span(ids).subspan(2), false, std::nullopt}};
   EXPECT_THROW(step(*m, chunks), RuntimeError);
   EXPECT_EQ(m->stream_stats().recordings_made, 0u) << "a pass ran before the refusal";
 }

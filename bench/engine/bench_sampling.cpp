@@ -1,0 +1,116 @@
+// Host time per sampled token: picking from the full row of logits (what every decode step
+// did before device sampling) against picking from the device's summary of the row
+// (merge_lanes + the sparse chain + the log-prob from the normalizer). The device's own
+// share, the logit_summary dispatch, is in `stagegate bench --profile`. Rows are shaped like
+// a language model's at varied sharpness; the program checks that both paths pick the same
+// tokens before printing a row.
+//   bench_sampling [--rows N]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/logit_summary.hpp"
+#include "engine/sampling.hpp"
+#include "engine/token_choice.hpp"
+
+namespace {
+
+using sg::engine::SamplingParams;
+
+std::vector<float> lm_row(int vocab, std::mt19937& gen) {
+  std::uniform_real_distribution<float> sharp(0.5f, 4.0f);
+  std::normal_distribution<float> bulk(0.0f, sharp(gen));
+  std::vector<float> row(static_cast<std::size_t>(vocab));
+  for (auto& l : row) l = bulk(gen);
+  std::uniform_int_distribution<int> id(0, vocab - 1);
+  std::uniform_real_distribution<float> lift(0.0f, 14.0f);
+  for (int k = 0; k < 20; ++k) row[static_cast<std::size_t>(id(gen))] += lift(gen);
+  return row;
+}
+
+struct Decoding {
+  const char* name;
+  float temperature;
+  int top_k;
+  float top_p;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rows = 400;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
+      rows = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: bench_sampling [--rows N]\n");
+      return 2;
+    }
+  }
+  const Decoding decodings[] = {{"greedy", 0, 0, 1},
+                                {"top-k 40", 1, 40, 1},
+                                {"top-p 0.9", 1, 0, 0.9f},
+                                {"T 0.8, top-k 50, top-p 0.95", 0.8f, 50, 0.95f}};
+  std::printf(
+      "| vocabulary | decoding | full row us/token | summary us/token | full / summary | "
+      "decided by the summary |\n|---|---|---|---|---|---|\n");
+  for (int vocab : {8192, 50257}) {
+    std::mt19937 gen(static_cast<std::uint32_t>(vocab));
+    std::vector<std::vector<float>> logits;
+    for (int r = 0; r < rows; ++r) logits.push_back(lm_row(vocab, gen));
+    for (const auto& d : decodings) {
+      SamplingParams p;
+      p.temperature = d.temperature;
+      p.top_k = d.top_k;
+      p.top_p = d.top_p;
+      p.seed = 5;
+      sg::engine::TokenChooser full(p), summarized(p);
+      const float t = summarized.summary_temperature();
+      // The device's records, made before the clock runs.
+      std::vector<std::vector<std::uint32_t>> records;
+      for (const auto& row : logits) records.push_back(sg::engine::lane_records_reference(row, t));
+      const std::vector<std::int32_t> prompt{1};
+      std::vector<std::int32_t> generated;
+      std::vector<float> work;
+      std::vector<std::int32_t> want;
+      volatile double keep = 0;  // the log-probs, so that no call is optimized away
+
+      auto start = std::chrono::steady_clock::now();
+      for (const auto& row : logits) {
+        const auto c = full.choose({prompt, generated}, row, work);
+        keep = keep + sg::engine::log_prob(row, *c.token);
+        want.push_back(*c.token);
+      }
+      const double full_s = seconds_since(start);
+
+      std::size_t decided = 0;
+      start = std::chrono::steady_clock::now();
+      for (std::size_t r = 0; r < logits.size(); ++r) {
+        const auto s = sg::engine::merge_lanes(records[r], vocab, t);
+        const auto c = summarized.choose({prompt, generated}, logits[r], work, &*s);
+        keep = keep + sg::engine::log_prob(*s, logits[r][static_cast<std::size_t>(*c.token)]);
+        decided += c.from_summary ? 1 : 0;
+        if (*c.token != want[r]) {
+          std::fprintf(stderr,
+                       "%s, vocabulary %d, row %zu: the summary picked %d, the full row %d\n",
+                       d.name, vocab, r, *c.token, want[r]);
+          return 1;
+        }
+      }
+      const double summary_s = seconds_since(start);
+      std::printf("| %d | %s | %.1f | %.1f | %.1fx | %.0f %% |\n", vocab, d.name,
+                  1e6 * full_s / rows, 1e6 * summary_s / rows, full_s / summary_s,
+                  100.0 * static_cast<double>(decided) / rows);
+    }
+  }
+  return 0;
+}
