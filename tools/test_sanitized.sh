@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 suites=(test_common test_model test_tokenizer test_db test_corpus_index test_detector_seam
   test_repetition test_audit test_release_policy test_serve_keys test_completion_request
-  test_serve_http test_capability test_report)
+  test_serve_http test_capability test_report test_logit_summary)
 fuzz=()
 for d in tests/fuzz/corpus/*/; do fuzz+=("fuzz_$(basename "$d")"); done
 bash tools/build_sanitized.sh "${suites[@]}" "${fuzz[@]}"
