@@ -1,5 +1,6 @@
 #include "engine/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -55,21 +56,19 @@ std::uint64_t kv_bytes(const model::Config& c, int slots, int context) {
          kv_layer_bytes(c, context);
 }
 
-// Rows the sampler's summaries are kept for: a classifier never samples.
-int summary_rows(const model::Config& c, int tokens) {
-  return c.classifier() ? 1 : tokens;
-}
-
-// The per-pass buffers the constructor makes for `tokens` tokens per pass.
-std::uint64_t activation_bytes(const model::Config& c, int tokens) {
-  auto rows = [&](int cols) {
-    return static_cast<std::uint64_t>(tokens) *
+// The per-pass buffers the constructor makes for `tokens` tokens and `rows` logits rows per
+// pass.
+std::uint64_t activation_bytes(const model::Config& c, int tokens, int rows) {
+  auto floats = [&](int count, int cols) {
+    return static_cast<std::uint64_t>(count) *
            static_cast<std::uint64_t>(round_up(cols, kColumnAlign)) * sizeof(float);
   };
-  return 6 * rows(c.n_embd) + rows(3 * c.n_embd) + rows(c.n_inner) + rows(c.output_width()) +
-         // ids, (slot, pos), span, logit rows, summary temperatures
-         7u * 4u * static_cast<std::uint64_t>(tokens) +
-         static_cast<std::uint64_t>(summary_rows(c, tokens)) * kSummaryLanes * kSummaryWords * 4u;
+  // x, xn, tmp, att, qkv, hidden per token; picked, picked_norm, logits per row
+  return 4 * floats(tokens, c.n_embd) + floats(tokens, 3 * c.n_embd) + floats(tokens, c.n_inner) +
+         2 * floats(rows, c.n_embd) + floats(rows, c.output_width()) +
+         4u * (5u * static_cast<std::uint64_t>(tokens) +  // ids, (slot, pos), span
+               2u * static_cast<std::uint64_t>(rows)) +   // logit rows, summary temperatures
+         static_cast<std::uint64_t>(rows) * kSummaryLanes * kSummaryWords * 4u;
 }
 
 gpu::Buffer int_buffer(gpu::Context& context, int count, int ints_per_item) {
@@ -100,6 +99,11 @@ int step_tokens(const model::Config& c, const EngineOptions& o, int context) {
   return c.classifier() ? std::max(n, context) : n;
 }
 
+// Logits rows per pass: a classifier's rows are a few labels wide, one per sequence.
+int step_rows(const model::Config& c, const EngineOptions& o, int tokens) {
+  return c.classifier() ? tokens : std::clamp(o.max_logit_rows, 1, tokens);
+}
+
 // Hugging Face's choice of the token a GPT-2 classifier reads: the last one that is not
 // padding, or the first when all are.
 int last_non_pad(std::span<const std::int32_t> ids, std::optional<int> pad) {
@@ -127,8 +131,9 @@ int Model::slots_that_fit(const gpu::Context& context, const model::Checkpoint& 
   SlotBudget b;
   b.available = context.available_device_memory();
   b.usable_fraction = usable_fraction;
+  const int tokens = step_tokens(c, options, ctx);
   b.fixed = planned_weight_bytes(checkpoint, choose_dtype(context, options)) +
-            activation_bytes(c, step_tokens(c, options, ctx));
+            activation_bytes(c, tokens, step_rows(c, options, tokens));
   b.kv_per_slot = kv_bytes(c, 1, ctx);
   b.kv_layer_per_slot = kv_layer_bytes(c, ctx);
   b.max_buffer = context.max_storage_buffer_range();
@@ -144,6 +149,7 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       slots_(options.max_sequences),
       context_len_(checked_context(config_, options)),
       max_tokens_(step_tokens(config_, options, context_len_)),
+      max_rows_(step_rows(config_, options, max_tokens_)),
       kernels_(context, round_up(context_len_, 64)),
       weights_((check_fits(context, planned_weight_bytes(checkpoint, dtype_) +
                                         kv_bytes(config_, slots_, context_len_)),
@@ -151,11 +157,10 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       ids_(int_buffer(context, max_tokens_, 1)),
       meta_(int_buffer(context, max_tokens_, 2)),
       spans_(int_buffer(context, max_tokens_, 2)),
-      logit_rows_(int_buffer(context, max_tokens_, 1)),
-      summary_temperatures_(int_buffer(context, max_tokens_, 1)),
+      logit_rows_(int_buffer(context, max_rows_, 1)),
+      summary_temperatures_(int_buffer(context, max_rows_, 1)),
       summary_records_(context,
-                       static_cast<std::size_t>(summary_rows(config_, max_tokens_)) *
-                           kSummaryLanes * kSummaryWords * 4,
+                       static_cast<std::size_t>(max_rows_) * kSummaryLanes * kSummaryWords * 4,
                        gpu::Memory::kHostReadback),
       x_(activation(context, max_tokens_, config_.n_embd)),
       xn_(activation(context, max_tokens_, config_.n_embd)),
@@ -163,9 +168,9 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       qkv_(activation(context, max_tokens_, 3 * config_.n_embd)),
       att_(activation(context, max_tokens_, config_.n_embd)),
       hidden_(activation(context, max_tokens_, config_.n_inner)),
-      picked_(activation(context, max_tokens_, config_.n_embd)),
-      picked_norm_(activation(context, max_tokens_, config_.n_embd)),
-      logits_(activation(context, max_tokens_, config_.output_width(), gpu::Memory::kHostReadback)),
+      picked_(activation(context, max_rows_, config_.n_embd)),
+      picked_norm_(activation(context, max_rows_, config_.n_embd)),
+      logits_(activation(context, max_rows_, config_.output_width(), gpu::Memory::kHostReadback)),
       stream_(context, options.stream_limits),
       profiling_(options.profile) {
   std::size_t cache_bytes = static_cast<std::size_t>(slots_) *
@@ -213,11 +218,19 @@ void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink
     }
   }
   profile_.clear();
-  for (std::size_t begin = 0; begin < tokens.size();
-       begin += static_cast<std::size_t>(max_tokens_)) {
-    std::size_t n = std::min(tokens.size() - begin, static_cast<std::size_t>(max_tokens_));
-    run_pass(std::span(tokens).subspan(begin, n), sink);
+  // Passes of at most max_tokens_ tokens, of which at most max_rows_ want logits.
+  std::size_t begin = 0;
+  int rows = 0;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const int row = tokens[i].logits ? 1 : 0;
+    if (i - begin == static_cast<std::size_t>(max_tokens_) || rows + row > max_rows_) {
+      run_pass(std::span(tokens).subspan(begin, i - begin), sink);
+      begin = i;
+      rows = 0;
+    }
+    rows += row;
   }
+  if (begin < tokens.size()) run_pass(std::span(tokens).subspan(begin), sink);
 }
 
 std::vector<std::vector<float>> Model::classify(

@@ -25,9 +25,12 @@ struct EngineOptions {
   std::optional<WeightType> dtype;  // default: F16 where the device stores 16-bit values
   int max_sequences = 1;            // KV-cache slots
   int context = 0;                  // positions per slot; 0: the model's n_positions
-  int max_step_tokens = 128;        // tokens per submission (prefill is split into these);
+  int max_step_tokens = 512;        // tokens per submission (prefill is split into these);
                                     // classifiers: at least the context, so that every
                                     // sequence is whole in one pass
+  int max_logit_rows = 128;         // rows of logits per submission (a language model's
+                                    // logits buffer: scoring, which wants every row, is
+                                    // split into passes of this many)
   bool profile = false;             // per-operation timestamps
   gpu::StreamLimits stream_limits;  // descriptor sets and pass recordings kept for reuse
 };
@@ -124,6 +127,7 @@ class Model {
   int slots_;
   int context_len_;
   int max_tokens_;
+  int max_rows_;  // logits rows per pass
   Kernels kernels_;
   DeviceWeights weights_;
   std::vector<gpu::Buffer> k_cache_, v_cache_;

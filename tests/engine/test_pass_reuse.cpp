@@ -240,3 +240,42 @@ TEST_F(PassReuseTest, ReplayReadsCurrentInputs) {
 
 }  // namespace
 }  // namespace sg::engine
+
+namespace sg::engine {
+namespace {
+
+// Passes hold up to max_step_tokens tokens, of which at most max_logit_rows want logits: a
+// 250-token prompt is one pass of 512 (two of 128), scoring its every row is two passes of
+// 128 rows, and the logits are bit for bit the same however the tokens were split.
+TEST_F(PassReuseTest, PassesSplitAtTheirTokenAndRowLimitsWithTheSameLogits) {
+  const auto demo =
+      model::Checkpoint::open(fs::path(STAGEGATE_SOURCE_DIR) / "models" / "demo" / "stage1");
+  std::vector<std::int32_t> ids;
+  for (int i = 0; i < 250; ++i) ids.push_back((i * 131 + 7) % demo.config().vocab_size);
+  auto run = [&](int step_tokens, int logit_rows, bool all_logits) {
+    EngineOptions o;
+    o.max_step_tokens = step_tokens;
+    o.max_logit_rows = logit_rows;
+    Model m(gpu(), demo, o);
+    const auto logits = step(m, {{0, 0, ids, all_logits, std::nullopt}});
+    const auto stats = m.stream_stats();
+    return std::pair(logits, stats.recordings_made + stats.replays);
+  };
+  const auto [one, one_passes] = run(512, 128, false);
+  const auto [two, two_passes] = run(128, 128, false);
+  EXPECT_EQ(one_passes, 1u);
+  EXPECT_EQ(two_passes, 2u);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one, two);
+
+  const auto [rows_split, split_passes] = run(512, 128, true);
+  const auto [rows_whole, whole_passes] = run(512, 256, true);
+  EXPECT_EQ(split_passes, 2u);
+  EXPECT_EQ(whole_passes, 1u);
+  ASSERT_EQ(rows_split.size(), ids.size());
+  EXPECT_EQ(rows_split, rows_whole);
+  EXPECT_EQ(rows_split.back(), one.front());
+}
+
+}  // namespace
+}  // namespace sg::engine
