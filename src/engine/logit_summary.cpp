@@ -56,9 +56,7 @@ std::optional<LogitSummary> merge_lanes(std::span<const std::uint32_t> records, 
   }
   s.log_total = std::log(total);
   s.tempered_total = tempered;
-  std::sort(s.top.begin(), s.top.end(), [](const auto& a, const auto& b) {
-    return a.second > b.second || (a.second == b.second && a.first < b.first);
-  });
+  std::sort(s.top.begin(), s.top.end(), ranks_above);
   return s;
 }
 

@@ -126,13 +126,7 @@ bool TopP::apply_sparse(const GenerationState&, SparseLogits& s) {
   const double max = s.top.front().second;
   const bool exact = !s.rest_live();
   double total = s.total;
-  if (exact) {
-    // apply's sum runs over the ids in order, a masked one adding exactly 0.
-    std::vector<std::pair<std::int32_t, float>> by_id = s.top;
-    std::sort(by_id.begin(), by_id.end());
-    total = 0;
-    for (const auto& e : by_id) total += std::exp(static_cast<double>(e.second) - max);
-  }
+  if (exact) total = in_id_order(s, max).total;  // apply's sum, over the ids in order
   double cumulative = 0;
   std::size_t keep = 0;
   while (keep < s.top.size()) {

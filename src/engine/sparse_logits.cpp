@@ -16,9 +16,7 @@ bool SparseLogits::rest_live() const {
 }
 
 void SparseLogits::resort() {
-  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
-    return a.second > b.second || (a.second == b.second && a.first < b.first);
-  });
+  std::sort(top.begin(), top.end(), ranks_above);
 }
 
 void SparseLogits::drop_rest() {
@@ -27,6 +25,13 @@ void SparseLogits::drop_rest() {
 
 void SparseLogits::mask(std::int32_t id) {
   std::erase_if(top, [&](const auto& e) { return e.first == id; });
+}
+
+IdOrder in_id_order(const SparseLogits& s, double max) {
+  IdOrder out{s.top, 0};
+  std::sort(out.ids.begin(), out.ids.end());
+  for (const auto& e : out.ids) out.total += std::exp(static_cast<double>(e.second) - max);
+  return out;
 }
 
 SparseDraw draw(const SparseLogits& s, bool greedy, Rng& rng) {
@@ -39,16 +44,13 @@ SparseDraw draw(const SparseLogits& s, bool greedy, Rng& rng) {
   }
   if (s.rest_live()) return {};
   // sample() over the full row, where every unlisted id is masked: the same sums in the same
-  // order (a masked id adds exactly 0), so the same pick from the same random number.
-  std::vector<std::pair<std::int32_t, float>> by_id = s.top;
-  std::sort(by_id.begin(), by_id.end());
+  // order, so the same pick from the same random number.
   const double max = s.top.front().second;
-  double total = 0;
-  for (const auto& e : by_id) total += std::exp(static_cast<double>(e.second) - max);
-  const double target = rng.uniform() * total;
+  const auto order = in_id_order(s, max);
+  const double target = rng.uniform() * order.total;
   double cumulative = 0;
   std::int32_t last = 0;
-  for (const auto& e : by_id) {
+  for (const auto& e : order.ids) {
     const double p = std::exp(static_cast<double>(e.second) - max);
     if (p <= 0) continue;
     cumulative += p;

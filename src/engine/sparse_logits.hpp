@@ -36,6 +36,14 @@ struct SparseLogits {
   void mask(std::int32_t id);
 };
 
+// The listed ids in id order, with the sum of exp(l - max) over them taken in that order:
+// the full row's sum when every unlisted id is masked (a masked id adds exactly 0), bit for bit.
+struct IdOrder {
+  std::vector<std::pair<std::int32_t, float>> ids;
+  double total = 0;
+};
+IdOrder in_id_order(const SparseLogits& s, double max);
+
 struct SparseDraw {
   enum class Kind { kToken, kNone, kUndecided } kind = Kind::kUndecided;
   std::int32_t token = 0;
