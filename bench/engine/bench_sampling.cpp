@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/lm_rows.hpp"
 #include "engine/logit_summary.hpp"
 #include "engine/sampling.hpp"
 #include "engine/token_choice.hpp"
@@ -21,17 +22,6 @@
 namespace {
 
 using sg::engine::SamplingParams;
-
-std::vector<float> lm_row(int vocab, std::mt19937& gen) {
-  std::uniform_real_distribution<float> sharp(0.5f, 4.0f);
-  std::normal_distribution<float> bulk(0.0f, sharp(gen));
-  std::vector<float> row(static_cast<std::size_t>(vocab));
-  for (auto& l : row) l = bulk(gen);
-  std::uniform_int_distribution<int> id(0, vocab - 1);
-  std::uniform_real_distribution<float> lift(0.0f, 14.0f);
-  for (int k = 0; k < 20; ++k) row[static_cast<std::size_t>(id(gen))] += lift(gen);
-  return row;
-}
 
 struct Decoding {
   const char* name;
@@ -66,7 +56,7 @@ int main(int argc, char** argv) {
   for (int vocab : {8192, 50257}) {
     std::mt19937 gen(static_cast<std::uint32_t>(vocab));
     std::vector<std::vector<float>> logits;
-    for (int r = 0; r < rows; ++r) logits.push_back(lm_row(vocab, gen));
+    for (int r = 0; r < rows; ++r) logits.push_back(sg::testing::lm_row(vocab, gen));
     for (const auto& d : decodings) {
       SamplingParams p;
       p.temperature = d.temperature;

@@ -13,6 +13,7 @@
 
 #include "engine/generator.hpp"
 #include "engine/gpu_fixture.hpp"
+#include "engine/lm_rows.hpp"
 #include "engine/logit_summary.hpp"
 #include "engine/model.hpp"
 #include "engine/token_choice.hpp"
@@ -118,24 +119,12 @@ std::vector<Chain> chains() {
   };
 }
 
-// Rows like a language model's at varied sharpness: a Gaussian bulk and a few ids far above.
-std::vector<float> lm_row(int vocab, std::mt19937& gen) {
-  std::uniform_real_distribution<float> sharp(0.5f, 4.0f);
-  std::normal_distribution<float> bulk(0.0f, sharp(gen));
-  std::vector<float> row(static_cast<std::size_t>(vocab));
-  for (auto& l : row) l = bulk(gen);
-  std::uniform_int_distribution<int> id(0, vocab - 1);
-  std::uniform_real_distribution<float> lift(0.0f, 14.0f);
-  for (int k = 0; k < 20; ++k) row[static_cast<std::size_t>(id(gen))] += lift(gen);
-  return row;
-}
-
 TEST(DeviceSampling, SummaryPicksTheFullRowsTokensForEveryChain) {
   // 200 rows per vocabulary size: every chain sees the same ones.
   std::map<int, std::vector<std::vector<float>>> rows;
   for (int vocab : {8192, 50257}) {
     std::mt19937 gen(static_cast<std::uint32_t>(vocab));
-    for (int step = 0; step < 200; ++step) rows[vocab].push_back(lm_row(vocab, gen));
+    for (int step = 0; step < 200; ++step) rows[vocab].push_back(testing::lm_row(vocab, gen));
   }
   std::size_t summary_total = 0, fallback_total = 0;
   for (const auto& chain : chains()) {
