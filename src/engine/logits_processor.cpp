@@ -20,6 +20,10 @@ constexpr float kMasked = -std::numeric_limits<float>::infinity();
 // this margin is taken from the full row instead.
 constexpr double kTopPMargin = 1e-4;
 
+// Ids top-p sorts before it knows how far the nucleus reaches: a trained model's nucleus
+// is mostly shorter, and sorting 50,257 ids whole cost 4 ms a token (bench_sampling).
+constexpr std::size_t kTopPSortedFirst = 1024;
+
 template <typename F>
 void for_each_token(const GenerationState& s, F f) {
   for (auto id : s.prompt) f(id);
@@ -103,16 +107,28 @@ bool TopK::apply_sparse(const GenerationState&, SparseLogits& s) {
 
 void TopP::apply(const GenerationState&, std::span<float> logits) {
   if (p_ >= 1.0f) return;
+  // The ids by logit, largest first, then by id: the order a stable sort by logit gives,
+  // and a strict one (a NaN ranks as masked), so that a partial sort yields the same prefix.
+  // Sorted only as far as the nucleus reaches: a prefix first, the rest if it falls short.
+  const auto rank = [&](std::uint32_t i) { return std::isnan(logits[i]) ? kMasked : logits[i]; };
+  const auto before = [&](std::uint32_t a, std::uint32_t b) {
+    return rank(a) > rank(b) || (rank(a) == rank(b) && a < b);
+  };
   std::vector<std::uint32_t> order(logits.size());
   std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return logits[a] > logits[b]; });
+  std::size_t sorted = std::min(order.size(), kTopPSortedFirst);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(sorted), order.end(),
+                    before);
   double max = logits[order[0]];
   double total = 0;
   for (auto l : logits) total += std::exp(static_cast<double>(l) - max);
   double cumulative = 0;
   std::size_t keep = 0;
   while (keep < order.size()) {
+    if (keep == sorted) {
+      std::sort(order.begin() + static_cast<std::ptrdiff_t>(sorted), order.end(), before);
+      sorted = order.size();
+    }
     cumulative += std::exp(static_cast<double>(logits[order[keep]]) - max) / total;
     ++keep;
     if (cumulative >= p_) break;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <set>
 #include <unordered_map>
 
@@ -114,6 +115,53 @@ TEST(Processors, TopPKeepsSmallestNucleus) {
   EXPECT_EQ(std::count(c.begin(), c.end(), -kInf), 1);
   EXPECT_EQ(c[0], l[0]);
   EXPECT_EQ(c[1], l[1]);
+}
+
+// Top-p sorts only as far as its nucleus reaches. What it keeps is bit for bit what a stable
+// sort of the whole vocabulary keeps: nuclei shorter and longer than the part it sorts
+// first, tied logits, ids already masked by top-k.
+TEST(Processors, TopPKeepsWhatAWholeStableSortKeeps) {
+  const auto whole_sort = [](std::vector<float> logits, float p) {
+    std::vector<std::uint32_t> order(logits.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return logits[a] > logits[b]; });
+    const double max = logits[order[0]];
+    double total = 0;
+    for (auto l : logits) total += std::exp(static_cast<double>(l) - max);
+    double cumulative = 0;
+    std::size_t keep = 0;
+    while (keep < order.size()) {
+      cumulative += std::exp(static_cast<double>(logits[order[keep]]) - max) / total;
+      ++keep;
+      if (cumulative >= p) break;
+    }
+    for (std::size_t i = keep; i < order.size(); ++i) logits[order[i]] = -kInf;
+    return logits;
+  };
+  std::mt19937 gen(11);
+  int long_nuclei = 0, short_nuclei = 0;
+  for (int vocab : {7, 1000, 8192, 50257}) {
+    for (float sharpness : {0.3f, 1.0f, 4.0f}) {
+      for (float p : {0.5f, 0.9f, 0.99f}) {
+        std::normal_distribution<float> bulk(0.0f, sharpness);
+        std::vector<float> row(static_cast<std::size_t>(vocab));
+        for (auto& l : row) l = bulk(gen);
+        if (sharpness == 1.0f)
+          for (auto& l : row) l = std::round(l * 4) / 4;  // many ties
+        if (p == 0.99f) TopK(vocab / 2 + 1).apply(kEmpty, row);
+        auto got = row;
+        TopP(p).apply(kEmpty, got);
+        const auto want = whole_sort(row, p);
+        ASSERT_EQ(got, want) << "vocabulary " << vocab << ", sharpness " << sharpness << ", p "
+                             << p;
+        const auto kept = std::count_if(got.begin(), got.end(), [](float l) { return l != -kInf; });
+        ++(kept > 1024 ? long_nuclei : short_nuclei);
+      }
+    }
+  }
+  EXPECT_GT(long_nuclei, 0) << "no nucleus went past the sorted prefix";
+  EXPECT_GT(short_nuclei, 0);
 }
 
 TEST(Processors, RepetitionPenaltyAsHuggingFace) {
