@@ -178,7 +178,7 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
   const int context = model_.context();
 
   // Picks the next token of `s` from its raw logits; marks it done when finished.
-  std::vector<float> work;
+  ChoiceScratch work;
   auto choose = [&](Sequence& s, std::span<const float> logits, const LogitSummary* summary) {
     const auto& req = *s.req;
     auto& res = s.result;
@@ -204,7 +204,9 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
     }
     res.tokens.push_back(token);
     const float logit = logits[static_cast<std::size_t>(token)];
-    res.logprobs.push_back(summary ? log_prob(*summary, logit) : log_prob(logits, token));
+    res.logprobs.push_back(summary                 ? log_prob(*summary, logit)
+                           : choice.raw_normalizer ? log_prob(*choice.raw_normalizer, logit)
+                                                   : log_prob(logits, token));
     if (req.params.top_logprobs > 0) {
       auto top = summary ? top_log_probs(*summary, req.params.top_logprobs) : std::nullopt;
       res.top_logprobs.push_back(top ? std::move(*top)

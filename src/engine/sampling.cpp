@@ -26,21 +26,33 @@ std::int32_t argmax(std::span<const float> logits) {
   return static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
-std::int32_t sample(std::span<const float> logits, Rng& rng) {
-  double max = *std::max_element(logits.begin(), logits.end());
+std::int32_t sample(std::span<const float> logits, Rng& rng, std::vector<double>& exps,
+                    Normalizer& normalizer) {
+  const double max = *std::max_element(logits.begin(), logits.end());
+  exps.resize(logits.size());
   double total = 0;
-  for (float l : logits) total += std::exp(static_cast<double>(l) - max);
-  double target = rng.uniform() * total;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    exps[i] = std::exp(static_cast<double>(logits[i]) - max);
+    total += exps[i];
+  }
+  normalizer = {max, total};
+  const double target = rng.uniform() * total;
   double cumulative = 0;
   std::int32_t last = 0;
   for (std::size_t i = 0; i < logits.size(); ++i) {
-    double p = std::exp(static_cast<double>(logits[i]) - max);
+    const double p = exps[i];
     if (p <= 0) continue;
     cumulative += p;
     last = static_cast<std::int32_t>(i);
     if (target < cumulative) return last;
   }
   return last;  // rounding left target at the very top
+}
+
+std::int32_t sample(std::span<const float> logits, Rng& rng) {
+  std::vector<double> exps;
+  Normalizer normalizer;
+  return sample(logits, rng, exps, normalizer);
 }
 
 namespace {
@@ -64,6 +76,11 @@ struct LogSoftmax {
 
 double log_prob(std::span<const float> logits, std::int32_t id) {
   return LogSoftmax(logits).at(logits, id);
+}
+
+double log_prob(const Normalizer& normalizer, float logit) {
+  // LogSoftmax's arithmetic, in its order.
+  return static_cast<double>(logit) - normalizer.max - std::log(normalizer.total);
 }
 
 std::vector<std::pair<std::int32_t, double>> top_log_probs(std::span<const float> logits, int n) {

@@ -46,12 +46,25 @@ ProcessorChain make_chain(const SamplingParams& params);
 // Index of the largest logit (the lowest index among ties).
 std::int32_t argmax(std::span<const float> logits);
 
+// softmax(logits)'s normalizer as sample and log_prob compute it, in double: the largest
+// logit and sum_j exp(l_j - max), j in id order.
+struct Normalizer {
+  double max = 0;
+  double total = 0;
+};
+
 // Draws from softmax(logits) by inverse CDF over the token ids in order; masked (-inf)
 // logits are never drawn.
 std::int32_t sample(std::span<const float> logits, Rng& rng);
+// The same draw, each exp computed once into `exps` (scratch), and the row's normalizer
+// written to `normalizer`.
+std::int32_t sample(std::span<const float> logits, Rng& rng, std::vector<double>& exps,
+                    Normalizer& normalizer);
 
 // log softmax(logits)[id], in double precision.
 double log_prob(std::span<const float> logits, std::int32_t id);
+// The same from the row's normalizer and the id's logit, bit for bit.
+double log_prob(const Normalizer& normalizer, float logit);
 
 // The `n` most likely ids of softmax(logits) with their log-probs (as log_prob gives them),
 // most likely first; ties go to the lower id.

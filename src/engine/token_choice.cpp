@@ -20,7 +20,8 @@ TokenChooser::TokenChooser(const SamplingParams& params)
 }
 
 TokenChoice TokenChooser::choose(const GenerationState& state, std::span<const float> logits,
-                                 std::vector<float>& work, const LogitSummary* summary) {
+                                 ChoiceScratch& scratch, const LogitSummary* summary) {
+  auto& work = scratch.logits;
   std::optional<SparseLogits> sparse;
   if (summary && wants_summary_) {
     sparse.emplace(*summary);
@@ -49,7 +50,15 @@ TokenChoice TokenChooser::choose(const GenerationState& state, std::span<const f
     } else {
       if (sparse) go_dense();  // the summary cannot tell; no random number was drawn
       if (live == 0) return out;
-      token = greedy_ ? argmax(work) : sample(work, rng_);
+      if (greedy_) {
+        token = argmax(work);
+      } else {
+        Normalizer normalizer;
+        token = sample(work, rng_, scratch.exps, normalizer);
+        // `work` is the raw row when no processor ran and nothing was vetoed yet.
+        out.raw_normalizer.reset();
+        if (chain_.empty() && vetoed.empty()) out.raw_normalizer = normalizer;
+      }
     }
     std::optional<FilterEvent> veto;
     for (auto& f : filters_) {

@@ -22,6 +22,15 @@ struct TokenChoice {
   std::optional<std::int32_t> token;
   std::vector<FilterEvent> events;  // one per veto, in order
   bool from_summary = false;        // decided by the device summary, the full row unread
+  // The raw row's normalizer, when the draw computed it on the way (sampling with no
+  // processor and no veto): log_prob from it is bit for bit log_prob over the row.
+  std::optional<Normalizer> raw_normalizer;
+};
+
+// Space choose() overwrites, kept by the caller so that a step allocates nothing.
+struct ChoiceScratch {
+  std::vector<float> logits;  // the processed row
+  std::vector<double> exps;   // the draw's terms
 };
 
 class TokenChooser {
@@ -35,10 +44,10 @@ class TokenChooser {
   // The temperature the summary's normalizer must be computed at.
   float summary_temperature() const { return temperature_; }
 
-  // `work` is scratch space, overwritten. `summary`, when given, summarizes `logits` at
-  // summary_temperature(); the choice is the same with or without it.
+  // `summary`, when given, summarizes `logits` at summary_temperature(); the choice is the
+  // same with or without it.
   TokenChoice choose(const GenerationState& state, std::span<const float> logits,
-                     std::vector<float>& work, const LogitSummary* summary = nullptr);
+                     ChoiceScratch& scratch, const LogitSummary* summary = nullptr);
   // After the chosen token was appended to state.generated: a filter's stop, if any.
   std::optional<FilterStop> after_accept(const GenerationState& state);
 

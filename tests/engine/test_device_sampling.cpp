@@ -134,7 +134,7 @@ TEST(DeviceSampling, SummaryPicksTheFullRowsTokensForEveryChain) {
       ASSERT_EQ(summarized.wants_summary(), chain.summary);
       const std::vector<std::int32_t> prompt{1, 2, 3};
       std::vector<std::int32_t> generated;
-      std::vector<float> work;
+      ChoiceScratch work;
       std::size_t from_summary = 0, vetoes = 0;
       for (int step = 0; step < chain.steps; ++step) {
         const auto& row = rows[vocab][static_cast<std::size_t>(step)];

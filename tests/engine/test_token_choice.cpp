@@ -58,7 +58,8 @@ const std::vector<std::int32_t> kPrompt{1, 2};
 
 TEST(TokenChoice, GreedyTakesTheNextBestAndRecordsEachVeto) {
   TokenChooser chooser(with_filter(0, {2, 3}));
-  std::vector<float> logits{0.0f, 1.0f, 5.0f, 3.0f}, work;
+  std::vector<float> logits{0.0f, 1.0f, 5.0f, 3.0f};
+  ChoiceScratch work;
   std::vector<std::int32_t> generated{0, 0, 0};
   auto c = chooser.choose({kPrompt, generated}, logits, work);
   ASSERT_TRUE(c.token.has_value());
@@ -74,7 +75,8 @@ TEST(TokenChoice, WithoutFiltersGreedyIsArgmax) {
   SamplingParams p;
   p.temperature = 0;
   TokenChooser chooser(p);
-  std::vector<float> logits{0.0f, 1.0f, 5.0f, 3.0f}, work;
+  std::vector<float> logits{0.0f, 1.0f, 5.0f, 3.0f};
+  ChoiceScratch work;
   auto c = chooser.choose({kPrompt, {}}, logits, work);
   EXPECT_EQ(c.token, 2);
   EXPECT_TRUE(c.events.empty());
@@ -82,7 +84,8 @@ TEST(TokenChoice, WithoutFiltersGreedyIsArgmax) {
 
 TEST(TokenChoice, NothingLeftWhenEveryTokenIsVetoed) {
   TokenChooser chooser(with_filter(1.0f, {0, 1, 2, 3}));
-  std::vector<float> logits{0.0f, 1.0f, 5.0f, 3.0f}, work;
+  std::vector<float> logits{0.0f, 1.0f, 5.0f, 3.0f};
+  ChoiceScratch work;
   auto c = chooser.choose({kPrompt, {}}, logits, work);
   EXPECT_FALSE(c.token.has_value());
   EXPECT_EQ(c.events.size(), 4u);
@@ -93,14 +96,16 @@ TEST(TokenChoice, ProcessorsMaskBeforeTheFiltersSee) {
   auto p = with_filter(1.0f, {2, 3});
   p.top_k = 2;
   TokenChooser chooser(p);
-  std::vector<float> logits{0.0f, 1.0f, 5.0f, 3.0f}, work;
+  std::vector<float> logits{0.0f, 1.0f, 5.0f, 3.0f};
+  ChoiceScratch work;
   auto c = chooser.choose({kPrompt, {}}, logits, work);
   EXPECT_FALSE(c.token.has_value());
 }
 
 TEST(TokenChoice, SamplingDrawsFromTheRenormalizedRest) {
   TokenChooser chooser(with_filter(1.0f, {2}));
-  std::vector<float> logits{0.0f, 1.0f, 5.0f, 2.0f}, work;
+  std::vector<float> logits{0.0f, 1.0f, 5.0f, 2.0f};
+  ChoiceScratch work;
   constexpr int kDraws = 20000;
   std::map<std::int32_t, int> seen;
   int vetoes = 0;
@@ -131,6 +136,39 @@ TEST(TokenChoice, AStopCarriesTheFiltersReasonAndEvent) {
   ASSERT_TRUE(stop.has_value());
   EXPECT_EQ(stop->finish_reason, "test_stop");
   EXPECT_EQ(stop->event.action, "stop");
+}
+
+// Plain sampling hands back the raw row's normalizer, from which the log-prob is bit for bit
+// log_prob over the row; a processor or a veto changes the row drawn from, so none is given.
+TEST(TokenChoice, PlainSamplingHandsBackTheRawNormalizer) {
+  std::vector<float> logits(300);
+  for (std::size_t i = 0; i < logits.size(); ++i)
+    logits[i] = static_cast<float>(std::sin(static_cast<double>(i) * 0.7) * 4.0);
+  ChoiceScratch work;
+  SamplingParams plain;
+  plain.seed = 3;
+  TokenChooser chooser(plain);
+  for (int draw = 0; draw < 50; ++draw) {
+    const auto c = chooser.choose({kPrompt, {}}, logits, work);
+    ASSERT_TRUE(c.token.has_value());
+    ASSERT_TRUE(c.raw_normalizer.has_value());
+    EXPECT_EQ(log_prob(*c.raw_normalizer, logits[static_cast<std::size_t>(*c.token)]),
+              log_prob(logits, *c.token));
+  }
+  SamplingParams top_k = plain;
+  top_k.top_k = 20;
+  EXPECT_FALSE(TokenChooser(top_k).choose({kPrompt, {}}, logits, work).raw_normalizer);
+  SamplingParams banned = plain;
+  banned.filters.push_back(std::make_shared<FixedFactory>(std::set<std::int32_t>{}, 1000));
+  // A filter that vetoes nothing leaves the row raw.
+  EXPECT_TRUE(TokenChooser(banned).choose({kPrompt, {}}, logits, work).raw_normalizer);
+  std::set<std::int32_t> all;
+  for (std::int32_t i = 0; i < 299; ++i) all.insert(i);
+  SamplingParams vetoing = plain;
+  vetoing.filters.push_back(std::make_shared<FixedFactory>(all, 1000));
+  const auto c = TokenChooser(vetoing).choose({kPrompt, {}}, logits, work);
+  EXPECT_EQ(c.token, 299);
+  EXPECT_FALSE(c.raw_normalizer) << "drawn from a row with vetoed ids masked";
 }
 
 }  // namespace
