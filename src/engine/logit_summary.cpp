@@ -84,7 +84,7 @@ std::vector<std::uint32_t> lane_records_reference(std::span<const float> logits,
     float s1 = 0;
     float st = 0;
     std::vector<std::pair<float, std::uint32_t>> best;  // (logit, id), best first
-    const auto ranks_above = [](const auto& a, const auto& b) {
+    const auto better = [](const auto& a, const auto& b) {
       return a.first > b.first || (a.first == b.first && a.second < b.second);
     };
     for (std::size_t i = static_cast<std::size_t>(lane); i < logits.size(); i += kSummaryLanes) {
@@ -99,7 +99,7 @@ std::vector<std::uint32_t> lane_records_reference(std::span<const float> logits,
       s1 += std::exp(l - m);
       st += std::exp((l - m) / temperature);
       const std::pair<float, std::uint32_t> e{l, static_cast<std::uint32_t>(i)};
-      best.insert(std::upper_bound(best.begin(), best.end(), e, ranks_above), e);
+      best.insert(std::upper_bound(best.begin(), best.end(), e, better), e);
       if (best.size() > kSummaryKeep) best.pop_back();
     }
     best.resize(kSummaryKeep, {kMaskedLogit, kNoId});

@@ -34,10 +34,11 @@ struct LogitSummary {
 
 // The order of a summary's list: the larger logit first, then the lower id (argmax's and
 // top_log_probs's tie rule).
-inline bool ranks_above(const std::pair<std::int32_t, float>& a,
-                        const std::pair<std::int32_t, float>& b) {
+// A function object rather than a function, so that std::sort inlines it.
+inline constexpr auto ranks_above = [](const std::pair<std::int32_t, float>& a,
+                                       const std::pair<std::int32_t, float>& b) {
   return a.second > b.second || (a.second == b.second && a.first < b.first);
-}
+};
 
 // Merges one row's lane records (kSummaryLanes of kSummaryWords words each), lane by lane in
 // order, so the result does not depend on the batch. Null when the row holds a NaN or an
