@@ -2,7 +2,8 @@
 # Sampling on the device against sampling on the host: `stagegate bench` with and without
 # --host-sampling, alternated, for greedy, top-k and top-p decoding at batch 1 and 8, on a
 # random GPT-2 124M (vocabulary 50,257) and the demo family's stage 4 (8,192). Prints one
-# row per setting and round; compare the two paths within a round. Not run by CI.
+# row per setting and round; compare the two paths within a round. Not run by CI. Needs
+# /usr/bin/python3 with torch (Debian's python3-torch) to make the GPT-2 checkpoint.
 #   bench/run_sampling.sh [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
