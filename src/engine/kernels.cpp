@@ -46,9 +46,10 @@ struct SummaryPush {
 // storage buffer. One token at a time is fastest for a single token (decode), blocks of 8
 // for more: each weight is read once per 8 tokens, and the accumulators that do not fit
 // the registers spill to the stack, which costs less than lavapipe's lane-by-lane loads
-// (bench_matmul, interleaved runs: 1.2-1.4x blocks of 4 at 8 and 128 tokens). GPUs want
-// wider groups, and the tiled GEMM for several tokens. Every variant computes each output with the
-// same fma chain, so the choice never changes a bit of the result (batch invariance).
+// (bench_matmul, interleaved runs: 1.2-1.4x blocks of 4 at 8 and 128 tokens). Every variant
+// computes each output with the same fma chain, so the choice never changes a bit of the
+// result (batch invariance). GPUs run the split matmul instead (KernelShapes::split_k), whose
+// order is its own; the GPU shape here serves a GPU made to run this shader (tests).
 struct MatmulShape {
   std::uint32_t group, rows;
 };
@@ -57,9 +58,13 @@ MatmulShape matmul_shape(const gpu::Context& context) {
   return {64, 2};
 }
 constexpr std::uint32_t kSingleTokenBlock = 1;
-// The tiled GEMM's tile (shaders/matmul_tiled.comp): output rows x tokens per workgroup.
-constexpr int kTileRows = 64;
-constexpr int kTileTokens = 16;
+// The split matmul's variants (shaders/matmul_split.comp): row groups of 32 k-lanes per
+// workgroup, rows per group and tokens per workgroup.
+struct SplitShape {
+  std::uint32_t groups, rows, tokens;
+};
+constexpr SplitShape kSplitOneToken{2, 1, 1};
+constexpr SplitShape kSplitTile{4, 4, 8};
 constexpr std::uint32_t kMultiTokenBlock = 8;
 
 // The uniform window through which the x-from-uniform variant reads activations.
@@ -89,12 +94,23 @@ std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_pipelines(const gpu::Cont
   return out;
 }
 
+std::vector<std::unique_ptr<gpu::LazyPipeline>> split_pipelines(const gpu::Context& context) {
+  std::vector<std::unique_ptr<gpu::LazyPipeline>> out;
+  for (bool f16 : {false, true})
+    for (const auto& shape : {kSplitOneToken, kSplitTile})
+      out.push_back(std::make_unique<gpu::LazyPipeline>(
+          context, gpu::PipelineDesc{f16 ? "matmul_split_f16" : "matmul_split_f32",
+                                     5,
+                                     sizeof(MatmulPush),
+                                     {shape.groups, shape.rows, shape.tokens}}));
+  return out;
+}
+
 }  // namespace
 
 KernelShapes KernelShapes::for_device(const gpu::Context& context) {
-  return {.serial_rows = context.is_cpu(),
-          .uniform_x = context.is_cpu(),
-          .tiled_gemm = !context.is_cpu()};
+  return {
+      .serial_rows = context.is_cpu(), .uniform_x = context.is_cpu(), .split_k = !context.is_cpu()};
 }
 
 Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelShapes> shapes)
@@ -114,8 +130,7 @@ Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelSha
       logit_summary_(
           context, {"logit_summary", 3, sizeof(SummaryPush), {u(kSummaryLanes), u(kSummaryKeep)}}),
       matmul_(matmul_pipelines(context)),
-      matmul_tiled_f16_(context, {"matmul_tiled_f16", 5, sizeof(MatmulPush), {}}),
-      matmul_tiled_f32_(context, {"matmul_tiled_f32", 5, sizeof(MatmulPush), {}}),
+      matmul_split_(split_pipelines(context)),
       matmul_group_(matmul_shape(context).group),
       matmul_rows_(matmul_shape(context).rows) {}
 
@@ -146,14 +161,19 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
                        " != weight stride " + std::to_string(w.stride));
   std::uint32_t flags =
       (bias ? 1u : 0u) | (residual ? 2u : 0u) | (static_cast<std::uint32_t>(act) << 2);
-  if (shapes_.tiled_gemm && tokens > 1) {
+  if (shapes_.split_k) {
+    const bool tile = tokens > 1;
+    const auto& shape = tile ? kSplitTile : kSplitOneToken;
+    const auto& pipeline = matmul_split_[(w.f16 ? 2u : 0u) + (tile ? 1u : 0u)]->get();
     for (const auto& chunk : w.chunks) {
       MatmulPush push{u(tokens),   0,    u(w.stride / 16), u(chunk.rows), u(chunk.row_begin),
                       u(y.stride), flags};
       std::array bindings{gpu::in(x.buffer), gpu::in(chunk.buffer), gpu::in(bias ? *bias : dummy_),
                           gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
-      cs.dispatch((w.f16 ? matmul_tiled_f16_ : matmul_tiled_f32_).get(), bindings, push,
-                  {groups(chunk.rows, kTileRows), groups(tokens, kTileTokens), 1}, "matmul");
+      cs.dispatch(pipeline, bindings, push,
+                  {groups(chunk.rows, static_cast<int>(shape.groups * shape.rows)),
+                   groups(tokens, static_cast<int>(shape.tokens)), 1},
+                  "matmul");
     }
     return;
   }

@@ -22,10 +22,11 @@ enum class Act : std::uint32_t { kNone = 0, kGeluTanh = 1, kGeluErf = 2, kRelu =
 struct KernelShapes {
   bool serial_rows = false;  // layer norm and attention: one invocation per row / head
   bool uniform_x = false;    // matmul reads activations through a uniform window
-  // Passes of several tokens run the shared-memory tiled GEMM (shaders/matmul_tiled.comp),
-  // which computes each output with the GEMV's fma chain: GPUs. Lavapipe runs a barrier as a
-  // switch between lanes and keeps the GEMV over blocks of tokens (bench/README.md).
-  bool tiled_gemm = false;
+  // GPUs: every matmul splits each output's sum over 32 lanes and adds the parts in one fixed
+  // order (shaders/matmul_split.comp), one token with 32 lanes a row, passes of several tokens
+  // in register tiles of 4 rows x 8 tokens. CPU devices keep one lane an output (matmul.comp):
+  // lavapipe runs the barrier the split needs as a switch between lanes (bench/README.md).
+  bool split_k = false;
   static KernelShapes for_device(const gpu::Context& context);
 };
 
@@ -80,7 +81,8 @@ class Kernels {
   gpu::LazyPipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_, logit_summary_;
   // by weight type, token block and where x is read from
   std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_;
-  gpu::LazyPipeline matmul_tiled_f16_, matmul_tiled_f32_;
+  // GPUs: by weight type, one token or a tile of several
+  std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_split_;
   std::uint32_t matmul_group_ = 8;
   std::uint32_t matmul_rows_ = 8;
 };

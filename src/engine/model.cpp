@@ -150,7 +150,7 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       context_len_(checked_context(config_, options)),
       max_tokens_(step_tokens(config_, options, context_len_)),
       max_rows_(step_rows(config_, options, max_tokens_)),
-      kernels_(context, round_up(context_len_, 64)),
+      kernels_(context, round_up(context_len_, 64), options.kernel_shapes),
       weights_((check_fits(context, planned_weight_bytes(checkpoint, dtype_) +
                                         kv_bytes(config_, slots_, context_len_)),
                 upload_weights(context, checkpoint, dtype_))),

@@ -33,6 +33,8 @@ struct EngineOptions {
                                     // split into passes of this many)
   bool profile = false;             // per-operation timestamps
   gpu::StreamLimits stream_limits;  // descriptor sets and pass recordings kept for reuse
+  // Another device kind's shaders (tests run the GPUs' on lavapipe); default: this device's.
+  std::optional<KernelShapes> kernel_shapes;
 };
 
 // New tokens of one sequence: they sit at positions start_pos.. of the sequence in `slot`,

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <string>
 
+#include "engine/kernels.hpp"
 #include "engine/weights.hpp"
 
 namespace sg::engine {
@@ -14,11 +15,18 @@ namespace sg::engine {
 struct FixtureCase {
   std::string fixture;
   WeightType dtype;
+  bool gpu_shapes = false;  // run the GPUs' shaders whatever the device (KernelShapes)
 };
 
-// A test-name-safe "<fixture>_f16" / "<fixture>_f32".
+// The shaders a GPU runs, forced on any device.
+inline KernelShapes gpu_kernel_shapes() {
+  return {.serial_rows = false, .uniform_x = false, .split_k = true};
+}
+
+// A test-name-safe "<fixture>_f16" / "<fixture>_f32" (+ "_gpu_shapes").
 inline std::string fixture_case_name(const ::testing::TestParamInfo<FixtureCase>& info) {
-  std::string n = info.param.fixture + (info.param.dtype == WeightType::kF16 ? "_f16" : "_f32");
+  std::string n = info.param.fixture + (info.param.dtype == WeightType::kF16 ? "_f16" : "_f32") +
+                  (info.param.gpu_shapes ? "_gpu_shapes" : "");
   for (auto& c : n)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return n;

@@ -40,8 +40,10 @@ std::vector<std::vector<std::int32_t>> case_ids(const json& expected) {
 std::vector<FixtureCase> all_cases() {
   std::vector<FixtureCase> cases;
   for (const auto& n : kFixtures) {
-    cases.push_back({n, WeightType::kF32});
-    cases.push_back({n, WeightType::kF16});
+    for (bool gpu_shapes : {false, true}) {
+      cases.push_back({n, WeightType::kF32, gpu_shapes});
+      cases.push_back({n, WeightType::kF16, gpu_shapes});
+    }
   }
   return cases;
 }
@@ -53,6 +55,7 @@ class ClassifierReferenceTest : public testing::GpuTest,
     EngineOptions o;
     o.dtype = GetParam().dtype;
     o.max_sequences = slots;
+    if (GetParam().gpu_shapes) o.kernel_shapes = gpu_kernel_shapes();
     return std::make_unique<Model>(gpu(), ckpt, o);
   }
   double tolerance() const { return GetParam().dtype == WeightType::kF32 ? 2e-3 : 3e-2; }

@@ -386,8 +386,8 @@ TEST_P(ContinuousBatchingTest, PromptLogprobsEqualScoringAndChangeNothingElse) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ContinuousBatchingTest,
-                         ::testing::Values(Case{"gpt2-f32", WeightType::kF32},
-                                           Case{"openai-gpt-f16", WeightType::kF16}),
+                         ::testing::Values(Case{"gpt2-f32", WeightType::kF32, false},
+                                           Case{"openai-gpt-f16", WeightType::kF16, false}),
                          fixture_case_name);
 
 }  // namespace

@@ -41,11 +41,15 @@ class KernelTest : public GpuTest {
   }
 };
 
-// Both shader shapes run on every device; each is checked against the CPU reference.
-const std::vector<KernelShapes> kAllShapes{{.serial_rows = false, .uniform_x = false},
-                                           {.serial_rows = true, .uniform_x = true}};
+// Every shader shape runs on every device (the GPUs' forced here on lavapipe); each is
+// checked against the CPU reference.
+const std::vector<KernelShapes> kAllShapes{
+    {.serial_rows = false, .uniform_x = false, .split_k = false},
+    {.serial_rows = true, .uniform_x = true, .split_k = false},
+    {.serial_rows = false, .uniform_x = false, .split_k = true}};
 
 std::string shape_name(const ::testing::TestParamInfo<KernelShapes>& info) {
+  if (info.param.split_k) return "gpu_split";
   return info.param.serial_rows ? "serial_uniform" : "workgroup_storage";
 }
 
@@ -83,7 +87,7 @@ TEST_P(MatmulTest, MatchesCpuReference) {
   auto b = random_values(static_cast<std::size_t>(c.n), 3);
   auto r = random_values(static_cast<std::size_t>(c.tokens * c.n), 4);
   for (const auto& shapes : kAllShapes) {
-    SCOPED_TRACE(shapes.uniform_x ? "uniform x" : "storage x");
+    SCOPED_TRACE(shapes.split_k ? "split" : shapes.uniform_x ? "uniform x" : "storage x");
     Kernels kernels(gpu(), 64, shapes);
     auto xa = make_activation(c.tokens, c.k, x);
     auto wm = upload_matrix(gpu(), w, c.n, c.k, c.f16, c.chunk_rows);

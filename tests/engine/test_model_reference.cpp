@@ -1,6 +1,7 @@
 // The engine against the independent PyTorch reference (tools/make_fixtures.py), on small
 // random checkpoints with real GPT-2 and GPT-1 structure: logprobs, greedy continuations,
-// sliding-window scoring, KV-cache decoding versus recomputation, and batch invariance.
+// sliding-window scoring, KV-cache decoding versus recomputation, and batch invariance;
+// each with this device's shaders and with the GPUs' forced (KernelShapes).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -44,8 +45,10 @@ using Case = FixtureCase;
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (const auto& n : fixture_names()) {
-    cases.push_back({n, WeightType::kF32});
-    cases.push_back({n, WeightType::kF16});
+    for (bool gpu_shapes : {false, true}) {
+      cases.push_back({n, WeightType::kF32, gpu_shapes});
+      cases.push_back({n, WeightType::kF16, gpu_shapes});
+    }
   }
   return cases;
 }
@@ -56,6 +59,7 @@ class ReferenceTest : public testing::GpuTest, public ::testing::WithParamInterf
     EngineOptions o;
     o.dtype = GetParam().dtype;
     o.max_sequences = slots;
+    if (GetParam().gpu_shapes) o.kernel_shapes = gpu_kernel_shapes();
     o.max_step_tokens = step_tokens;
     return std::make_unique<Model>(gpu(), ckpt, o);
   }

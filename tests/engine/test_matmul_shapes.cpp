@@ -1,12 +1,17 @@
 // The matmul for passes of many tokens, in every shape a device may run (the lavapipe GEMV
-// over blocks of tokens, from a uniform window or a storage buffer, and the GPUs' tiled GEMM
+// over blocks of tokens, from a uniform window or a storage buffer, and the GPUs' split sums
 // forced here on whatever device runs the tests): against a CPU reference at odd sizes,
 // and bit for bit against the same rows computed one token at a time (batch invariance).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <iostream>
+#include <optional>
 #include <random>
+#include <span>
 #include <string>
 
 #include "engine/activation_io.hpp"
@@ -27,9 +32,9 @@ struct Shape {
   KernelShapes shapes;
 };
 const Shape kShapes[] = {
-    {"gemv_uniform", {.serial_rows = true, .uniform_x = true, .tiled_gemm = false}},
-    {"gemv_storage", {.serial_rows = false, .uniform_x = false, .tiled_gemm = false}},
-    {"tiled", {.serial_rows = false, .uniform_x = false, .tiled_gemm = true}},
+    {"gemv_uniform", {.serial_rows = true, .uniform_x = true, .split_k = false}},
+    {"gemv_storage", {.serial_rows = false, .uniform_x = false, .split_k = false}},
+    {"split", {.serial_rows = false, .uniform_x = false, .split_k = true}},
 };
 
 struct Case {
@@ -46,7 +51,7 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
          "_N" + std::to_string(c.n) + (c.f16 ? "_f16" : "_f32") + (c.chunk_rows ? "_chunked" : "");
 }
 
-class TiledMatmulTest : public testing::GpuTest, public ::testing::WithParamInterface<Param> {
+class MatmulShapeTest : public testing::GpuTest, public ::testing::WithParamInterface<Param> {
  protected:
   Activation activation(int rows, int cols, const std::vector<float>& values) {
     return upload_activation(gpu(), rows, cols, values);
@@ -58,7 +63,7 @@ double gelu_tanh(double x) {
   return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
 }
 
-TEST_P(TiledMatmulTest, MatchesCpuReferenceAndEachTokenAlone) {
+TEST_P(MatmulShapeTest, MatchesCpuReferenceAndEachTokenAlone) {
   const auto& [c, shape] = GetParam();
   const auto x = random_values(static_cast<std::size_t>(c.tokens * c.k), 11, 1.0f);
   const auto w = random_values(static_cast<std::size_t>(c.n * c.k), 12, 0.2f);
@@ -112,8 +117,76 @@ TEST_P(TiledMatmulTest, MatchesCpuReferenceAndEachTokenAlone) {
   EXPECT_GE(compared, 1);
 }
 
+// One output of the GPUs' split matmul, summed in the order shaders/matmul_split.comp
+// documents: 32 k-lanes, each an fma chain over every 32nd block of 16 columns, then a
+// pairwise tree. Vulkan lets a device round an fma once or twice (as a multiply and an add):
+// `fused` picks which.
+float split_sum(std::span<const float> w, std::span<const float> x, bool fused) {
+  std::array<float, 32> part{};
+  const std::size_t blocks = (w.size() + 15) / 16;
+  for (std::size_t lane = 0; lane < part.size(); ++lane)
+    for (std::size_t kk = lane; kk < blocks; kk += part.size())
+      for (std::size_t i = kk * 16; i < std::min(w.size(), kk * 16 + 16); ++i)
+        part[lane] = fused ? std::fma(w[i], x[i], part[lane]) : w[i] * x[i] + part[lane];
+  for (std::size_t s = part.size() / 2; s > 0; s /= 2)
+    for (std::size_t l = 0; l < s; ++l) part[l] = part[l] + part[l + s];
+  return part[0];
+}
+
+bool same_bits(float a, float b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// The order is what makes one token alone and the same token in a tile give the same bits;
+// emulated here in float, bit for bit, for one token and for a tile, with the device's fma
+// (once or twice rounded, the same for every output).
+class SplitMatmulTest : public testing::GpuTest {};
+
+TEST_F(SplitMatmulTest, SumsInTheDocumentedOrder) {
+  const int k = 1000, n = 37, tokens = 11;  // 63 blocks: k-lanes with 1 and 2 blocks
+  const auto x = random_values(static_cast<std::size_t>(tokens * k), 21, 1.0f);
+  auto w = random_values(static_cast<std::size_t>(n * k), 22, 0.2f);
+  Kernels kernels(gpu(), 64,
+                  KernelShapes{.serial_rows = false, .uniform_x = false, .split_k = true});
+  auto wm = upload_matrix(gpu(), w, n, k, true);
+  for (auto& v : w) v = model::half_to_float(model::float_to_half(v));  // as stored
+  std::optional<bool> fused;
+  for (int pass_tokens : {1, tokens}) {
+    auto xa = upload_activation(gpu(), pass_tokens, k,
+                                std::vector<float>(x.begin(), x.begin() + pass_tokens * k));
+    auto ya = upload_activation(gpu(), pass_tokens, n);
+    gpu::CommandStream cs(gpu());
+    cs.begin();
+    kernels.matmul(cs, xa, wm, nullptr, nullptr, ya, pass_tokens);
+    cs.submit_and_wait();
+    const auto got = read_activation(ya);
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(pass_tokens * n));
+    for (int t = 0; t < pass_tokens; ++t) {
+      for (int o = 0; o < n; ++o) {
+        std::span row(w.data() + static_cast<std::ptrdiff_t>(o) * k, static_cast<std::size_t>(k));
+        std::span xt(x.data() + static_cast<std::ptrdiff_t>(t) * k, static_cast<std::size_t>(k));
+        const float g = got[static_cast<std::size_t>(t * n + o)];
+        if (!fused) {
+          if (same_bits(g, split_sum(row, xt, true)))
+            fused = true;
+          else if (same_bits(g, split_sum(row, xt, false)))
+            fused = false;
+          else
+            FAIL() << "the first output " << g << " is neither order's: fused "
+                   << split_sum(row, xt, true) << ", unfused " << split_sum(row, xt, false);
+        }
+        ASSERT_TRUE(same_bits(g, split_sum(row, xt, *fused)))
+            << "token " << t << " row " << o << " of a pass of " << pass_tokens << ": " << g
+            << " vs " << split_sum(row, xt, *fused) << (*fused ? " (fused)" : " (unfused)");
+      }
+    }
+  }
+  ASSERT_TRUE(fused.has_value());
+  std::cout << "device fma: " << (*fused ? "one rounding" : "a multiply and an add") << "\n";
+}
+
 INSTANTIATE_TEST_SUITE_P(
-    OddSizes, TiledMatmulTest,
+    OddSizes, MatmulShapeTest,
     ::testing::Combine(::testing::Values(Case{1, 131, 257, true, 0}, Case{3, 131, 257, true, 0},
                                          Case{8, 97, 131, false, 0}, Case{17, 131, 257, true, 128},
                                          Case{127, 37, 67, true, 0}, Case{129, 53, 71, false, 64},
