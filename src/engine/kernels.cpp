@@ -129,6 +129,7 @@ Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelSha
       gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
       logit_summary_(
           context, {"logit_summary", 3, sizeof(SummaryPush), {u(kSummaryLanes), u(kSummaryKeep)}}),
+      attention_vec4_(context, {"attention_serial_vec4", 6, sizeof(AttentionPush), {}}),
       matmul_(matmul_pipelines(context)),
       matmul_split_(split_pipelines(context)),
       matmul_group_(matmul_shape(context).group),
@@ -229,7 +230,8 @@ void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu
   std::array<std::uint32_t, 3> g = shapes_.serial_rows
                                        ? std::array<std::uint32_t, 3>{u(tokens * n_head), 1, 1}
                                        : std::array<std::uint32_t, 3>{u(tokens), u(n_head), 1};
-  cs.dispatch(attention_.get(), bindings, push, g, "attention");
+  const bool vec4 = shapes_.serial_rows && head_dim % 4 == 0;
+  cs.dispatch((vec4 ? attention_vec4_ : attention_).get(), bindings, push, g, "attention");
 }
 
 void Kernels::gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& rows,

@@ -79,6 +79,7 @@ class Kernels {
   gpu::Buffer dummy_;
   KernelShapes shapes_;
   gpu::LazyPipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_, logit_summary_;
+  gpu::LazyPipeline attention_vec4_;  // serial rows, head_dim a multiple of 4
   // by weight type, token block and where x is read from
   std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_;
   // GPUs: by weight type, one token or a tile of several
