@@ -4,10 +4,12 @@ with a KV cache, batch sizes) in PyTorch, float32, written for speed so that the
 is fair: batched matmuls (addmm with fused bias), a preallocated KV cache written in place,
 inference mode, one torch thread and OpenBLAS's own threads (run it as bench/run_engine.sh
 does: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread OPENBLAS_NUM_THREADS=2).
-GPT-2 and GPT-1 checkpoints; weights loaded by tools/gpt_reference.py's loader.
+GPT-2 and GPT-1 checkpoints; weights loaded by tools/gpt_reference.py's loader. With
+--device cuda the same code runs on a GPU (tools/device_check.sh's peer), timed after each
+step's kernels finish.
 Prints a table or, with --json, one object per batch size:
 {"impl","batch","dtype","prefill_tok_s","decode_tok_s","ms_per_token_p50","ms_per_token_p99",
-"peak_rss_mb"}. ms_per_token is per decode step (one token for each sequence of the batch)."""
+"peak_rss_mb","peak_device_mb"}. ms_per_token is per decode step (one token for each sequence of the batch)."""
 import argparse
 import ctypes
 import json
@@ -78,7 +80,7 @@ class FastGpt:
         S = pos + T
         s = torch.matmul(q, kc[:, :, :S].transpose(-1, -2)).mul_(L["scale"])
         if T > 1:
-            mask = torch.ones(T, S, dtype=torch.bool).tril_(diagonal=S - T)
+            mask = torch.ones(T, S, dtype=torch.bool, device=s.device).tril_(diagonal=S - T)
             s.masked_fill_(~mask, float("-inf"))
         a = torch.matmul(torch.softmax(s, dim=-1), vc[:, :, :S])
         return self.lin(a.transpose(1, 2).reshape(B * T, self.E), L["proj"])
@@ -101,19 +103,34 @@ class FastGpt:
         return torch.mm(x, self.head_t)
 
 
+def to_device(ref, dev):
+    """Moves the reference's weights to `dev`, keeping tensors that are one (a tied head) one."""
+    moved = {k: v.to(dev) for k, v in ref.w.items()}
+    name_of = {id(v): k for k, v in ref.w.items()}
+    for attr in ("wte", "wpe", "head"):
+        t = getattr(ref, attr)
+        setattr(ref, attr, moved[name_of[id(t)]] if id(t) in name_of else t.to(dev))
+    ref.w = moved
+
+
 @torch.inference_mode()
 def run(model, batch, prompt_tokens, gen_tokens, vocab, seed, threads):
+    dev = model.r.wte.device
+    # A GPU runs asynchronously: a step is timed once its kernels have finished.
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     g = torch.Generator().manual_seed(seed)
-    ids = torch.randint(0, vocab, (batch, prompt_tokens), generator=g)
+    ids = torch.randint(0, vocab, (batch, prompt_tokens), generator=g).to(dev)
     ctx = prompt_tokens + gen_tokens
     dtype = model.r.wte.dtype
-    cache = [(torch.zeros(batch, model.H, ctx, model.D, dtype=dtype),
-              torch.zeros(batch, model.H, ctx, model.D, dtype=dtype))
+    cache = [(torch.zeros(batch, model.H, ctx, model.D, dtype=dtype, device=dev),
+              torch.zeros(batch, model.H, ctx, model.D, dtype=dtype, device=dev))
              for _ in range(model.r.n_layer)]
     if threads[0]:
         blas_set_threads(threads[0])
+    sync()
     t0 = time.perf_counter()
     logits = model.step(ids, 0, cache)
+    sync()
     prefill = time.perf_counter() - t0
     if threads[1]:
         blas_set_threads(threads[1])
@@ -123,6 +140,7 @@ def run(model, batch, prompt_tokens, gen_tokens, vocab, seed, threads):
         t = time.perf_counter()
         logits = model.step(nxt, prompt_tokens + i, cache)
         nxt = logits.argmax(-1, keepdim=True)
+        sync()
         steps.append(time.perf_counter() - t)
     return prefill, steps
 
@@ -142,10 +160,14 @@ def main():
     p.add_argument("--decode-blas-threads", type=int, default=0,
                    help="OpenBLAS threads for decode steps (0: leave OPENBLAS_NUM_THREADS)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu",
+                   help="torch device: cpu (the lavapipe comparison) or cuda (a GPU's)")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(1)
     ref = Reference(a.model, compute_dtype=torch.float32)
+    if a.device != "cpu":
+        to_device(ref, torch.device(a.device))
     if a.prompt_tokens + a.gen_tokens > ref.cfg["n_positions"]:
         sys.exit("prompt + generated tokens exceed the context")
     model = FastGpt(ref)
@@ -158,13 +180,16 @@ def main():
         prefill = statistics.median(r[0] for r in results)
         decode = statistics.median(sum(r[1]) for r in results)
         steps = sorted(s * 1e3 for r in results for s in r[1])
-        rows.append({"impl": "pytorch", "batch": batch, "dtype": "f32",
+        rows.append({"impl": "pytorch" if a.device == "cpu" else "pytorch-" + a.device,
+                     "batch": batch, "dtype": "f32",
                      "prefill_tok_s": batch * a.prompt_tokens / prefill,
                      "decode_tok_s": batch * (a.gen_tokens - 1) / decode if decode else 0.0,
                      "ms_per_token_p50": statistics.median(steps) if steps else 0.0,
                      "ms_per_token_p99": steps[min(len(steps) - 1, int(0.99 * len(steps)))]
                      if steps else 0.0,
-                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                     "peak_device_mb": torch.cuda.max_memory_allocated() / 2**20
+                     if a.device.startswith("cuda") else 0.0})
     if a.json:
         print(json.dumps(rows))
     else:
