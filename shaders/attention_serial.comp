@@ -23,9 +23,7 @@ float chain(vec4 a, vec4 b, float s) {
 #else
 #define VT float
 const uint PER = 1u;
-float chain(float a, float b, float s) {
-  return fma(a, b, s);
-}
+float chain(float a, float b, float s) { return fma(a, b, s); }
 #endif
 
 layout(std430, binding = 0) readonly buffer Qkv { VT qkv[]; };

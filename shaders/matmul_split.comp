@@ -38,7 +38,7 @@ layout(push_constant) uniform Push {
   uint rows;        // rows of W in this chunk (real; the buffer is padded to 64)
   uint row_begin;
   uint y_stride;
-  uint flags;       // bit 0: bias, bit 1: residual, bits 2-4: activation code
+  uint flags;  // bit 0: bias, bit 1: residual, bits 2-4: activation code
 }
 p;
 
