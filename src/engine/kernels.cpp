@@ -109,8 +109,7 @@ std::vector<std::unique_ptr<gpu::LazyPipeline>> split_pipelines(const gpu::Conte
 }  // namespace
 
 KernelShapes KernelShapes::for_device(const gpu::Context& context) {
-  return {
-      .serial_rows = context.is_cpu(), .uniform_x = context.is_cpu(), .split_k = !context.is_cpu()};
+  return context.is_cpu() ? cpu() : gpu();
 }
 
 Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelShapes> shapes)

@@ -27,6 +27,8 @@ struct KernelShapes {
   // in register tiles of 4 rows x 8 tokens. CPU devices keep one lane an output (matmul.comp):
   // lavapipe runs the barrier the split needs as a switch between lanes (bench/README.md).
   bool split_k = false;
+  static KernelShapes cpu() { return {.serial_rows = true, .uniform_x = true, .split_k = false}; }
+  static KernelShapes gpu() { return {.serial_rows = false, .uniform_x = false, .split_k = true}; }
   static KernelShapes for_device(const gpu::Context& context);
 };
 

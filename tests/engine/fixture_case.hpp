@@ -7,7 +7,6 @@
 #include <cctype>
 #include <string>
 
-#include "engine/kernels.hpp"
 #include "engine/weights.hpp"
 
 namespace sg::engine {
@@ -17,11 +16,6 @@ struct FixtureCase {
   WeightType dtype;
   bool gpu_shapes = false;  // run the GPUs' shaders whatever the device (KernelShapes)
 };
-
-// The shaders a GPU runs, forced on any device.
-inline KernelShapes gpu_kernel_shapes() {
-  return {.serial_rows = false, .uniform_x = false, .split_k = true};
-}
 
 // A test-name-safe "<fixture>_f16" / "<fixture>_f32" (+ "_gpu_shapes").
 inline std::string fixture_case_name(const ::testing::TestParamInfo<FixtureCase>& info) {

@@ -55,7 +55,7 @@ class ClassifierReferenceTest : public testing::GpuTest,
     EngineOptions o;
     o.dtype = GetParam().dtype;
     o.max_sequences = slots;
-    if (GetParam().gpu_shapes) o.kernel_shapes = gpu_kernel_shapes();
+    if (GetParam().gpu_shapes) o.kernel_shapes = KernelShapes::gpu();
     return std::make_unique<Model>(gpu(), ckpt, o);
   }
   double tolerance() const { return GetParam().dtype == WeightType::kF32 ? 2e-3 : 3e-2; }

@@ -45,8 +45,8 @@ class KernelTest : public GpuTest {
 // checked against the CPU reference.
 const std::vector<KernelShapes> kAllShapes{
     {.serial_rows = false, .uniform_x = false, .split_k = false},
-    {.serial_rows = true, .uniform_x = true, .split_k = false},
-    {.serial_rows = false, .uniform_x = false, .split_k = true}};
+    KernelShapes::cpu(),
+    KernelShapes::gpu()};
 
 std::string shape_name(const ::testing::TestParamInfo<KernelShapes>& info) {
   if (info.param.split_k) return "gpu_split";

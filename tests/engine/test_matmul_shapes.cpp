@@ -32,9 +32,9 @@ struct Shape {
   KernelShapes shapes;
 };
 const Shape kShapes[] = {
-    {"gemv_uniform", {.serial_rows = true, .uniform_x = true, .split_k = false}},
+    {"gemv_uniform", KernelShapes::cpu()},
     {"gemv_storage", {.serial_rows = false, .uniform_x = false, .split_k = false}},
-    {"split", {.serial_rows = false, .uniform_x = false, .split_k = true}},
+    {"split", KernelShapes::gpu()},
 };
 
 struct Case {
@@ -146,8 +146,7 @@ TEST_F(SplitMatmulTest, SumsInTheDocumentedOrder) {
   const int k = 1000, n = 37, tokens = 11;  // 63 blocks: k-lanes with 1 and 2 blocks
   const auto x = random_values(static_cast<std::size_t>(tokens * k), 21, 1.0f);
   auto w = random_values(static_cast<std::size_t>(n * k), 22, 0.2f);
-  Kernels kernels(gpu(), 64,
-                  KernelShapes{.serial_rows = false, .uniform_x = false, .split_k = true});
+  Kernels kernels(gpu(), 64, KernelShapes::gpu());
   auto wm = upload_matrix(gpu(), w, n, k, true);
   for (auto& v : w) v = model::half_to_float(model::float_to_half(v));  // as stored
   std::optional<bool> fused;

@@ -59,7 +59,7 @@ class ReferenceTest : public testing::GpuTest, public ::testing::WithParamInterf
     EngineOptions o;
     o.dtype = GetParam().dtype;
     o.max_sequences = slots;
-    if (GetParam().gpu_shapes) o.kernel_shapes = gpu_kernel_shapes();
+    if (GetParam().gpu_shapes) o.kernel_shapes = KernelShapes::gpu();
     o.max_step_tokens = step_tokens;
     return std::make_unique<Model>(gpu(), ckpt, o);
   }
