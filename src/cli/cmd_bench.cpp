@@ -88,6 +88,9 @@ int cmd_bench(const Args& args) {
   engine::Generator generator(*m.engine, std::nullopt);
   const bool host_sampling = vm.count("host-sampling") > 0;
   generator.set_device_sampling(!host_sampling);
+  // The warm-up's prompts are the timed run's: with prefix caching the timed run would take
+  // them from the cache and measure no prefill.
+  generator.set_prefix_reuse(false);
   nlohmann::json rows = nlohmann::json::array();
   const char* dtype = m.engine->dtype() == engine::WeightType::kF16 ? "f16" : "f32";
   for (int batch : batches) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 
 #include "common/errors.hpp"
 #include "engine/model.hpp"
@@ -16,7 +17,8 @@ struct Sequence {
   explicit Sequence(const GenerationRequest& r) : req(&r), chooser(r.params) {}
 
   const GenerationRequest* req;
-  int pos = 0;  // tokens already in the KV cache; 0 until the prompt is prefilled
+  int pos = 0;           // tokens already in the KV cache; 0 until the prompt is prefilled
+  int prefill_from = 0;  // the first prompt position its prefill computes (prefix caching)
   TokenChooser chooser;
   std::int32_t next = 0;  // chosen but not yet fed to the model
   bool done = false;
@@ -129,6 +131,44 @@ class SpanSource : public RequestSource {
   std::size_t waiting_ = 0;
 };
 
+// How many leading tokens `cached` and `prompt` share, at most `cap`.
+std::size_t shared_prefix(std::span<const std::int32_t> cached,
+                          std::span<const std::int32_t> prompt, std::size_t cap) {
+  const std::size_t n = std::min({cached.size(), prompt.size(), cap});
+  return static_cast<std::size_t>(
+      std::mismatch(cached.begin(), cached.begin() + static_cast<std::ptrdiff_t>(n), prompt.begin())
+          .first -
+      cached.begin());
+}
+
+// Where the prompt of the newcomer in slot `i` starts being computed (prefix caching): after
+// the longest prefix that its own slot holds, or another slot that no newcomer rewrites this
+// step (a copy from there). Never the prompt's last token, whose logits pick the first new
+// one; never for a request that wants every prompt row's log-probs. Null when a prompt being
+// prefilled this step shares more: the newcomer then waits one step and copies from it.
+std::optional<KvCopy> plan_prefix(const Model& model,
+                                  std::span<const std::optional<Sequence>> slots, std::size_t i,
+                                  std::span<const std::span<const std::int32_t>> prefilling) {
+  const auto& req = *slots[i]->req;
+  const int self = static_cast<int>(i);
+  KvCopy best{self, self, 0};
+  if (req.prompt_logprobs) return best;
+  const std::size_t cap = req.prompt.size() - 1;
+  auto shared = [&](std::size_t j) {
+    return shared_prefix(model.cached_tokens(static_cast<int>(j)), req.prompt, cap);
+  };
+  best.positions = static_cast<int>(shared(i));  // its own slot needs no copy
+  for (std::size_t j = 0; j < slots.size(); ++j) {
+    if (j == i || (slots[j] && slots[j]->pos == 0)) continue;
+    if (const auto n = shared(j); n > static_cast<std::size_t>(best.positions))
+      best = {static_cast<int>(j), self, static_cast<int>(n)};
+  }
+  for (const auto prompt : prefilling)
+    if (shared_prefix(prompt, req.prompt, cap) > static_cast<std::size_t>(best.positions))
+      return std::nullopt;
+  return best;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -230,6 +270,8 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
 
   std::vector<std::optional<Sequence>> slots(static_cast<std::size_t>(model_.max_sequences()));
   std::vector<SequenceChunk> chunks;
+  std::vector<KvCopy> copies;
+  std::vector<std::span<const std::int32_t>> prefilling;  // prompts prefilled this step
   std::vector<std::size_t> chunk_slot;
   std::vector<Sequence*> finished;
   for (;;) {
@@ -242,30 +284,51 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
       slot.reset();
       on_finished(req, std::move(result));
     }
-    for (auto& slot : slots) {
-      if (slot) continue;
+    for (std::size_t free = 0;; ++free) {
+      while (free < slots.size() && slots[free]) ++free;
+      if (free == slots.size()) break;
       const GenerationRequest* next = source.next();
       if (!next) break;
       check_prompt(*next, context);
-      slot.emplace(*next);
+      // The free slot whose cache already starts like this prompt, if any.
+      std::size_t best = free, best_shared = 0;
+      for (std::size_t i = free; prefix_reuse_ && i < slots.size(); ++i) {
+        if (slots[i]) continue;
+        const auto shared = shared_prefix(model_.cached_tokens(static_cast<int>(i)), next->prompt,
+                                          next->prompt.size());
+        if (shared > best_shared) std::tie(best, best_shared) = std::pair(i, shared);
+      }
+      slots[best].emplace(*next);
+      if (best != free) --free;  // `free` is still free
     }
 
     // Newcomers' prompts and everyone else's last token go into one forward call.
     chunks.clear();
     chunk_slot.clear();
+    copies.clear();
+    prefilling.clear();
     std::size_t prefill_tokens = 0;
     std::size_t decode_tokens = 0;
     for (std::size_t i = 0; i < slots.size(); ++i) {
       if (!slots[i]) continue;
-      const auto& s = *slots[i];
+      auto& s = *slots[i];
       const int slot = static_cast<int>(i);
       std::optional<float> summarize;
       if (device_sampling_ && s.chooser.wants_summary())
         summarize = s.chooser.summary_temperature();
       if (s.pos == 0) {
         const auto& prompt = s.req->prompt;
-        chunks.push_back({slot, 0, prompt, s.req->prompt_logprobs, summarize});
-        prefill_tokens += prompt.size();
+        const auto reuse =
+            prefix_reuse_ ? plan_prefix(model_, slots, i, prefilling) : KvCopy{slot, slot, 0};
+        if (!reuse) continue;  // waits a step for a prompt that starts like it
+        s.prefill_from = reuse->positions;
+        if (reuse->from_slot != slot && reuse->positions > 0) copies.push_back(*reuse);
+        prefilling.push_back(prompt);
+        chunks.push_back({slot, s.prefill_from,
+                          std::span(prompt).subspan(static_cast<std::size_t>(s.prefill_from)),
+                          s.req->prompt_logprobs, summarize});
+        prefill_tokens += prompt.size() - static_cast<std::size_t>(s.prefill_from);
+        timings_.reused_tokens += static_cast<std::size_t>(s.prefill_from);
       } else {
         chunks.push_back({slot, s.pos, std::span(&s.next, 1), false, summarize});
         decode_tokens += 1;
@@ -278,13 +341,15 @@ void Generator::run_loop(RequestSource& source, const SourceFinishedCallback& on
     }
 
     const auto start = std::chrono::steady_clock::now();
+    model_.copy_kv(copies);
     model_.forward(chunks, [&](std::size_t c, int token, std::span<const float> logits,
                                const LogitSummary* summary) {
       auto& s = *slots[chunk_slot[c]];
       const auto& prompt = s.req->prompt;
-      if (s.pos == 0 && static_cast<std::size_t>(token) + 1 < prompt.size()) {
+      const auto position = static_cast<std::size_t>(s.prefill_from + token);
+      if (s.pos == 0 && position + 1 < prompt.size()) {
         // A prompt row (asked for with prompt_logprobs): the next prompt token's log-prob.
-        const auto next = prompt[static_cast<std::size_t>(token) + 1];
+        const auto next = prompt[position + 1];
         s.result.prompt_logprobs.push_back(log_prob(logits, next));
         if (s.req->params.top_logprobs > 0)
           s.result.prompt_top_logprobs.push_back(top_log_probs(logits, s.req->params.top_logprobs));

@@ -63,6 +63,9 @@ struct GenerationTimings {
   // Tokens picked from the device's summary of the logits, and from the full row.
   std::size_t summary_picks = 0;
   std::size_t full_row_picks = 0;
+  // Prompt tokens taken from the KV cache instead of computed (prefix caching); prefill_tokens
+  // counts the rest.
+  std::size_t reused_tokens = 0;
 };
 
 // Requests that arrive while the generator runs (a server's queue): the generator asks for
@@ -119,6 +122,11 @@ class Generator {
   // Sampling from the device's summary of each row where the settings allow (on by
   // default); off, every pick reads the full row. The tokens are the same either way.
   void set_device_sampling(bool on) { device_sampling_ = on; }
+  // Prefix caching (on by default): a prompt that starts like tokens already in a KV-cache
+  // slot, a finished sequence's or a running one's, takes that prefix from there instead of
+  // computing it again (Model::cached_tokens). The results are the same either way, bit for
+  // bit; off, every prompt is computed whole.
+  void set_prefix_reuse(bool on) { prefix_reuse_ = on; }
 
  private:
   void run_loop(RequestSource& source, const SourceFinishedCallback& on_finished,
@@ -128,6 +136,7 @@ class Generator {
   std::optional<std::int32_t> eos_;
   GenerationTimings timings_;
   bool device_sampling_ = true;
+  bool prefix_reuse_ = true;
 };
 
 }  // namespace sg::engine

@@ -184,6 +184,47 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
     k_cache_.emplace_back(context, cache_bytes, gpu::Memory::kDevice);
     v_cache_.emplace_back(context, cache_bytes, gpu::Memory::kDevice);
   }
+  cached_.resize(static_cast<std::size_t>(slots_));
+}
+
+std::span<const std::int32_t> Model::cached_tokens(int slot) const {
+  if (slot < 0 || slot >= slots_)
+    throw RuntimeError("sequence slot " + std::to_string(slot) + " out of range");
+  return cached_[static_cast<std::size_t>(slot)];
+}
+
+void Model::copy_kv(std::span<const KvCopy> copies) {
+  std::vector<bool> source(static_cast<std::size_t>(slots_), false);
+  std::vector<bool> destination(static_cast<std::size_t>(slots_), false);
+  for (const auto& c : copies) {
+    if (static_cast<std::size_t>(c.positions) > cached_tokens(c.from_slot).size() ||
+        c.positions < 0)
+      throw RuntimeError("copy of " + std::to_string(c.positions) + " positions from slot " +
+                         std::to_string(c.from_slot) + ", which holds " +
+                         std::to_string(cached_tokens(c.from_slot).size()));
+    (void)cached_tokens(c.to_slot);  // checks the slot
+    source[static_cast<std::size_t>(c.from_slot)] = true;
+    destination[static_cast<std::size_t>(c.to_slot)] = true;
+  }
+  for (int s = 0; s < slots_; ++s)
+    if (source[static_cast<std::size_t>(s)] && destination[static_cast<std::size_t>(s)])
+      throw RuntimeError("slot " + std::to_string(s) + " is both copied from and copied to");
+  const std::size_t slot_bytes = static_cast<std::size_t>(kv_layer_bytes(config_, context_len_));
+  const std::size_t position_bytes = static_cast<std::size_t>(config_.n_embd) * sizeof(float);
+  std::vector<gpu::BufferCopy> regions;
+  for (const auto* cache : {&k_cache_, &v_cache_})
+    for (const auto& buffer : *cache)
+      for (const auto& c : copies)
+        if (c.positions > 0)
+          regions.push_back({&buffer, static_cast<std::size_t>(c.from_slot) * slot_bytes, &buffer,
+                             static_cast<std::size_t>(c.to_slot) * slot_bytes,
+                             static_cast<std::size_t>(c.positions) * position_bytes});
+  for (const auto& c : copies) cached_[static_cast<std::size_t>(c.to_slot)].clear();
+  gpu::copy_buffers(*gpu_, regions);
+  for (const auto& c : copies) {
+    const auto from = cached_tokens(c.from_slot).first(static_cast<std::size_t>(c.positions));
+    cached_[static_cast<std::size_t>(c.to_slot)].assign(from.begin(), from.end());
+  }
 }
 
 void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink) {
@@ -217,6 +258,13 @@ void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink
                         last ? chunk.summarize : std::nullopt});
     }
   }
+  // Positions from each chunk's start on are rewritten now: the cache no longer holds what
+  // they held, and holds the new tokens only once every pass has run.
+  for (const auto& chunk : batch) {
+    if (chunk.tokens.empty()) continue;
+    auto& cached = cached_[static_cast<std::size_t>(chunk.slot)];
+    cached.resize(std::min(cached.size(), static_cast<std::size_t>(chunk.start_pos)));
+  }
   profile_.clear();
   // Passes of at most max_tokens_ tokens, of which at most max_rows_ want logits.
   std::size_t begin = 0;
@@ -231,6 +279,11 @@ void Model::forward(std::span<const SequenceChunk> batch, const LogitsSink& sink
     rows += row;
   }
   if (begin < tokens.size()) run_pass(std::span(tokens).subspan(begin), sink);
+  for (const auto& chunk : batch) {
+    auto& cached = cached_[static_cast<std::size_t>(chunk.slot)];
+    if (cached.size() == static_cast<std::size_t>(chunk.start_pos))
+      cached.insert(cached.end(), chunk.tokens.begin(), chunk.tokens.end());
+  }
 }
 
 std::vector<std::vector<float>> Model::classify(
@@ -257,6 +310,8 @@ std::vector<std::vector<float>> Model::classify(
                          ", which RoBERTa gives no position of its own; remove it");
     }
   }
+  // An encoder's keys depend on the whole sequence: nothing it leaves is a reusable prefix.
+  for (auto& cached : cached_) cached.clear();
   std::vector<std::vector<float>> out(sequences.size());
   const auto sink = [&](std::size_t chunk, int, std::span<const float> logits,
                         const LogitSummary*) { out[chunk].assign(logits.begin(), logits.end()); };

@@ -63,6 +63,13 @@ struct SlotBudget {
 // The largest slot count in [0, max_slots] within the budget; 0 when not even one fits.
 int slots_within(const SlotBudget& budget);
 
+// Keys and values of a slot's first `positions` positions, copied into another slot.
+struct KvCopy {
+  int from_slot = 0;
+  int to_slot = 0;
+  int positions = 0;
+};
+
 // Called once per logits row, in batch order: (chunk index, token index in the chunk, logits,
 // the row's device summary: null unless the chunk asked for one and the row is finite).
 using LogitsSink =
@@ -90,6 +97,19 @@ class Model {
   // Language models only (a classifier has no LM head: InputError). Each chunk of a batch
   // has a slot of its own.
   void forward(std::span<const SequenceChunk> batch, const LogitsSink& sink);
+
+  // The tokens whose keys and values slot `slot` holds, at positions 0.. (what forward() and
+  // copy_kv() put there). A causal model's key and value at a position depend only on the
+  // tokens up to it, and the engine is batch invariant, so a sequence that starts with these
+  // tokens may take them from the cache instead of computing them again: its results are the
+  // same, bit for bit. Empty for bidirectional encoders, whose keys depend on every token.
+  std::span<const std::int32_t> cached_tokens(int slot) const;
+
+  // Copies keys and values between slots, every layer, in one submission; each copy's
+  // `positions` must be cached in its source slot (cached_tokens), and no slot may be both a
+  // source and a destination. Prefix caching: a new sequence whose prompt starts like a
+  // cached one starts after the shared part.
+  void copy_kv(std::span<const KvCopy> copies);
 
   // Sequence classifiers only: the head's logits (config().num_labels of them) for each
   // sequence, in order. Sequences are batched, each whole in one pass (an encoder's tokens
@@ -133,6 +153,7 @@ class Model {
   Kernels kernels_;
   DeviceWeights weights_;
   std::vector<gpu::Buffer> k_cache_, v_cache_;
+  std::vector<std::vector<std::int32_t>> cached_;  // per slot: see cached_tokens()
   gpu::Buffer ids_, meta_, spans_, logit_rows_, summary_temperatures_, summary_records_;
   Activation x_, xn_, tmp_, qkv_, att_, hidden_, picked_, picked_norm_, logits_;
   gpu::CommandStream stream_;

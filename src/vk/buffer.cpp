@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "common/errors.hpp"
 
@@ -131,8 +132,8 @@ void Buffer::fill_zero() {
   (void)device.waitForFences({*fence}, VK_TRUE, UINT64_MAX);
 }
 
-void copy_buffer(Context& context, const Buffer& from, std::size_t from_offset, const Buffer& to,
-                 std::size_t to_offset, std::size_t bytes) {
+void copy_buffers(Context& context, std::span<const BufferCopy> copies) {
+  if (copies.empty()) return;
   const auto& device = context.device();
   vk::raii::CommandBuffers cbs(
       device, vk::CommandBufferAllocateInfo{.commandPool = *context.command_pool(),
@@ -140,14 +141,45 @@ void copy_buffer(Context& context, const Buffer& from, std::size_t from_offset, 
                                             .commandBufferCount = 1});
   auto& cb = cbs[0];
   cb.begin({.flags = vk::CommandBufferUsageFlagBits::eOneTimeSubmit});
-  cb.copyBuffer(*from.handle(), *to.handle(),
-                vk::BufferCopy{.srcOffset = from_offset, .dstOffset = to_offset, .size = bytes});
+  auto barrier = [&](vk::PipelineStageFlags from_stage, vk::AccessFlags from_access,
+                     vk::PipelineStageFlags to_stage, vk::AccessFlags to_access) {
+    cb.pipelineBarrier(from_stage, to_stage, {},
+                       vk::MemoryBarrier{.srcAccessMask = from_access, .dstAccessMask = to_access},
+                       {}, {});
+  };
+  const auto compute = vk::PipelineStageFlagBits::eComputeShader;
+  const auto transfer = vk::PipelineStageFlagBits::eTransfer;
+  const auto shader_access = vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite;
+  const auto transfer_access =
+      vk::AccessFlagBits::eTransferRead | vk::AccessFlagBits::eTransferWrite;
+  barrier(compute, vk::AccessFlagBits::eShaderWrite, transfer, transfer_access);
+  // Consecutive copies between the same two buffers go in one command.
+  std::vector<vk::BufferCopy> regions;
+  for (std::size_t i = 0; i < copies.size(); ++i) {
+    const auto& c = copies[i];
+    if (c.from_offset + c.bytes > c.from->size() || c.to_offset + c.bytes > c.to->size())
+      throw RuntimeError("buffer copy out of range");
+    regions.push_back(
+        vk::BufferCopy{.srcOffset = c.from_offset, .dstOffset = c.to_offset, .size = c.bytes});
+    const bool last =
+        i + 1 == copies.size() || copies[i + 1].from != c.from || copies[i + 1].to != c.to;
+    if (!last) continue;
+    cb.copyBuffer(*c.from->handle(), *c.to->handle(), regions);
+    regions.clear();
+  }
+  barrier(transfer, vk::AccessFlagBits::eTransferWrite, compute, shader_access);
   cb.end();
   vk::raii::Fence fence(device, vk::FenceCreateInfo{});
   vk::CommandBuffer raw = *cb;
   context.queue().submit(vk::SubmitInfo{.commandBufferCount = 1, .pCommandBuffers = &raw}, *fence);
   if (device.waitForFences({*fence}, VK_TRUE, UINT64_MAX) != vk::Result::eSuccess)
     throw RuntimeError("buffer copy did not complete");
+}
+
+void copy_buffer(Context& context, const Buffer& from, std::size_t from_offset, const Buffer& to,
+                 std::size_t to_offset, std::size_t bytes) {
+  const BufferCopy copy{&from, from_offset, &to, to_offset, bytes};
+  copy_buffers(context, std::span(&copy, 1));
 }
 
 }  // namespace sg::gpu

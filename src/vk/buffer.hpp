@@ -52,7 +52,20 @@ class Buffer {
   void* mapped_ = nullptr;
 };
 
-// Runs a one-off transfer (buffer copy) on the queue and waits for it.
+struct BufferCopy {
+  const Buffer* from = nullptr;
+  std::size_t from_offset = 0;
+  const Buffer* to = nullptr;
+  std::size_t to_offset = 0;
+  std::size_t bytes = 0;
+};
+
+// Runs the copies in one submission and waits for them. They may run in any order, even at
+// once, so none may write bytes that another reads or writes. What compute dispatches wrote
+// before is visible to them, and what they write is visible to later dispatches.
+void copy_buffers(Context& context, std::span<const BufferCopy> copies);
+
+// One copy, as copy_buffers runs it.
 void copy_buffer(Context& context, const Buffer& from, std::size_t from_offset, const Buffer& to,
                  std::size_t to_offset, std::size_t bytes);
 
