@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "common/errors.hpp"
@@ -33,7 +34,7 @@ void add_windows(std::vector<Window>& out, std::size_t text, int n, int window, 
 }  // namespace
 
 std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<std::int32_t>> texts,
-                                    int stride) {
+                                    int stride, ScoreCounts* counts) {
   for (std::size_t t = 0; t < texts.size(); ++t)
     if (texts[t].size() < 2)
       throw InputError("scoring needs at least two tokens (the first is context only); got " +
@@ -55,27 +56,71 @@ std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<st
   }
 
   const auto slots = static_cast<std::size_t>(model.max_sequences());
+  auto window_tokens = [&](const Window& w) {
+    return std::span(texts[w.text])
+        .subspan(static_cast<std::size_t>(w.begin), static_cast<std::size_t>(w.end - w.begin));
+  };
   std::vector<SequenceChunk> chunks;
+  std::vector<std::size_t> chunk_window;  // the group's window of each chunk
+  std::vector<KvCopy> copies;
   for (std::size_t first = 0; first < windows.size(); first += slots) {
     const auto group = std::span(windows).subspan(first, std::min(slots, windows.size() - first));
-    chunks.clear();
+    // A window that starts its text and shares at least two tokens with an earlier such window
+    // of the group (its leader: one that follows none) is computed after it, from a copy of the
+    // shared keys and values but the last shared token's, whose row scores the first token
+    // that may differ; the targets before that are the leader's (prefix caching: the same
+    // tokens give the same values, bit for bit).
+    std::vector<std::optional<KvCopy>> follows(group.size());
     for (std::size_t j = 0; j < group.size(); ++j) {
-      const auto& w = group[j];
-      chunks.push_back({static_cast<int>(j), 0,
-                        std::span(texts[w.text])
-                            .subspan(static_cast<std::size_t>(w.begin),
-                                     static_cast<std::size_t>(w.end - w.begin)),
-                        true, std::nullopt});
+      if (group[j].begin != 0) continue;
+      const auto mine = window_tokens(group[j]);
+      for (std::size_t k = 0; k < j; ++k) {
+        if (follows[k] || group[k].begin != 0) continue;
+        const auto theirs = window_tokens(group[k]);
+        const auto n = std::min(mine.size(), theirs.size());
+        const auto shared = static_cast<int>(
+            std::mismatch(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(n),
+                          theirs.begin())
+                .first -
+            mine.begin());
+        if (shared >= 2 && (!follows[j] || shared - 1 > follows[j]->positions))
+          follows[j] = KvCopy{static_cast<int>(k), static_cast<int>(j), shared - 1};
+      }
     }
-    model.forward(chunks, [&](std::size_t c, int i, std::span<const float> logits,
-                              const engine::LogitSummary*) {
-      const auto& w = group[c];
-      const int target = w.begin + i + 1;
-      if (target < w.first_target || target >= w.end) return;
-      const auto& tokens = texts[w.text];
-      results[w.text].logprobs[static_cast<std::size_t>(target - 1)] =
-          log_prob(logits, tokens[static_cast<std::size_t>(target)]);
-    });
+    for (const bool followers : {false, true}) {
+      chunks.clear();
+      chunk_window.clear();
+      copies.clear();
+      for (std::size_t j = 0; j < group.size(); ++j) {
+        if (follows[j].has_value() != followers) continue;
+        const int start = followers ? follows[j]->positions : 0;
+        if (followers) copies.push_back(*follows[j]);
+        chunks.push_back({static_cast<int>(j), start,
+                          window_tokens(group[j]).subspan(static_cast<std::size_t>(start)), true,
+                          std::nullopt});
+        chunk_window.push_back(j);
+        if (counts) {
+          counts->computed += chunks.back().tokens.size();
+          counts->reused += static_cast<std::size_t>(start);
+        }
+      }
+      if (chunks.empty()) continue;
+      model.copy_kv(copies);
+      model.forward(chunks, [&](std::size_t c, int i, std::span<const float> logits,
+                                const engine::LogitSummary*) {
+        const auto& w = group[chunk_window[c]];
+        const int target = w.begin + chunks[c].start_pos + i + 1;
+        if (target < w.first_target || target >= w.end) return;
+        const auto& tokens = texts[w.text];
+        results[w.text].logprobs[static_cast<std::size_t>(target - 1)] =
+            log_prob(logits, tokens[static_cast<std::size_t>(target)]);
+      });
+      for (const auto& copy : copies) {
+        const auto& from = results[group[static_cast<std::size_t>(copy.from_slot)].text].logprobs;
+        auto& to = results[group[static_cast<std::size_t>(copy.to_slot)].text].logprobs;
+        std::copy_n(from.begin(), copy.positions, to.begin());
+      }
+    }
   }
 
   for (auto& r : results) {

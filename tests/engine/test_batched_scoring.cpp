@@ -97,6 +97,48 @@ TEST_P(BatchedScoringTest, EqualsEachTextAlone) {
   }
 }
 
+// Texts that start alike, as an exposure test's candidates do after their canary's prefix:
+// the shared start is computed once per call, and every text still equals scoring it alone.
+TEST_P(BatchedScoringTest, SharedStartsAreComputedOnceAndChangeNothing) {
+  const int vocab = ckpt_->config().vocab_size;
+  const int ctx = ckpt_->config().n_positions;
+  std::vector<std::int32_t> prefix;
+  for (int i = 0; i < 20; ++i) prefix.push_back((i * 13 + 7) % vocab);
+  std::vector<std::vector<std::int32_t>> texts;
+  auto with_suffix = [&](std::vector<std::int32_t> head, int n, int seed) {
+    for (int i = 0; i < n; ++i) head.push_back((seed * 101 + i * 29 + 1) % vocab);
+    texts.push_back(std::move(head));
+  };
+  for (int c = 0; c < 6; ++c) with_suffix(prefix, 6, c);    // candidates: 20 shared tokens
+  with_suffix(prefix, 0, 0);                                // the prefix alone
+  with_suffix({prefix.begin(), prefix.begin() + 2}, 0, 0);  // two tokens: one to reuse
+  with_suffix({prefix.begin(), prefix.begin() + 9}, 5, 9);  // a shorter shared start
+  texts.push_back(texts[0]);                                // a repeat
+  with_suffix(prefix, ctx, 3);  // longer than the context: its first window shares too
+  with_suffix({}, 12, 40);      // unrelated
+  auto alone = make(1);
+  std::vector<std::vector<double>> want;
+  for (const auto& t : texts) want.push_back(reference_logprobs(*alone, t, ctx / 2));
+  for (int slots : {3, 16}) {
+    SCOPED_TRACE("slots " + std::to_string(slots));
+    auto m = make(slots, 48);
+    ScoreCounts counts;
+    const auto got = score_many(*m, texts, 0, &counts);
+    for (std::size_t t = 0; t < texts.size(); ++t) EXPECT_EQ(got[t].logprobs, want[t]) << t;
+    std::size_t tokens = 0;
+    for (const auto& t : texts) tokens += t.size();
+    // Sixteen slots hold every window at once: all but the first of the texts that start with
+    // the 20-token prefix take 19 tokens from it, the 9-token one 8, the two-token one 1, the
+    // repeat 25.
+    if (slots == 16) {
+      EXPECT_EQ(counts.reused, 19u * 7 + 8 + 1 + 25);
+      EXPECT_EQ(counts.computed + counts.reused, tokens + ctx / 2);  // + the window overlap
+    } else {
+      EXPECT_GT(counts.reused, 19u * 3);
+    }
+  }
+}
+
 TEST_P(BatchedScoringTest, RejectsBadInput) {
   auto m = make(2);
   std::vector<std::vector<std::int32_t>> texts{{1, 2, 3}, {4}};
