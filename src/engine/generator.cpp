@@ -131,16 +131,6 @@ class SpanSource : public RequestSource {
   std::size_t waiting_ = 0;
 };
 
-// How many leading tokens `cached` and `prompt` share, at most `cap`.
-std::size_t shared_prefix(std::span<const std::int32_t> cached,
-                          std::span<const std::int32_t> prompt, std::size_t cap) {
-  const std::size_t n = std::min({cached.size(), prompt.size(), cap});
-  return static_cast<std::size_t>(
-      std::mismatch(cached.begin(), cached.begin() + static_cast<std::ptrdiff_t>(n), prompt.begin())
-          .first -
-      cached.begin());
-}
-
 // Where the prompt of the newcomer in slot `i` starts being computed (prefix caching): after
 // the longest prefix that its own slot holds, or another slot that no newcomer rewrites this
 // step (a copy from there). Never the prompt's last token, whose logits pick the first new

@@ -5,6 +5,8 @@
 // the head, never a second copy of the pass.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,6 +64,16 @@ struct SlotBudget {
 
 // The largest slot count in [0, max_slots] within the budget; 0 when not even one fits.
 int slots_within(const SlotBudget& budget);
+
+// How many leading tokens `a` and `b` share, at most `cap`: what a sequence starting with `b`
+// may take from a slot holding `a` (Model::cached_tokens).
+inline std::size_t shared_prefix(std::span<const std::int32_t> a, std::span<const std::int32_t> b,
+                                 std::size_t cap) {
+  const std::size_t n = std::min({a.size(), b.size(), cap});
+  return static_cast<std::size_t>(
+      std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin()).first -
+      a.begin());
+}
 
 // Keys and values of a slot's first `positions` positions, copied into another slot.
 struct KvCopy {

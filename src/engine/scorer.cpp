@@ -61,7 +61,6 @@ std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<st
         .subspan(static_cast<std::size_t>(w.begin), static_cast<std::size_t>(w.end - w.begin));
   };
   std::vector<SequenceChunk> chunks;
-  std::vector<std::size_t> chunk_window;  // the group's window of each chunk
   std::vector<KvCopy> copies;
   for (std::size_t first = 0; first < windows.size(); first += slots) {
     const auto group = std::span(windows).subspan(first, std::min(slots, windows.size() - first));
@@ -76,20 +75,14 @@ std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<st
       const auto mine = window_tokens(group[j]);
       for (std::size_t k = 0; k < j; ++k) {
         if (follows[k] || group[k].begin != 0) continue;
-        const auto theirs = window_tokens(group[k]);
-        const auto n = std::min(mine.size(), theirs.size());
-        const auto shared = static_cast<int>(
-            std::mismatch(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(n),
-                          theirs.begin())
-                .first -
-            mine.begin());
+        const auto shared =
+            static_cast<int>(shared_prefix(mine, window_tokens(group[k]), mine.size()));
         if (shared >= 2 && (!follows[j] || shared - 1 > follows[j]->positions))
           follows[j] = KvCopy{static_cast<int>(k), static_cast<int>(j), shared - 1};
       }
     }
     for (const bool followers : {false, true}) {
       chunks.clear();
-      chunk_window.clear();
       copies.clear();
       for (std::size_t j = 0; j < group.size(); ++j) {
         if (follows[j].has_value() != followers) continue;
@@ -98,7 +91,6 @@ std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<st
         chunks.push_back({static_cast<int>(j), start,
                           window_tokens(group[j]).subspan(static_cast<std::size_t>(start)), true,
                           std::nullopt});
-        chunk_window.push_back(j);
         if (counts) {
           counts->computed += chunks.back().tokens.size();
           counts->reused += static_cast<std::size_t>(start);
@@ -108,7 +100,7 @@ std::vector<ScoreResult> score_many(Model& model, std::span<const std::vector<st
       model.copy_kv(copies);
       model.forward(chunks, [&](std::size_t c, int i, std::span<const float> logits,
                                 const engine::LogitSummary*) {
-        const auto& w = group[chunk_window[c]];
+        const auto& w = group[static_cast<std::size_t>(chunks[c].slot)];  // slot j: window j
         const int target = w.begin + chunks[c].start_pos + i + 1;
         if (target < w.first_target || target >= w.end) return;
         const auto& tokens = texts[w.text];
