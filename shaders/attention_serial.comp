@@ -1,19 +1,33 @@
 #version 450
 // Self-attention (causal or whole-sequence, see attention.comp) with one subgroup (8 lanes)
-// per (token, head) and no shared memory: the shape for CPU devices (see
+// per (tile of tokens, head) and no shared memory: the shape for CPU devices (see
 // layer_norm_serial.comp). Lanes take keys j = lane, lane+8, ...; the max, the exp-sum and
-// each output dimension are combined with subgroup reductions. Each (token, head) always
-// meets the same lane layout: batch invariant. Appends the token's key and value to the
-// cache as attention.comp does, and reads keys of this batch from qkv (see there).
-// VEC4 (head_dim a multiple of 4): every buffer is read and written in vec4s. Lavapipe loads
-// a storage buffer lane by lane, so the bytes per load set the speed; the arithmetic is the
-// scalar variant's, fma for fma, in the same order.
+// each output dimension are combined with subgroup reductions. Appends the tile's keys and
+// values to the cache as attention.comp does, and reads keys of this batch from qkv (see
+// there).
+//
+// A tile is up to TILE consecutive tokens (the host compiles TILE = 1 for decode steps); a run
+// of them from one sequence (one slot, consecutive rows and positions) shares every key and
+// value load, which lavapipe makes lane by lane, so the loads, not the arithmetic, set the
+// speed. Each key's score is computed
+// once and kept per lane for the softmax and the weighted sum. For every (token, head) the
+// lanes, the order of every fma chain and reduction, and the operations are those of a tile
+// of one token: the result does not depend on the tile, the batch or the pass (tested bit
+// for bit).
+// VEC4 (head_dim a multiple of 4): every buffer is read and written in vec4s; the arithmetic
+// is the scalar variant's, fma for fma, in the same order.
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_EXT_control_flow_attributes : require
 layout(local_size_x = 8) in;
+layout(constant_id = 0) const uint MAX_CONTEXT = 1024;
+layout(constant_id = 1) const uint TILE = 8;         // tokens a workgroup takes
+layout(constant_id = 2) const uint HEAD_DIM = 64;    // the model's, at most 256
+const uint KEYS_PER_LANE = (MAX_CONTEXT + 7u) / 8u;  // scores a lane keeps per token
 
 #ifdef VEC4
 #define VT vec4
 const uint PER = 4u;  // floats per VT
+const uint HD = HEAD_DIM / 4u;
 float chain(vec4 a, vec4 b, float s) {
   s = fma(a.x, b.x, s);
   s = fma(a.y, b.y, s);
@@ -23,6 +37,7 @@ float chain(vec4 a, vec4 b, float s) {
 #else
 #define VT float
 const uint PER = 1u;
+const uint HD = HEAD_DIM;
 float chain(float a, float b, float s) { return fma(a, b, s); }
 #endif
 
@@ -38,7 +53,7 @@ layout(std430, binding = 5) readonly buffer Span { ivec2 span[]; };
 layout(push_constant) uniform Push {
   uint tokens;
   uint width;     // E
-  uint head_dim;  // at most 256
+  uint head_dim;  // HEAD_DIM
   uint qkv_stride;
   uint out_stride;
   uint context;
@@ -46,67 +61,144 @@ layout(push_constant) uniform Push {
 }
 p;
 
-void main() {
-  uint heads = p.width / p.head_dim;
-  uint t = gl_WorkGroupID.x / heads;
-  uint h = gl_WorkGroupID.x % heads;
+VT q[TILE][HD];
+float scores[TILE][KEYS_PER_LANE];  // a lane's keys' scores, then their exponentials
+
+// Tokens a..b-1 of one sequence against head h's keys. Lavapipe keeps an array indexed by a
+// loop counter in memory and reads it lane by lane, so the loops over the tile are unrolled
+// (their arrays stay in registers) and each pass keeps one operand there: the scores while
+// a key is loaded, the accumulators of one dimension while the values are walked. A token
+// past nq is computed on a copy of the last one and never stored.
+void attend(uint a, uint b, uint h) {
   uint l = gl_LocalInvocationID.x;
-  if (t >= p.tokens) return;
-  ivec2 m = meta[t];
-  uint n = uint(span[t].x);
-  uint first = uint(span[t].y);
-  uint pos = uint(m.y);
-  // Offsets below count VTs: with VEC4 every width, stride and head offset is a multiple of 4.
-  uint hd = p.head_dim / PER;
+  uint nq = b - a;
+  ivec2 m = meta[a];
+  uint first = uint(span[a].y);
   uint width = p.width / PER, qkv_stride = p.qkv_stride / PER;
-  uint qb = t * qkv_stride + h * hd;
-  uint cache = uint(m.x) * p.context * width + h * hd;
-  uint k_col = width + h * hd;  // this head's key in a qkv row; its value follows at +E
-
-  for (uint d = l; d < hd; d += 8u) {
-    kc[cache + pos * width + d] = qkv[qb + width + d];
-    vc[cache + pos * width + d] = qkv[qb + 2u * width + d];
+  uint cache = uint(m.x) * p.context * width + h * HD;
+  uint k_col = width + h * HD;  // this head's key in a qkv row; its value follows at +E
+  uint row0 = a - uint(m.y);    // key j >= first sits in qkv row row0 + j
+  uint n[TILE];
+  uint n_max = 0u;
+  [[unroll]] for (uint i = 0u; i < TILE; ++i) {
+    uint t = a + min(i, nq - 1u);
+    n[i] = uint(span[t].x);
+    n_max = max(n_max, n[i]);
+    uint qb = t * qkv_stride + h * HD;
+    for (uint d = 0u; d < HD; ++d) q[i][d] = qkv[qb + d];
   }
+  uint keys = (n_max + 7u) / 8u;  // scores[i][jj] belongs to key j = 8 jj + lane
 
-  VT q[256 / PER];
-  for (uint d = 0u; d < hd; ++d) q[d] = qkv[qb + d];
-
-  float local_max = -3.402823466e+38;
-  for (uint j = l; j < n; j += 8u) {
-    float s = 0.0;
-    if (j < first) {
-      uint kb = cache + j * width;
-      for (uint d = 0u; d < hd; ++d) s = chain(q[d], kc[kb + d], s);
-    } else {
-      uint kb = (t + j - pos) * qkv_stride + k_col;  // key j's row in this batch
-      for (uint d = 0u; d < hd; ++d) s = chain(q[d], qkv[kb + d], s);
+  for (uint jj = 0u; jj < keys; ++jj) {
+    uint j = 8u * jj + l;
+    float s[TILE];
+    [[unroll]] for (uint i = 0u; i < TILE; ++i) s[i] = 0.0;
+    if (j < n_max) {
+      if (j < first) {
+        uint kb = cache + j * width;
+        for (uint d = 0u; d < HD; ++d) {
+          VT k = kc[kb + d];
+          [[unroll]] for (uint i = 0u; i < TILE; ++i) s[i] = chain(q[i][d], k, s[i]);
+        }
+      } else {
+        uint kb = (row0 + j) * qkv_stride + k_col;
+        for (uint d = 0u; d < HD; ++d) {
+          VT k = qkv[kb + d];
+          [[unroll]] for (uint i = 0u; i < TILE; ++i) s[i] = chain(q[i][d], k, s[i]);
+        }
+      }
     }
-    local_max = max(local_max, s * p.scale);
+    [[unroll]] for (uint i = 0u; i < TILE; ++i) scores[i][jj] = s[i];
   }
-  float mx = subgroupMax(local_max);
-  VT acc[256 / PER];
-  for (uint d = 0u; d < hd; ++d) acc[d] = VT(0.0);
-  float local_sum = 0.0;
-  for (uint j = l; j < n; j += 8u) {
-    float s = 0.0;
-    if (j < first) {
-      uint kb = cache + j * width;
-      for (uint d = 0u; d < hd; ++d) s = chain(q[d], kc[kb + d], s);
-      float e = exp(s * p.scale - mx);
-      local_sum += e;
-      for (uint d = 0u; d < hd; ++d) acc[d] = fma(VT(e), vc[kb + d], acc[d]);
-    } else {
-      uint kb = (t + j - pos) * qkv_stride + k_col;  // key j's row in this batch
-      for (uint d = 0u; d < hd; ++d) s = chain(q[d], qkv[kb + d], s);
-      float e = exp(s * p.scale - mx);
-      local_sum += e;
-      for (uint d = 0u; d < hd; ++d) acc[d] = fma(VT(e), qkv[kb + width + d], acc[d]);
+
+  float row_sum[TILE];
+  [[unroll]] for (uint i = 0u; i < TILE; ++i) {
+    float local_max = -3.402823466e+38;
+    for (uint jj = 0u; jj < keys; ++jj)
+      if (8u * jj + l < n[i]) local_max = max(local_max, scores[i][jj] * p.scale);
+    float mx = subgroupMax(local_max);
+    row_sum[i] = 0.0;
+    for (uint jj = 0u; jj < keys; ++jj) {
+      float e = 0.0;
+      if (8u * jj + l < n[i]) {
+        e = exp(scores[i][jj] * p.scale - mx);
+        row_sum[i] += e;
+      }
+      scores[i][jj] = e;
     }
   }
-  float inv = 1.0 / subgroupAdd(local_sum);
-  uint ob = t * (p.out_stride / PER) + h * hd;
-  for (uint d = 0u; d < hd; ++d) {
-    VT v = subgroupAdd(acc[d]) * inv;
-    if (l == 0u) o[ob + d] = v;
+
+  float inv[TILE];
+  [[unroll]] for (uint i = 0u; i < TILE; ++i) inv[i] = 1.0 / subgroupAdd(row_sum[i]);
+  for (uint d = 0u; d < HD; ++d) {
+    VT acc[TILE];
+    [[unroll]] for (uint i = 0u; i < TILE; ++i) acc[i] = VT(0.0);
+    for (uint jj = 0u; jj < keys; ++jj) {
+      uint j = 8u * jj + l;
+      if (j >= n_max) continue;
+      VT v;
+      if (j < first)
+        v = vc[cache + j * width + d];
+      else
+        v = qkv[(row0 + j) * qkv_stride + k_col + width + d];
+      [[unroll]] for (uint i = 0u; i < TILE; ++i) {
+        if (j < n[i]) acc[i] = fma(VT(scores[i][jj]), v, acc[i]);
+      }
+    }
+    [[unroll]] for (uint i = 0u; i < TILE; ++i) {
+      VT v = subgroupAdd(acc[i]) * inv[i];
+      if (l == 0u && i < nq) o[(a + i) * (p.out_stride / PER) + h * HD + d] = v;
+    }
+  }
+}
+
+// Token t follows token t - 1 in one sequence's run: same slot and first batch position,
+// the next position.
+bool continues(uint t) {
+  return t > 0u && t < p.tokens && meta[t].x == meta[t - 1u].x && span[t].y == span[t - 1u].y &&
+         meta[t].y == meta[t - 1u].y + 1;
+}
+
+// A token alone in its sequence's part of the batch (a decode step's).
+bool single(uint t) { return !continues(t) && !continues(t + 1u); }
+
+void append_kv(uint t, uint h) {
+  uint l = gl_LocalInvocationID.x;
+  uint width = p.width / PER, qkv_stride = p.qkv_stride / PER;
+  ivec2 m = meta[t];
+  uint qb = t * qkv_stride + h * HD;
+  uint cb = (uint(m.x) * p.context + uint(m.y)) * width + h * HD;
+  for (uint d = l; d < HD; d += 8u) {
+    kc[cb + d] = qkv[qb + width + d];
+    vc[cb + d] = qkv[qb + 2u * width + d];
+  }
+}
+
+// TILE = 1: a workgroup per (token, head), for the batch's single tokens only. TILE > 1: a
+// workgroup per (TILE tokens, head), for the tokens of runs only (a run cut by the tile's end
+// goes on in the next). A pass with both dispatches both, so a decode token in a mixed pass
+// costs no more than in a decode step.
+void main() {
+  uint heads = p.width / (HD * PER);
+  uint begin = (gl_WorkGroupID.x / heads) * TILE;
+  uint h = gl_WorkGroupID.x % heads;
+  if (begin >= p.tokens) return;
+  if (TILE == 1u) {
+    if (single(begin)) {
+      append_kv(begin, h);
+      attend(begin, begin + 1u, h);
+    }
+    return;
+  }
+  uint end = min(begin + TILE, p.tokens);
+  uint a = begin;
+  while (a < end) {
+    uint b = a + 1u;
+    while (b < end && continues(b)) ++b;
+    if (b - a > 1u || !single(a)) {
+      for (uint t = a; t < b; ++t) append_kv(t, h);
+      attend(a, b, h);
+    }
+    a = b;
   }
 }

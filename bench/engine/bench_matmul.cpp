@@ -1,8 +1,8 @@
 // Kernel-only ceiling of the engine's matmuls: one GPT-2 124M layer's four F16 projections
-// (768->2304, 768->768, 768->3072, 3072->768) for T tokens, recorded in one command buffer
-// without the rest of the pass, best of N submissions. The ratio against a full pass shows
-// what the other dispatches and the barriers cost.
-//   bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12]
+// (768->2304, 768->768, 768->3072, 3072->768; --width W for another n_embd) for T tokens, recorded
+// in one command buffer without the rest of the pass, best of N submissions. The ratio against a
+// full pass shows what the other dispatches and the barriers cost.
+//   bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12] [--width 768]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,7 +46,7 @@ std::vector<int> parse_list(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::vector<int> token_counts{1, 8, 128};
-  int reps = 5, layers = 12;
+  int reps = 5, layers = 12, width = 768;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--tokens")
@@ -55,18 +55,22 @@ int main(int argc, char** argv) {
       reps = std::stoi(argv[i + 1]);
     else if (a == "--layers")
       layers = std::stoi(argv[i + 1]);
+    else if (a == "--width")
+      width = std::stoi(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12]\n");
+      std::fprintf(
+          stderr,
+          "usage: bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12] [--width 768]\n");
       return 2;
     }
   }
   gpu::Context context(gpu::ContextOptions{gpu::device_index_from(std::nullopt), false});
   engine::Kernels kernels(context, 1024);
   std::mt19937 gen(1);
-  const std::vector<Projection> projections{{768, 2304, engine::Act::kNone},
-                                            {768, 768, engine::Act::kNone},
-                                            {768, 3072, engine::Act::kGeluTanh},
-                                            {3072, 768, engine::Act::kNone}};
+  const std::vector<Projection> projections{{width, 3 * width, engine::Act::kNone},
+                                            {width, width, engine::Act::kNone},
+                                            {width, 4 * width, engine::Act::kGeluTanh},
+                                            {4 * width, width, engine::Act::kNone}};
   std::vector<engine::Matrix> weights;
   std::vector<gpu::Buffer> biases;
   double flops_per_token = 0;
@@ -78,17 +82,17 @@ int main(int argc, char** argv) {
     biases.emplace_back(context, static_cast<std::size_t>(p.n) * 4, gpu::Memory::kDevice);
     flops_per_token += 2.0 * p.k * p.n * layers;
   }
-  std::printf("device: %s   %d layers x 4 F16 projections, best of %d\n",
-              context.info().name.c_str(), layers, reps);
+  std::printf("device: %s   %d layers x 4 F16 projections of width %d, best of %d\n",
+              context.info().name.c_str(), layers, width, reps);
   std::printf("%8s %12s %12s %12s\n", "tokens", "ms", "tok/s", "GFLOP/s");
   gpu::CommandStream cs(context);
   for (int tokens : token_counts) {
-    auto x768 = activation(context, tokens, 768, gen);
-    auto x3072 = activation(context, tokens, 3072, gen);
-    auto y2304 = activation(context, tokens, 2304, gen);
-    auto y768 = activation(context, tokens, 768, gen);
+    auto x = activation(context, tokens, width, gen);
+    auto x4 = activation(context, tokens, 4 * width, gen);
+    auto y3 = activation(context, tokens, 3 * width, gen);
+    auto y = activation(context, tokens, width, gen);
     const std::vector<std::pair<const engine::Activation*, const engine::Activation*>> io{
-        {&x768, &y2304}, {&x768, &y768}, {&x768, &x3072}, {&x3072, &y768}};
+        {&x, &y3}, {&x, &y}, {&x, &x4}, {&x4, &y}};
     double best = 1e30;
     for (int r = 0; r < reps; ++r) {
       cs.begin();

@@ -54,7 +54,8 @@ int cmd_bench(const Args& args) {
       "top-p", po::value<float>()->default_value(1.0f), "nucleus sampling (1: off)")(
       "host-sampling",
       "read every logits row back and sample on the host (the path device sampling replaces)")(
-      "profile", "per-operation times of one decode step (timestamp queries)")(
+      "profile",
+      "per-operation times of the prompt's pass and of one decode step (timestamp queries)")(
       "json", "print a JSON array, one object per batch size");
   po::variables_map vm;
   if (parse_or_help(args, desc, vm,
@@ -129,13 +130,14 @@ int cmd_bench(const Args& args) {
          {"full_row_picks", t.full_row_picks}});
   }
 
-  nlohmann::json profile = nlohmann::json::array();
-  if (vm.count("profile")) {
+  // The profile keeps the last pass: the prompt's alone when one token is generated, the
+  // first decode step's when two are.
+  auto profile_of = [&](int max_tokens) {
     m.engine->set_profiling(true);
     std::vector<engine::GenerationRequest> one(1);
     one[0].prompt.assign(static_cast<std::size_t>(prompt_tokens), 0);
     one[0].params.temperature = 0;
-    one[0].params.max_tokens = 2;
+    one[0].params.max_tokens = max_tokens;
     one[0].params.ignore_eos = true;
     generator.run(one);
     std::map<std::string, std::pair<double, int>> by_op;
@@ -143,14 +145,24 @@ int cmd_bench(const Args& args) {
       by_op[op.label].first += op.ms;
       by_op[op.label].second += 1;
     }
+    nlohmann::json out = nlohmann::json::array();
     for (const auto& [label, v] : by_op)
-      profile.push_back({{"op", label}, {"ms", v.first}, {"dispatches", v.second}});
+      out.push_back({{"op", label}, {"ms", v.first}, {"dispatches", v.second}});
     m.engine->set_profiling(false);
+    return out;
+  };
+  nlohmann::json prefill_profile, decode_profile;
+  if (vm.count("profile")) {
+    prefill_profile = profile_of(1);
+    decode_profile = profile_of(2);
   }
 
   if (vm.count("json")) {
     if (vm.count("profile"))
-      for (auto& r : rows) r["profile_decode_step"] = profile;
+      for (auto& r : rows) {
+        r["profile_prefill_pass"] = prefill_profile;
+        r["profile_decode_step"] = decode_profile;
+      }
     std::cout << rows.dump() << "\n";
     return 0;
   }
@@ -173,12 +185,18 @@ int cmd_bench(const Args& args) {
             : (std::to_string(static_cast<int>(picks > 0 ? 100.0 * summary / picks : 0.0)) + " %")
                   .c_str());
   }
-  if (!profile.empty()) {
-    std::printf("\ndecode step profile (batch 1, timestamps around each dispatch):\n");
+  auto print_profile = [](const char* title, const nlohmann::json& profile) {
+    std::printf("\n%s (batch 1, timestamps around each dispatch):\n", title);
     for (const auto& p : profile)
       std::printf("  %-12s %8.3f ms  (%d dispatches)\n", p["op"].get<std::string>().c_str(),
                   p["ms"].get<double>(), p["dispatches"].get<int>());
+  };
+  if (vm.count("profile")) {
+    print_profile(("prefill pass profile, " + std::to_string(prompt_tokens) + " tokens").c_str(),
+                  prefill_profile);
+    print_profile("decode step profile", decode_profile);
   }
+
   return 0;
 }
 

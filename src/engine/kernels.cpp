@@ -33,6 +33,11 @@ struct AttentionPush {
   std::uint32_t tokens, width, head_dim, qkv_stride, out_stride, context;
   float scale;
 };
+
+// Tokens of one sequence an attention_serial workgroup takes, sharing each key and value load
+// (a 255-token pass of the demo's stage 4, `bench --profile`: 4 tokens 51-54 ms, 8 tokens
+// 38-43, 16 tokens 32-40; 8 keeps more workgroups for short prompts).
+constexpr std::uint32_t kAttentionTile = 8;
 struct GatherPush {
   std::uint32_t count, stride;
 };
@@ -108,6 +113,21 @@ std::vector<std::unique_ptr<gpu::LazyPipeline>> split_pipelines(const gpu::Conte
 
 }  // namespace
 
+TokenRuns TokenRuns::of(std::span<const std::int32_t> meta, std::span<const std::int32_t> spans) {
+  // The test attention_serial.comp makes: same slot and first batch position, next position.
+  const std::size_t n = meta.size() / 2;
+  auto continues = [&](std::size_t t) {
+    return t > 0 && t < n && meta[2 * t] == meta[2 * t - 2] &&
+           spans[2 * t + 1] == spans[2 * t - 1] && meta[2 * t + 1] == meta[2 * t - 1] + 1;
+  };
+  TokenRuns kinds;
+  for (std::size_t t = 0; t < n; ++t) {
+    kinds.runs = kinds.runs || continues(t);
+    kinds.singles = kinds.singles || (!continues(t) && !continues(t + 1));
+  }
+  return kinds;
+}
+
 KernelShapes KernelShapes::for_device(const gpu::Context& context) {
   return context.is_cpu() ? cpu() : gpu();
 }
@@ -121,18 +141,15 @@ Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelSha
       layer_norm_(
           context,
           {shapes_.serial_rows ? "layer_norm_serial" : "layer_norm", 4, sizeof(LayerNormPush), {}}),
-      attention_(context,
-                 shapes_.serial_rows
-                     ? gpu::PipelineDesc{"attention_serial", 6, sizeof(AttentionPush), {}}
-                     : gpu::PipelineDesc{"attention", 6, sizeof(AttentionPush), {u(max_context)}}),
+      attention_(context, {"attention", 6, sizeof(AttentionPush), {u(max_context)}}),
       gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
       logit_summary_(
           context, {"logit_summary", 3, sizeof(SummaryPush), {u(kSummaryLanes), u(kSummaryKeep)}}),
-      attention_vec4_(context, {"attention_serial_vec4", 6, sizeof(AttentionPush), {}}),
       matmul_(matmul_pipelines(context)),
       matmul_split_(split_pipelines(context)),
       matmul_group_(matmul_shape(context).group),
-      matmul_rows_(matmul_shape(context).rows) {}
+      matmul_rows_(matmul_shape(context).rows),
+      max_context_(max_context) {}
 
 void Kernels::embed(gpu::CommandStream& cs, const Matrix& tok, const Matrix& pos,
                     const gpu::Buffer& ids, const gpu::Buffer& meta, const Activation& x,
@@ -179,7 +196,10 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
   }
   const int rows_per_group = static_cast<int>(matmul_group_ * matmul_rows_);
   // Token windows: all tokens at once from a storage buffer, or as many as fit the uniform
-  // window, at offsets the device's alignment allows.
+  // window, at offsets the device's alignment allows. A window too small for a block of
+  // tokens (GPT-2's 3072-wide MLP rows: 5 a window) would read every weight once per window
+  // instead of once per block, so those matmuls read x from the storage buffer (kernel-only,
+  // GPT-2 124M's projections: 33.7 against 29.6 GFLOP/s at 8 and 128 tokens).
   const std::size_t row_bytes = static_cast<std::size_t>(x.stride) * sizeof(float);
   const std::size_t window = uniform_window_bytes(*context_);
   std::size_t per_window = static_cast<std::size_t>(tokens);
@@ -188,7 +208,8 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
     std::size_t align = context_->min_uniform_offset_alignment();
     std::size_t step = align / std::gcd(align, row_bytes);
     per_window = window / row_bytes / step * step;
-    uniform_x = per_window > 0;
+    uniform_x = per_window >= std::min<std::size_t>(static_cast<std::size_t>(tokens),
+                                                    std::size_t{kMultiTokenBlock});
     if (!uniform_x) per_window = static_cast<std::size_t>(tokens);
   }
   for (std::size_t t0 = 0; t0 < static_cast<std::size_t>(tokens); t0 += per_window) {
@@ -219,18 +240,33 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
 void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
                         const gpu::Buffer& span, const gpu::Buffer& k_cache,
                         const gpu::Buffer& v_cache, const Activation& out, int tokens, int n_head,
-                        int head_dim, int context, float scale) const {
+                        int head_dim, int context, float scale, TokenRuns kinds) const {
   if (head_dim > 256) throw RuntimeError("attention: head_dim > 256 is not supported");
   AttentionPush push{u(tokens),     u(n_head * head_dim), u(head_dim), u(qkv.stride),
                      u(out.stride), u(context),           scale};
   std::array bindings{gpu::in(qkv.buffer), gpu::in(meta),        gpu::out(k_cache),
                       gpu::out(v_cache),   gpu::out(out.buffer), gpu::in(span)};
-  // One workgroup per (token, head): flat for the subgroup kernel, 2-D for the other.
-  std::array<std::uint32_t, 3> g = shapes_.serial_rows
-                                       ? std::array<std::uint32_t, 3>{u(tokens * n_head), 1, 1}
-                                       : std::array<std::uint32_t, 3>{u(tokens), u(n_head), 1};
-  const bool vec4 = shapes_.serial_rows && head_dim % 4 == 0;
-  cs.dispatch((vec4 ? attention_vec4_ : attention_).get(), bindings, push, g, "attention");
+  if (!shapes_.serial_rows) {
+    cs.dispatch(attention_.get(), bindings, push, {u(tokens), u(n_head), 1}, "attention");
+    return;
+  }
+  for (std::uint32_t tile : {kAttentionTile, 1u})
+    if (tile == 1u ? kinds.singles : kinds.runs)
+      cs.dispatch(serial_attention(head_dim, tile), bindings, push,
+                  {groups(tokens, static_cast<int>(tile)) * u(n_head), 1, 1}, "attention");
+}
+
+const gpu::Pipeline& Kernels::serial_attention(int head_dim, std::uint32_t tile) const {
+  std::lock_guard lock(serial_attention_mutex_);
+  auto& pipeline = serial_attention_[{head_dim, tile}];
+  if (!pipeline)
+    pipeline = std::make_unique<gpu::Pipeline>(
+        *context_,
+        gpu::PipelineDesc{head_dim % 4 == 0 ? "attention_serial_vec4" : "attention_serial",
+                          6,
+                          sizeof(AttentionPush),
+                          {u(max_context_), tile, u(head_dim)}});
+  return *pipeline;
 }
 
 void Kernels::gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& rows,

@@ -3,8 +3,11 @@
 // them against CPU references.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "engine/device_tensors.hpp"
@@ -30,6 +33,16 @@ struct KernelShapes {
   static KernelShapes cpu() { return {.serial_rows = true, .uniform_x = true, .split_k = false}; }
   static KernelShapes gpu() { return {.serial_rows = false, .uniform_x = false, .split_k = true}; }
   static KernelShapes for_device(const gpu::Context& context);
+};
+
+// What a batch holds for attention: tokens alone in their sequence's part of it (a decode
+// step's), and runs of one sequence's consecutive tokens (a prompt's, a scored text's). The
+// CPU shape attends runs in tiles that share every key and value load, and single tokens a
+// workgroup each; the bits are the same either way.
+struct TokenRuns {
+  bool singles = false;
+  bool runs = false;
+  static TokenRuns of(std::span<const std::int32_t> meta, std::span<const std::int32_t> spans);
 };
 
 class Kernels {
@@ -61,10 +74,12 @@ class Kernels {
   //   an encoder; first is the position of the token's sequence's first token in this batch.
   // A sequence's tokens in the batch must be consecutive rows of consecutive positions (its
   // positions from `first` on are read from their qkv rows, not from the cache being written).
+  // `kinds`: which tokens the batch holds (see TokenRuns); the CPU shape dispatches for each
+  // kind present.
   void attention(gpu::CommandStream& cs, const Activation& qkv, const gpu::Buffer& meta,
                  const gpu::Buffer& span, const gpu::Buffer& k_cache, const gpu::Buffer& v_cache,
                  const Activation& out, int tokens, int n_head, int head_dim, int context,
-                 float scale) const;
+                 float scale, TokenRuns kinds) const;
 
   // y[i, :] = x[rows[i], :]     rows: int[count]
   void gather_rows(gpu::CommandStream& cs, const Activation& x, const gpu::Buffer& rows,
@@ -81,13 +96,18 @@ class Kernels {
   gpu::Buffer dummy_;
   KernelShapes shapes_;
   gpu::LazyPipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_, logit_summary_;
-  gpu::LazyPipeline attention_vec4_;  // serial rows, head_dim a multiple of 4
   // by weight type, token block and where x is read from
   std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_;
   // GPUs: by weight type, one token or a tile of several
   std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_split_;
   std::uint32_t matmul_group_ = 8;
   std::uint32_t matmul_rows_ = 8;
+  // Serial rows: attention_serial by (head_dim, tokens a workgroup takes), made on first use,
+  // since the head size is compiled in.
+  const gpu::Pipeline& serial_attention(int head_dim, std::uint32_t tile) const;
+  int max_context_;
+  mutable std::mutex serial_attention_mutex_;
+  mutable std::map<std::pair<int, std::uint32_t>, std::unique_ptr<gpu::Pipeline>> serial_attention_;
 };
 
 }  // namespace sg::engine

@@ -337,7 +337,7 @@ std::vector<std::vector<float>> Model::classify(
   return out;
 }
 
-void Model::record_layers(int n) {
+void Model::record_layers(int n, TokenRuns kinds) {
   const auto& c = config_;
   const bool pre_ln = c.norm_placement() == model::NormPlacement::kPre;
   const Act act = act_of(c.activation);
@@ -356,7 +356,7 @@ void Model::record_layers(int n) {
       kernels_.layer_norm(stream_, x_, w.ln_1_w, w.ln_1_b, xn_, n, c.layer_norm_epsilon);
       kernels_.matmul(stream_, xn_, w.c_attn, &w.c_attn_b, nullptr, qkv_, n);
       kernels_.attention(stream_, qkv_, meta_, spans_, k, v, att_, n, c.n_head, hd, context_len_,
-                         scale);
+                         scale, kinds);
       kernels_.matmul(stream_, att_, w.c_proj, &w.c_proj_b, &x_, x_, n);
       kernels_.layer_norm(stream_, x_, w.ln_2_w, w.ln_2_b, xn_, n, c.layer_norm_epsilon);
       kernels_.matmul(stream_, xn_, w.c_fc, &w.c_fc_b, nullptr, hidden_, n, act);
@@ -365,7 +365,7 @@ void Model::record_layers(int n) {
       // GPT-1, BERT, RoBERTa: n = ln_1(x + attn(x)); x = ln_2(n + mlp(n))
       kernels_.matmul(stream_, x_, w.c_attn, &w.c_attn_b, nullptr, qkv_, n);
       kernels_.attention(stream_, qkv_, meta_, spans_, k, v, att_, n, c.n_head, hd, context_len_,
-                         scale);
+                         scale, kinds);
       kernels_.matmul(stream_, att_, w.c_proj, &w.c_proj_b, &x_, tmp_, n);
       kernels_.layer_norm(stream_, tmp_, w.ln_1_w, w.ln_1_b, x_, n, c.layer_norm_epsilon);
       kernels_.matmul(stream_, x_, w.c_fc, &w.c_fc_b, nullptr, hidden_, n, act);
@@ -402,9 +402,10 @@ void Model::record_head(int picked, bool summarize) {
                   logits_, picked);
 }
 
-// Everything a pass runs. It depends only on the token count and the rows picked (the
-// per-token inputs live in buffers), which is what lets run_pass reuse a recording.
-void Model::record_pass(int n, int picked, bool summarize) {
+// Everything a pass runs. It depends only on the token count, the rows picked and the kinds
+// of tokens attention meets (the per-token inputs live in buffers), which is what lets
+// run_pass reuse a recording.
+void Model::record_pass(int n, int picked, bool summarize, TokenRuns kinds) {
   if (weights_.embed_ln_w) {
     // BERT/RoBERTa normalize the embeddings' sum before the first layer.
     kernels_.embed(stream_, weights_.tok_embed, weights_.pos_embed, ids_, meta_, tmp_, n);
@@ -413,7 +414,7 @@ void Model::record_pass(int n, int picked, bool summarize) {
   } else {
     kernels_.embed(stream_, weights_.tok_embed, weights_.pos_embed, ids_, meta_, x_, n);
   }
-  record_layers(n);
+  record_layers(n, kinds);
   if (picked > 0) record_head(picked, summarize);
 }
 
@@ -449,13 +450,16 @@ void Model::run_pass(std::span<const Token> tokens, const LogitsSink& sink) {
     }
   }
 
+  const auto kinds = TokenRuns::of(std::span(meta, 2 * static_cast<std::size_t>(n)),
+                                   std::span(spans, 2 * static_cast<std::size_t>(n)));
   // Profiling records afresh: its timestamps live in the recording.
   if (profiling_) {
     stream_.begin(true);
-    record_pass(n, picked, summarize);
+    record_pass(n, picked, summarize, kinds);
   } else if (!stream_.begin_reusable({static_cast<std::uint32_t>(n),
-                                      static_cast<std::uint32_t>(picked), summarize ? 1u : 0u})) {
-    record_pass(n, picked, summarize);
+                                      static_cast<std::uint32_t>(picked), summarize ? 1u : 0u,
+                                      kinds.singles ? 1u : 0u, kinds.runs ? 1u : 0u})) {
+    record_pass(n, picked, summarize, kinds);
   }
   stream_.submit_and_wait();
   if (profiling_) {

@@ -151,9 +151,9 @@ class Model {
     std::optional<float> summarize;
   };
   void record_head(int picked, bool summarize);
-  void record_pass(int n, int picked, bool summarize);
+  void record_pass(int n, int picked, bool summarize, TokenRuns kinds);
   void run_pass(std::span<const Token> tokens, const LogitsSink& sink);
-  void record_layers(int n_tokens);
+  void record_layers(int n_tokens, TokenRuns kinds);
 
   gpu::Context* gpu_;
   model::Config config_;

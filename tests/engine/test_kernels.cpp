@@ -319,9 +319,14 @@ struct AttentionInput {
 AttentionInput attention_input(const AttentionCase& c) {
   const int width = c.heads * c.hd;
   const auto toks = attention_tokens(c);
-  AttentionInput in{random_values(toks.size() * 3 * static_cast<std::size_t>(width), 13),
-                    std::vector<float>(cache_floats(c), 0.0f),
-                    std::vector<float>(cache_floats(c), 0.0f)};
+  // A token's q|k|v row depends only on its slot and position, wherever it sits in the pass.
+  AttentionInput in{
+      {}, std::vector<float>(cache_floats(c), 0.0f), std::vector<float>(cache_floats(c), 0.0f)};
+  for (const auto& t : toks) {
+    const auto row = random_values(3 * static_cast<std::size_t>(width),
+                                   static_cast<std::uint32_t>(13 + 4099 * t.slot + t.pos));
+    in.qkv.insert(in.qkv.end(), row.begin(), row.end());
+  }
   auto old_k = random_values(in.k.size(), 14), old_v = random_values(in.v.size(), 15);
   for (const auto& s : c.seqs)
     for (int p = 0; p < s.cached; ++p)
@@ -361,7 +366,7 @@ AttentionResult run_attention(KernelTest& test, const KernelShapes& shapes, cons
     auto oa = test.make_activation(static_cast<int>(n), width);
     cs.begin();
     kernels.attention(cs, qa, mb, sb, kb, vb, oa, static_cast<int>(n), c.heads, c.hd, c.context,
-                      scale);
+                      scale, TokenRuns::of(meta, spans));
     cs.submit_and_wait();
     auto out = test.read(oa);
     r.out.insert(r.out.end(), out.begin(), out.end());
@@ -469,6 +474,42 @@ TEST_P(ShapedKernelTest, AttentionIsBitwiseTheSameWhateverThePasses) {
     ASSERT_EQ(whole.k, split.k);
     ASSERT_EQ(whole.v, split.v);
   }
+}
+
+// The CPU shape attends a sequence's run of tokens in tiles that share their key loads, and a
+// token alone in its sequence's part of the pass in a workgroup of its own; a pass holding
+// both dispatches both. Runs cut by a tile's end, two sequences in one tile, tokens after a
+// cached prefix, head sizes with vec4 and scalar loads: every token's output is the same bits
+// whether its sequence came as one run or token by token.
+TEST_P(ShapedKernelTest, AttentionIsBitwiseTheSameInTilesAndAlone) {
+  for (int hd : {16, 13}) {
+    SCOPED_TRACE("head_dim " + std::to_string(hd));
+    const AttentionCase c{3, hd, 200, {{0, 0, 131}, {2, 40, 9}, {1, 7, 1}, {3, 0, 3}, {4, 9, 1}}};
+    const auto mixed = run_attention(*this, GetParam(), c, 160);
+    for (int pass : {1, 7}) {
+      const auto split = run_attention(*this, GetParam(), c, pass);
+      ASSERT_EQ(mixed.out.size(), split.out.size());
+      ASSERT_EQ(0, std::memcmp(mixed.out.data(), split.out.data(), mixed.out.size() * 4))
+          << "passes of " << pass << " tokens";
+      ASSERT_EQ(mixed.k, split.k);
+      ASSERT_EQ(mixed.v, split.v);
+    }
+  }
+}
+
+// An encoder's tokens all come in one pass; where the tiles cut its sequence (after 0 or 3
+// tokens of another) changes none of its outputs' bits.
+TEST_P(ShapedKernelTest, WholeSequenceAttentionIsBitwiseTheSameWhereverItsTilesStart) {
+  AttentionCase alone{3, 16, 64, {{0, 0, 11}}};
+  alone.whole = true;
+  AttentionCase after = alone;
+  after.seqs.insert(after.seqs.begin(), AttentionSeq{1, 0, 3});
+  const auto a = run_attention(*this, GetParam(), alone, 64);
+  const auto b = run_attention(*this, GetParam(), after, 64);
+  const std::size_t width = 3 * 16;
+  ASSERT_EQ(a.out.size(), 11 * width);
+  ASSERT_EQ(b.out.size(), 14 * width);
+  ASSERT_EQ(0, std::memcmp(a.out.data(), b.out.data() + 3 * width, a.out.size() * 4));
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ShapedKernelTest, ::testing::ValuesIn(kAllShapes), shape_name);
