@@ -130,8 +130,8 @@ int cmd_bench(const Args& args) {
          {"full_row_picks", t.full_row_picks}});
   }
 
-  // The profile keeps the last pass: the prompt's alone when one token is generated, the
-  // first decode step's when two are.
+  // The profile holds the last forward call's passes: the prompt's when one token is
+  // generated, the first decode step's when two are.
   auto profile_of = [&](int max_tokens) {
     m.engine->set_profiling(true);
     std::vector<engine::GenerationRequest> one(1);
