@@ -12,16 +12,18 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ROWS = 8;
 layout(constant_id = 2) const uint TB = 8;
 
-#ifdef X_UNIFORM
-// On lavapipe a storage-buffer load is a per-lane loop, while a uniform load with a uniform
-// index is one scalar load: x, the same for every lane, is read from a uniform window of
-// X_VEC4 vec4s starting at token `token_base` (the binding's offset).
-layout(constant_id = 3) const uint X_VEC4 = 4096;
-layout(std140, binding = 0) uniform X { vec4 x4[X_VEC4]; };
+#ifdef X_TEXELS
+// On lavapipe a texel fetch is a vector gather, where a storage-buffer load is a loop over the
+// lanes with a bounds check for each component.
+layout(binding = 0) uniform usamplerBuffer x_texels;  // RGBA32UI: 4 floats a texel
+vec4 load_x(uint i) { return uintBitsToFloat(texelFetch(x_texels, int(i))); }
 #else
 layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
+vec4 load_x(uint i) { return x4[i]; }
 #endif
-#ifdef WEIGHT_F16
+#ifdef W_TEXELS
+layout(binding = 1) uniform usamplerBuffer w_texels;  // RGBA32UI: 8 halves or 4 floats a texel
+#elif defined(WEIGHT_F16)
 layout(std430, binding = 1) readonly buffer W { u64vec4 w16[]; };  // 16 halves each
 #else
 layout(std430, binding = 1) readonly buffer W { vec4 w4[]; };
@@ -31,13 +33,12 @@ layout(std430, binding = 3) readonly buffer Res { float res[]; };
 layout(std430, binding = 4) writeonly buffer Y { float y[]; };
 
 layout(push_constant) uniform Push {
-  uint tokens;      // tokens in this dispatch
-  uint token_base;  // first token's row in y and r (x is bound from this token on)
-  uint k16;         // Kp / 16
-  uint rows;        // rows of W in this chunk (real, not padded)
-  uint row_begin;   // first output column of this chunk
-  uint y_stride;    // padded row length of y and r
-  uint flags;       // bit 0: bias, bit 1: residual, bits 2-4: activation code
+  uint tokens;     // tokens in this dispatch
+  uint k16;        // Kp / 16
+  uint rows;       // rows of W in this chunk (real, not padded)
+  uint row_begin;  // first output column of this chunk
+  uint y_stride;   // padded row length of y and r
+  uint flags;      // bit 0: bias, bit 1: residual, bits 2-4: activation code
 }
 p;
 
@@ -57,8 +58,8 @@ void main() {
       for (uint tt = 0u; tt < TB; ++tt) {
         uint t = t0 + tt;
         if (t >= p.tokens) break;
-        uint xb = (t * p.k16 + kk) * 4u;  // t counts from token_base
-        vec4 a = x4[xb], b = x4[xb + 1u], c = x4[xb + 2u], d = x4[xb + 3u];
+        uint xb = (t * p.k16 + kk) * 4u;
+        vec4 a = load_x(xb), b = load_x(xb + 1u), c = load_x(xb + 2u), d = load_x(xb + 3u);
         for (uint r = 0u; r < ROWS; ++r) acc[r][tt] = dot16(w[r], a, b, c, d, acc[r][tt]);
       }
     }
@@ -72,7 +73,7 @@ void main() {
         float v = acc[r][tt];
         if ((p.flags & 1u) != 0u) v += bias[o];
         v = activate(v, act);
-        uint yi = (p.token_base + t) * p.y_stride + o;
+        uint yi = t * p.y_stride + o;
         if ((p.flags & 2u) != 0u) v = res[yi] + v;
         y[yi] = v;
       }

@@ -33,9 +33,8 @@ layout(std430, binding = 4) writeonly buffer Y { float y[]; };
 
 layout(push_constant) uniform Push {
   uint tokens;
-  uint token_base;  // unused: x is bound whole
-  uint k16;         // Kp / 16
-  uint rows;        // rows of W in this chunk (real; the buffer is padded to 64)
+  uint k16;   // Kp / 16
+  uint rows;  // rows of W in this chunk (real; the buffer is padded to 64)
   uint row_begin;
   uint y_stride;
   uint flags;  // bit 0: bias, bit 1: residual, bits 2-4: activation code

@@ -1,8 +1,10 @@
 // Kernel-only ceiling of the engine's matmuls: one GPT-2 124M layer's four F16 projections
 // (768->2304, 768->768, 768->3072, 3072->768; --width W for another n_embd) for T tokens, recorded
 // in one command buffer without the rest of the pass, best of N submissions. The ratio against a
-// full pass shows what the other dispatches and the barriers cost.
-//   bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12] [--width 768]
+// full pass shows what the other dispatches and the barriers cost. Every layer has its own
+// weights, so a pass streams them from memory as the model's does (lavapipe's texel fetches are
+// fast from the caches and slow from memory). --projections 3 times only the fourth.
+//   bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12] [--width 768] [--projections 0,1,2,3]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,6 +48,7 @@ std::vector<int> parse_list(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::vector<int> token_counts{1, 8, 128};
+  std::vector<int> chosen{0, 1, 2, 3};
   int reps = 5, layers = 12, width = 768;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -57,13 +60,20 @@ int main(int argc, char** argv) {
       layers = std::stoi(argv[i + 1]);
     else if (a == "--width")
       width = std::stoi(argv[i + 1]);
+    else if (a == "--projections")
+      chosen = parse_list(argv[i + 1]);
     else {
-      std::fprintf(
-          stderr,
-          "usage: bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12] [--width 768]\n");
+      std::fprintf(stderr,
+                   "usage: bench_matmul [--tokens 1,8,128] [--reps 5] [--layers 12] [--width 768] "
+                   "[--projections 0,1,2,3]\n");
       return 2;
     }
   }
+  for (int p : chosen)
+    if (p < 0 || p > 3) {
+      std::fprintf(stderr, "bench_matmul: --projections takes indices 0-3, got %d\n", p);
+      return 2;
+    }
   gpu::Context context(gpu::ContextOptions{gpu::device_index_from(std::nullopt), false});
   engine::Kernels kernels(context, 1024);
   std::mt19937 gen(1);
@@ -71,17 +81,20 @@ int main(int argc, char** argv) {
                                             {width, width, engine::Act::kNone},
                                             {width, 4 * width, engine::Act::kGeluTanh},
                                             {4 * width, width, engine::Act::kNone}};
-  std::vector<engine::Matrix> weights;
+  std::vector<engine::Matrix> weights;  // [layer * 4 + projection]
   std::vector<gpu::Buffer> biases;
+  std::normal_distribution<float> dist(0.0f, 0.02f);
+  for (int l = 0; l < layers; ++l)
+    for (const auto& p : projections) {
+      std::vector<float> w(static_cast<std::size_t>(p.k) * static_cast<std::size_t>(p.n));
+      for (auto& x : w) x = dist(gen);
+      weights.push_back(engine::upload_matrix(context, w, p.n, p.k, true));
+      biases.emplace_back(context, static_cast<std::size_t>(p.n) * 4, gpu::Memory::kDevice);
+    }
   double flops_per_token = 0;
-  for (const auto& p : projections) {
-    std::vector<float> w(static_cast<std::size_t>(p.k) * static_cast<std::size_t>(p.n));
-    std::normal_distribution<float> dist(0.0f, 0.02f);
-    for (auto& x : w) x = dist(gen);
-    weights.push_back(engine::upload_matrix(context, w, p.n, p.k, true));
-    biases.emplace_back(context, static_cast<std::size_t>(p.n) * 4, gpu::Memory::kDevice);
-    flops_per_token += 2.0 * p.k * p.n * layers;
-  }
+  for (int p : chosen)
+    flops_per_token += 2.0 * projections[static_cast<std::size_t>(p)].k *
+                       projections[static_cast<std::size_t>(p)].n * layers;
   std::printf("device: %s   %d layers x 4 F16 projections of width %d, best of %d\n",
               context.info().name.c_str(), layers, width, reps);
   std::printf("%8s %12s %12s %12s\n", "tokens", "ms", "tok/s", "GFLOP/s");
@@ -97,9 +110,12 @@ int main(int argc, char** argv) {
     for (int r = 0; r < reps; ++r) {
       cs.begin();
       for (int l = 0; l < layers; ++l)
-        for (std::size_t p = 0; p < projections.size(); ++p)
-          kernels.matmul(cs, *io[p].first, weights[p], &biases[p], nullptr, *io[p].second, tokens,
+        for (int i : chosen) {
+          const auto p = static_cast<std::size_t>(i);
+          const auto at = static_cast<std::size_t>(l) * projections.size() + p;
+          kernels.matmul(cs, *io[p].first, weights[at], &biases[at], nullptr, *io[p].second, tokens,
                          projections[p].act);
+        }
       auto t0 = std::chrono::steady_clock::now();
       cs.submit_and_wait();
       best = std::min(best,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <numeric>
 #include <string>
 
 #include "common/errors.hpp"
@@ -27,7 +26,7 @@ struct LayerNormPush {
   float eps;
 };
 struct MatmulPush {
-  std::uint32_t tokens, token_base, k16, rows, row_begin, y_stride, flags;
+  std::uint32_t tokens, k16, rows, row_begin, y_stride, flags;
 };
 struct AttentionPush {
   std::uint32_t tokens, width, head_dim, qkv_stride, out_stride, context;
@@ -46,12 +45,9 @@ struct SummaryPush {
 };
 
 // Shapes per device kind, measured on lavapipe (2 cores; a GPT-2 124M step of 49 matmuls):
-// a workgroup of one SIMD vector (8 lanes), each lane owning 16 output rows and reading x
-// from a uniform buffer: 26.5 ms (7.7 GB/s of F16 weights), against 34 ms for 8 rows from a
-// storage buffer. One token at a time is fastest for a single token (decode), blocks of 8
-// for more: each weight is read once per 8 tokens, and the accumulators that do not fit
-// the registers spill to the stack, which costs less than lavapipe's lane-by-lane loads
-// (bench_matmul, interleaved runs: 1.2-1.4x blocks of 4 at 8 and 128 tokens). Every variant
+// a workgroup of one SIMD vector (8 lanes), each lane owning 16 output rows: 26.5 ms (7.7 GB/s
+// of F16 weights), against 34 ms for 8 rows. The accumulators that do not fit the registers
+// spill to the stack, which costs less than lavapipe's lane-by-lane loads. Every variant
 // computes each output with the same fma chain, so the choice never changes a bit of the
 // result (batch invariance). GPUs run the split matmul instead (KernelShapes::split_k), whose
 // order is its own; the GPU shape here serves a GPU made to run this shader (tests).
@@ -62,7 +58,6 @@ MatmulShape matmul_shape(const gpu::Context& context) {
   if (context.is_cpu()) return {8, 16};
   return {64, 2};
 }
-constexpr std::uint32_t kSingleTokenBlock = 1;
 // The split matmul's variants (shaders/matmul_split.comp): row groups of 32 k-lanes per
 // workgroup, rows per group and tokens per workgroup.
 struct SplitShape {
@@ -70,32 +65,37 @@ struct SplitShape {
 };
 constexpr SplitShape kSplitOneToken{2, 1, 1};
 constexpr SplitShape kSplitTile{4, 4, 8};
-constexpr std::uint32_t kMultiTokenBlock = 8;
 
-// The uniform window through which the x-from-uniform variant reads activations.
-std::uint32_t uniform_window_bytes(const gpu::Context& context) {
-  return std::min<std::uint32_t>(context.max_uniform_buffer_range(), 65536u) / 16u * 16u;
+// Tokens an invocation of matmul.comp takes at once: every weight block it loads serves them
+// all. A block is computed whole (a short pass pays for its missing tokens), so a pass of a
+// few tokens takes the middle size (GPT-2 124M's projections, kernel-only on lavapipe: blocks
+// of 16 against 8, 1.15x at 128 tokens, 0.65x at 8).
+constexpr std::array<std::uint32_t, 3> kTokenBlocks{1, 8, 16};
+std::size_t token_block_index(int tokens) {
+  return tokens <= 1 ? 0 : tokens < static_cast<int>(kTokenBlocks[2]) ? 1 : 2;
 }
 
-std::size_t matmul_index(bool f16, bool multi, bool uniform_x) {
-  return (f16 ? 4u : 0u) + (multi ? 2u : 0u) + (uniform_x ? 1u : 0u);
+std::size_t matmul_index(bool f16, std::size_t block, bool texel_x, bool texel_w) {
+  return ((f16 ? kTokenBlocks.size() : 0u) + block) * 4u + (texel_x ? 2u : 0u) +
+         (texel_w ? 1u : 0u);
 }
 
 std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_pipelines(const gpu::Context& context) {
   auto shape = matmul_shape(context);
   std::vector<std::unique_ptr<gpu::LazyPipeline>> out;
-  for (int i = 0; i < 8; ++i) {
-    bool f16 = i & 4, multi = i & 2, uniform_x = i & 1;
-    std::string name = std::string(f16 ? "matmul_f16" : "matmul_f32") + (uniform_x ? "_ux" : "");
-    out.push_back(std::make_unique<gpu::LazyPipeline>(
-        context,
-        gpu::PipelineDesc{name,
-                          5,
-                          sizeof(MatmulPush),
-                          {shape.group, shape.rows, multi ? kMultiTokenBlock : kSingleTokenBlock,
-                           uniform_window_bytes(context) / 16u},
-                          uniform_x ? 1u : 0u}));
-  }
+  for (bool f16 : {false, true})
+    for (std::uint32_t block : kTokenBlocks)
+      for (bool texel_x : {false, true})
+        for (bool texel_w : {false, true}) {
+          std::string name = std::string(f16 ? "matmul_f16" : "matmul_f32") +
+                             (texel_x ? "_xt" : "") + (texel_w ? "_wt" : "");
+          out.push_back(std::make_unique<gpu::LazyPipeline>(
+              context, gpu::PipelineDesc{.shader = name,
+                                         .buffers = 5,
+                                         .push_bytes = sizeof(MatmulPush),
+                                         .constants = {shape.group, shape.rows, block},
+                                         .texel_mask = (texel_x ? 1u : 0u) | (texel_w ? 2u : 0u)}));
+        }
   return out;
 }
 
@@ -183,8 +183,8 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
     const auto& shape = tile ? kSplitTile : kSplitOneToken;
     const auto& pipeline = matmul_split_[(w.f16 ? 2u : 0u) + (tile ? 1u : 0u)]->get();
     for (const auto& chunk : w.chunks) {
-      MatmulPush push{u(tokens),   0,    u(w.stride / 16), u(chunk.rows), u(chunk.row_begin),
-                      u(y.stride), flags};
+      MatmulPush push{u(tokens),          u(w.stride / 16), u(chunk.rows),
+                      u(chunk.row_begin), u(y.stride),      flags};
       std::array bindings{gpu::in(x.buffer), gpu::in(chunk.buffer), gpu::in(bias ? *bias : dummy_),
                           gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
       cs.dispatch(pipeline, bindings, push,
@@ -194,52 +194,20 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
     }
     return;
   }
-  const int rows_per_group = static_cast<int>(matmul_group_ * matmul_rows_);
-  // Token windows: all tokens at once from a storage buffer, or as many as fit the uniform
-  // window, at offsets the device's alignment allows. A window too small for a block of
-  // tokens (GPT-2's 3072-wide MLP rows: 5 a window) would read every weight once per window
-  // instead of once per block, so those matmuls read x from the storage buffer (kernel-only,
-  // GPT-2 124M's projections: 33.7 against 29.6 GFLOP/s at 8 and 128 tokens).
-  const std::size_t row_bytes = static_cast<std::size_t>(x.stride) * sizeof(float);
-  const std::size_t window = uniform_window_bytes(*context_);
-  std::size_t per_window = static_cast<std::size_t>(tokens);
-  bool uniform_x = shapes_.uniform_x && row_bytes <= window;
-  if (uniform_x) {
-    std::size_t align = context_->min_uniform_offset_alignment();
-    std::size_t step = align / std::gcd(align, row_bytes);
-    per_window = window / row_bytes / step * step;
-    // Whole blocks a window when the tokens take several: a partial block at a window's end
-    // reads every weight again (GPT-2 124M's 768-wide rows: 21 a window, 3 weight reads per
-    // 21 tokens instead of 2 per 16).
-    const std::size_t blocks = std::lcm(step, std::size_t{kMultiTokenBlock});
-    if (static_cast<std::size_t>(tokens) > per_window && per_window >= blocks)
-      per_window = per_window / blocks * blocks;
-    uniform_x = per_window >= std::min<std::size_t>(static_cast<std::size_t>(tokens),
-                                                    std::size_t{kMultiTokenBlock});
-    if (!uniform_x) per_window = static_cast<std::size_t>(tokens);
-  }
-  for (std::size_t t0 = 0; t0 < static_cast<std::size_t>(tokens); t0 += per_window) {
-    auto n =
-        static_cast<std::uint32_t>(std::min(per_window, static_cast<std::size_t>(tokens) - t0));
-    std::size_t offset = uniform_x ? t0 * row_bytes : 0;
-    // Bind only the rows this window reads: lavapipe copies a uniform binding's whole range
-    // per workgroup (binding the full 64 KB window doubled a GPT-2 124M decode step).
-    std::size_t range = uniform_x ? n * row_bytes : 0;
-    const auto& pipeline = matmul_[matmul_index(w.f16, n > 1, uniform_x)]->get();
-    for (const auto& chunk : w.chunks) {
-      MatmulPush push{n,
-                      static_cast<std::uint32_t>(uniform_x ? t0 : 0),
-                      u(w.stride / 16),
-                      u(chunk.rows),
-                      u(chunk.row_begin),
-                      u(y.stride),
-                      flags};
-      std::array bindings{gpu::in(x.buffer, offset, range), gpu::in(chunk.buffer),
-                          gpu::in(bias ? *bias : dummy_),
-                          gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
-      cs.dispatch(pipeline, bindings, push, {groups(chunk.rows, rows_per_group), 1, 1}, "matmul");
-    }
-    if (!uniform_x) break;
+  const bool texel_x = shapes_.texel_x;
+  const bool texel_w = shapes_.texel_weights_from > 0 && tokens >= shapes_.texel_weights_from;
+  const auto& pipeline =
+      matmul_[matmul_index(w.f16, token_block_index(tokens), texel_x, texel_w)]->get();
+  for (const auto& chunk : w.chunks) {
+    MatmulPush push{u(tokens),          u(w.stride / 16), u(chunk.rows),
+                    u(chunk.row_begin), u(y.stride),      flags};
+    std::array bindings{texel_x ? gpu::texels(x.buffer) : gpu::in(x.buffer),
+                        texel_w ? gpu::texels(chunk.buffer) : gpu::in(chunk.buffer),
+                        gpu::in(bias ? *bias : dummy_),
+                        gpu::in(residual ? residual->buffer : dummy_), gpu::out(y.buffer)};
+    cs.dispatch(pipeline, bindings, push,
+                {groups(chunk.rows, static_cast<int>(matmul_group_ * matmul_rows_)), 1, 1},
+                "matmul");
   }
 }
 

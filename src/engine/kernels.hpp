@@ -21,17 +21,26 @@ enum class Act : std::uint32_t { kNone = 0, kGeluTanh = 1, kGeluErf = 2, kRelu =
 
 // Which variant of each shader runs, chosen per device (never per batch, so a sequence's
 // results do not depend on its batch). CPU devices want no workgroup barriers (lavapipe runs
-// a barrier as a costly switch between lanes) and read shared operands through uniforms.
+// a barrier as a costly switch between lanes) and fetch matmul operands as texels.
 struct KernelShapes {
   bool serial_rows = false;  // layer norm and attention: one invocation per row / head
-  bool uniform_x = false;    // matmul reads activations through a uniform window
+  // matmul.comp fetches activations as texels: on lavapipe a texel fetch is a vector gather,
+  // where a storage-buffer load is a loop over the lanes (and a uniform buffer's 64 KB window
+  // held 21 of GPT-2 124M's rows; its gathers cost more too).
+  bool texel_x = false;
   // GPUs: every matmul splits each output's sum over 32 lanes and adds the parts in one fixed
   // order (shaders/matmul_split.comp), one token with 32 lanes a row, passes of several tokens
   // in register tiles of 4 rows x 8 tokens. CPU devices keep one lane an output (matmul.comp):
   // lavapipe runs the barrier the split needs as a switch between lanes (bench/README.md).
   bool split_k = false;
-  static KernelShapes cpu() { return {.serial_rows = true, .uniform_x = true, .split_k = false}; }
-  static KernelShapes gpu() { return {.serial_rows = false, .uniform_x = false, .split_k = true}; }
+  // matmul.comp fetches weights as texels in passes of at least this many tokens (0: never).
+  // On lavapipe a texel fetch is faster from the caches and slower from memory: a long pass
+  // reads each weight once per block of its tokens, a decode step streams them once.
+  int texel_weights_from = 0;
+  static KernelShapes cpu() {
+    return {.serial_rows = true, .texel_x = true, .split_k = false, .texel_weights_from = 16};
+  }
+  static KernelShapes gpu() { return {.serial_rows = false, .texel_x = false, .split_k = true}; }
   static KernelShapes for_device(const gpu::Context& context);
 };
 

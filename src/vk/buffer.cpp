@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "common/errors.hpp"
@@ -16,13 +17,14 @@ constexpr std::size_t kStagingChunk = 32u << 20;
 Buffer::Buffer(Context& context, std::size_t bytes, Memory memory)
     : context_(&context), size_(std::max<std::size_t>(bytes, 16)), id_(context.new_object_id()) {
   const auto& device = context.device();
-  buffer_ = vk::raii::Buffer(device,
-                             vk::BufferCreateInfo{.size = size_,
-                                                  .usage = vk::BufferUsageFlagBits::eStorageBuffer |
-                                                           vk::BufferUsageFlagBits::eUniformBuffer |
-                                                           vk::BufferUsageFlagBits::eTransferSrc |
-                                                           vk::BufferUsageFlagBits::eTransferDst,
-                                                  .sharingMode = vk::SharingMode::eExclusive});
+  buffer_ = vk::raii::Buffer(
+      device, vk::BufferCreateInfo{.size = size_,
+                                   .usage = vk::BufferUsageFlagBits::eStorageBuffer |
+                                            vk::BufferUsageFlagBits::eUniformBuffer |
+                                            vk::BufferUsageFlagBits::eUniformTexelBuffer |
+                                            vk::BufferUsageFlagBits::eTransferSrc |
+                                            vk::BufferUsageFlagBits::eTransferDst,
+                                   .sharingMode = vk::SharingMode::eExclusive});
   auto req = buffer_.getMemoryRequirements();
   std::uint32_t type = 0;
   switch (memory) {
@@ -61,13 +63,15 @@ Buffer::Buffer(Buffer&& other) noexcept
       allocation_(std::exchange(other.allocation_, 0)),
       memory_(std::move(other.memory_)),
       buffer_(std::move(other.buffer_)),
-      mapped_(std::exchange(other.mapped_, nullptr)) {
+      mapped_(std::exchange(other.mapped_, nullptr)),
+      texel_(std::move(other.texel_)) {
   other.size_ = 0;
 }
 
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
   if (this != &other) {
     if (allocation_) context_->note_allocation(-static_cast<std::int64_t>(allocation_));
+    texel_ = std::move(other.texel_);  // its view dies before its buffer
     context_ = other.context_;
     size_ = std::exchange(other.size_, 0);
     id_ = std::exchange(other.id_, 0);
@@ -77,6 +81,21 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
     mapped_ = std::exchange(other.mapped_, nullptr);
   }
   return *this;
+}
+
+vk::BufferView Buffer::texel_view() const {
+  std::call_once(texel_->made, [this] {
+    if (size_ / 16 > context_->max_texel_buffer_elements())
+      throw RuntimeError("a buffer of " + std::to_string(size_) + " bytes is more texels than " +
+                         "the device's limit of " +
+                         std::to_string(context_->max_texel_buffer_elements()));
+    texel_->view = vk::raii::BufferView(
+        context_->device(), vk::BufferViewCreateInfo{.buffer = *buffer_,
+                                                     .format = vk::Format::eR32G32B32A32Uint,
+                                                     .offset = 0,
+                                                     .range = size_ / 16 * 16});
+  });
+  return *texel_->view;
 }
 
 Buffer::~Buffer() {

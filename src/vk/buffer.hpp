@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <span>
 
 #include "vk/context.hpp"
@@ -42,6 +44,10 @@ class Buffer {
   // Unique within its context for the process's lifetime, unlike the handle.
   std::uint64_t id() const { return id_; }
 
+  // The whole buffer as RGBA32UI texels (16 bytes each) for uniform texel bindings, made on
+  // first use. Thread-safe.
+  vk::BufferView texel_view() const;
+
  private:
   Context* context_;
   std::size_t size_;
@@ -50,6 +56,11 @@ class Buffer {
   vk::raii::DeviceMemory memory_{nullptr};
   vk::raii::Buffer buffer_{nullptr};
   void* mapped_ = nullptr;
+  struct TexelView {
+    std::once_flag made;
+    vk::raii::BufferView view{nullptr};
+  };
+  std::unique_ptr<TexelView> texel_ = std::make_unique<TexelView>();  // after buffer_: dies first
 };
 
 struct BufferCopy {

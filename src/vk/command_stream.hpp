@@ -14,6 +14,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -30,10 +31,15 @@ struct Binding {
   bool written = false;
   std::size_t offset = 0;
   std::size_t range = 0;  // 0: to the end of the buffer
+  vk::BufferView view{};  // a texel binding's view of `buffer`
 };
 
 inline Binding in(const Buffer& b, std::size_t offset = 0, std::size_t range = 0) {
   return {&b, false, offset, range};
+}
+// The whole buffer as RGBA32UI texels, for a uniform texel binding.
+inline Binding texels(const Buffer& b) {
+  return {&b, false, 0, 0, b.texel_view()};
 }
 inline Binding out(const Buffer& b, std::size_t offset = 0, std::size_t range = 0) {
   return {&b, true, offset, range};
@@ -127,7 +133,8 @@ class CommandStream {
   std::vector<vk::raii::DescriptorPool> pools_;
   std::size_t pool_index_ = 0;
   std::uint32_t sets_in_pool_ = 0;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, vk::raii::DescriptorSetLayout> layouts_;
+  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>, vk::raii::DescriptorSetLayout>
+      layouts_;
   std::unordered_map<std::vector<std::uint64_t>, vk::DescriptorSet, KeyHash> sets_;
   std::vector<std::uint64_t> set_key_;  // scratch, to look a set up without allocating
   StreamStats counts_;

@@ -166,8 +166,7 @@ Context::Context(const ContextOptions& options) {
 
     auto props = physical_.getProperties();
     max_storage_range_ = props.limits.maxStorageBufferRange;
-    max_uniform_range_ = props.limits.maxUniformBufferRange;
-    min_uniform_alignment_ = props.limits.minUniformBufferOffsetAlignment;
+    max_texel_elements_ = props.limits.maxTexelBufferElements;
     timestamp_period_ns_ = props.limits.timestampPeriod;
     auto sub =
         physical_

@@ -49,8 +49,7 @@ class Context {
   std::string last_validation_message() const;
 
   std::uint64_t max_storage_buffer_range() const { return max_storage_range_; }
-  std::uint32_t max_uniform_buffer_range() const { return max_uniform_range_; }
-  std::uint64_t min_uniform_offset_alignment() const { return min_uniform_alignment_; }
+  std::uint32_t max_texel_buffer_elements() const { return max_texel_elements_; }
   std::uint32_t subgroup_size() const { return subgroup_size_; }
   double timestamp_period_ns() const { return timestamp_period_ns_; }
   bool timestamps_supported() const { return timestamps_supported_; }
@@ -89,8 +88,7 @@ class Context {
   bool memory_budget_ = false;
   bool timestamps_supported_ = false;
   std::uint64_t max_storage_range_ = 0;
-  std::uint32_t max_uniform_range_ = 0;
-  std::uint64_t min_uniform_alignment_ = 256;
+  std::uint32_t max_texel_elements_ = 0;
   std::uint32_t subgroup_size_ = 1;
   double timestamp_period_ns_ = 1.0;
   std::atomic<std::uint32_t> validation_errors_{0};

@@ -16,13 +16,18 @@ struct PipelineDesc {
   std::uint32_t push_bytes = 0;          // size of the push-constant block
   std::vector<std::uint32_t> constants;  // specialization constants, ids 0..n-1
   std::uint32_t uniform_mask = 0;        // bit i: binding i is a uniform buffer, else storage
+  // bit i: binding i is a uniform texel buffer of RGBA32UI texels (Binding::view)
+  std::uint32_t texel_mask = 0;
 };
 
 // The descriptor layout of a pipeline whose bindings 0..buffers-1 are buffers (bit i of
 // `uniform_mask`: uniform, else storage). Layouts made with the same arguments are identically
 // defined, so a descriptor set allocated with one binds to any pipeline made with the other.
+vk::DescriptorType descriptor_type(std::uint32_t uniform_mask, std::uint32_t texel_mask,
+                                   std::uint32_t binding);
 vk::raii::DescriptorSetLayout make_set_layout(const Context& context, std::uint32_t buffers,
-                                              std::uint32_t uniform_mask);
+                                              std::uint32_t uniform_mask,
+                                              std::uint32_t texel_mask = 0);
 
 class Pipeline {
  public:
@@ -32,6 +37,7 @@ class Pipeline {
 
   const PipelineDesc& desc() const { return desc_; }
   bool is_uniform(std::uint32_t binding) const { return (desc_.uniform_mask >> binding) & 1u; }
+  bool is_texel(std::uint32_t binding) const { return (desc_.texel_mask >> binding) & 1u; }
   const vk::raii::Pipeline& handle() const { return pipeline_; }
   const vk::raii::PipelineLayout& layout() const { return layout_; }
   const vk::raii::DescriptorSetLayout& set_layout() const { return set_layout_; }

@@ -44,13 +44,22 @@ class KernelTest : public GpuTest {
 // Every shader shape runs on every device (the GPUs' forced here on lavapipe); each is
 // checked against the CPU reference.
 const std::vector<KernelShapes> kAllShapes{
-    {.serial_rows = false, .uniform_x = false, .split_k = false},
+    {.serial_rows = false, .texel_x = false, .split_k = false},
     KernelShapes::cpu(),
     KernelShapes::gpu()};
+// The matmul's remaining variant: weights as texels in every pass, a single token's too.
+const KernelShapes kTexelWeightsAlways{
+    .serial_rows = true, .texel_x = true, .split_k = false, .texel_weights_from = 1};
 
 std::string shape_name(const ::testing::TestParamInfo<KernelShapes>& info) {
   if (info.param.split_k) return "gpu_split";
-  return info.param.serial_rows ? "serial_uniform" : "workgroup_storage";
+  return info.param.serial_rows ? "serial_texels" : "workgroup_storage";
+}
+
+std::string matmul_variant(const KernelShapes& s) {
+  if (s.split_k) return "split";
+  return std::string(s.texel_x ? "x texels" : "x storage") + ", weights as texels from " +
+         std::to_string(s.texel_weights_from) + " tokens";
 }
 
 class ShapedKernelTest : public KernelTest, public ::testing::WithParamInterface<KernelShapes> {};
@@ -86,8 +95,10 @@ TEST_P(MatmulTest, MatchesCpuReference) {
   auto w = random_values(static_cast<std::size_t>(c.n * c.k), 2, 0.2f);
   auto b = random_values(static_cast<std::size_t>(c.n), 3);
   auto r = random_values(static_cast<std::size_t>(c.tokens * c.n), 4);
-  for (const auto& shapes : kAllShapes) {
-    SCOPED_TRACE(shapes.split_k ? "split" : shapes.uniform_x ? "uniform x" : "storage x");
+  auto shapes_to_check = kAllShapes;
+  shapes_to_check.push_back(kTexelWeightsAlways);
+  for (const auto& shapes : shapes_to_check) {
+    SCOPED_TRACE(matmul_variant(shapes));
     Kernels kernels(gpu(), 64, shapes);
     auto xa = make_activation(c.tokens, c.k, x);
     auto wm = upload_matrix(gpu(), w, c.n, c.k, c.f16, c.chunk_rows);

@@ -32,8 +32,10 @@ struct Shape {
   KernelShapes shapes;
 };
 const Shape kShapes[] = {
-    {"gemv_uniform", KernelShapes::cpu()},
-    {"gemv_storage", {.serial_rows = false, .uniform_x = false, .split_k = false}},
+    {"gemv_texels", KernelShapes::cpu()},
+    {"gemv_storage", {.serial_rows = false, .texel_x = false, .split_k = false}},
+    {"gemv_texel_weights_always",
+     {.serial_rows = true, .texel_x = true, .split_k = false, .texel_weights_from = 1}},
     {"split", KernelShapes::gpu()},
 };
 
