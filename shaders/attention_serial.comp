@@ -41,14 +41,31 @@ const uint HD = HEAD_DIM;
 float chain(float a, float b, float s) { return fma(a, b, s); }
 #endif
 
-layout(std430, binding = 0) readonly buffer Qkv { VT qkv[]; };
 layout(std430, binding = 1) readonly buffer Meta { ivec2 meta[]; };  // (slot, position)
-layout(std430, binding = 2) buffer K { VT kc[]; };
-layout(std430, binding = 3) buffer V { VT vc[]; };
+layout(std430, binding = 2) writeonly buffer K { VT kc[]; };
+layout(std430, binding = 3) writeonly buffer V { VT vc[]; };
 layout(std430, binding = 4) writeonly buffer Out { VT o[]; };
 // Per token: (n, first): it attends to cache positions 0..n-1; positions from `first` on
 // belong to this batch (see attention.comp).
 layout(std430, binding = 5) readonly buffer Span { ivec2 span[]; };
+#ifdef VEC4
+// qkv and the caches are read as RGBA32UI texels: on lavapipe a texel fetch is a vector
+// gather, where a storage-buffer load is a loop over the lanes. The caches are written
+// through bindings 2 and 3; a pass reads only the positions earlier passes wrote.
+layout(binding = 0) uniform usamplerBuffer qkv_texels;
+layout(binding = 6) uniform usamplerBuffer k_texels;
+layout(binding = 7) uniform usamplerBuffer v_texels;
+vec4 load_qkv(uint i) { return uintBitsToFloat(texelFetch(qkv_texels, int(i))); }
+vec4 load_k(uint i) { return uintBitsToFloat(texelFetch(k_texels, int(i))); }
+vec4 load_v(uint i) { return uintBitsToFloat(texelFetch(v_texels, int(i))); }
+#else
+layout(std430, binding = 0) readonly buffer Qkv { float qkv[]; };
+layout(std430, binding = 6) readonly buffer KRead { float k_read[]; };
+layout(std430, binding = 7) readonly buffer VRead { float v_read[]; };
+float load_qkv(uint i) { return qkv[i]; }
+float load_k(uint i) { return k_read[i]; }
+float load_v(uint i) { return v_read[i]; }
+#endif
 
 layout(push_constant) uniform Push {
   uint tokens;
@@ -85,7 +102,7 @@ void attend(uint a, uint b, uint h) {
     n[i] = uint(span[t].x);
     n_max = max(n_max, n[i]);
     uint qb = t * qkv_stride + h * HD;
-    for (uint d = 0u; d < HD; ++d) q[i][d] = qkv[qb + d];
+    for (uint d = 0u; d < HD; ++d) q[i][d] = load_qkv(qb + d);
   }
   uint keys = (n_max + 7u) / 8u;  // scores[i][jj] belongs to key j = 8 jj + lane
 
@@ -97,13 +114,13 @@ void attend(uint a, uint b, uint h) {
       if (j < first) {
         uint kb = cache + j * width;
         for (uint d = 0u; d < HD; ++d) {
-          VT k = kc[kb + d];
+          VT k = load_k(kb + d);
           [[unroll]] for (uint i = 0u; i < TILE; ++i) s[i] = chain(q[i][d], k, s[i]);
         }
       } else {
         uint kb = (row0 + j) * qkv_stride + k_col;
         for (uint d = 0u; d < HD; ++d) {
-          VT k = qkv[kb + d];
+          VT k = load_qkv(kb + d);
           [[unroll]] for (uint i = 0u; i < TILE; ++i) s[i] = chain(q[i][d], k, s[i]);
         }
       }
@@ -138,9 +155,9 @@ void attend(uint a, uint b, uint h) {
       if (j >= n_max) continue;
       VT v;
       if (j < first)
-        v = vc[cache + j * width + d];
+        v = load_v(cache + j * width + d);
       else
-        v = qkv[(row0 + j) * qkv_stride + k_col + width + d];
+        v = load_qkv((row0 + j) * qkv_stride + k_col + width + d);
       [[unroll]] for (uint i = 0u; i < TILE; ++i) {
         if (j < n[i]) acc[i] = fma(VT(scores[i][jj]), v, acc[i]);
       }
@@ -169,8 +186,8 @@ void append_kv(uint t, uint h) {
   uint qb = t * qkv_stride + h * HD;
   uint cb = (uint(m.x) * p.context + uint(m.y)) * width + h * HD;
   for (uint d = l; d < HD; d += 8u) {
-    kc[cb + d] = qkv[qb + width + d];
-    vc[cb + d] = qkv[qb + 2u * width + d];
+    kc[cb + d] = load_qkv(qb + width + d);
+    vc[cb + d] = load_qkv(qb + 2u * width + d);
   }
 }
 

@@ -218,12 +218,18 @@ void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu
   if (head_dim > 256) throw RuntimeError("attention: head_dim > 256 is not supported");
   AttentionPush push{u(tokens),     u(n_head * head_dim), u(head_dim), u(qkv.stride),
                      u(out.stride), u(context),           scale};
-  std::array bindings{gpu::in(qkv.buffer), gpu::in(meta),        gpu::out(k_cache),
-                      gpu::out(v_cache),   gpu::out(out.buffer), gpu::in(span)};
   if (!shapes_.serial_rows) {
+    std::array bindings{gpu::in(qkv.buffer), gpu::in(meta),        gpu::out(k_cache),
+                        gpu::out(v_cache),   gpu::out(out.buffer), gpu::in(span)};
     cs.dispatch(attention_.get(), bindings, push, {u(tokens), u(n_head), 1}, "attention");
     return;
   }
+  // The serial shape reads qkv and the caches (bindings 6 and 7) as texels where the head
+  // size is a multiple of 4 (attention_serial.comp).
+  const bool texels = head_dim % 4 == 0;
+  auto read = [&](const gpu::Buffer& b) { return texels ? gpu::texels(b) : gpu::in(b); };
+  std::array bindings{read(qkv.buffer),     gpu::in(meta), gpu::out(k_cache), gpu::out(v_cache),
+                      gpu::out(out.buffer), gpu::in(span), read(k_cache),     read(v_cache)};
   for (std::uint32_t tile : {kAttentionTile, 1u})
     if (tile == 1u ? kinds.singles : kinds.runs)
       cs.dispatch(serial_attention(head_dim, tile), bindings, push,
@@ -233,13 +239,15 @@ void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu
 const gpu::Pipeline& Kernels::serial_attention(int head_dim, std::uint32_t tile) const {
   std::lock_guard lock(serial_attention_mutex_);
   auto& pipeline = serial_attention_[{head_dim, tile}];
+  const bool texels = head_dim % 4 == 0;
   if (!pipeline)
     pipeline = std::make_unique<gpu::Pipeline>(
         *context_,
-        gpu::PipelineDesc{head_dim % 4 == 0 ? "attention_serial_vec4" : "attention_serial",
-                          6,
-                          sizeof(AttentionPush),
-                          {u(max_context_), tile, u(head_dim)}});
+        gpu::PipelineDesc{.shader = texels ? "attention_serial_vec4" : "attention_serial",
+                          .buffers = 8,
+                          .push_bytes = sizeof(AttentionPush),
+                          .constants = {u(max_context_), tile, u(head_dim)},
+                          .texel_mask = texels ? 0b11000001u : 0u});
   return *pipeline;
 }
 
