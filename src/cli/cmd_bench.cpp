@@ -130,16 +130,18 @@ int cmd_bench(const Args& args) {
          {"full_row_picks", t.full_row_picks}});
   }
 
-  // The profile holds the last forward call's passes: the prompt's when one token is
+  // The profile holds the last forward call's passes: the prompts' when one token is
   // generated, the first decode step's when two are.
-  auto profile_of = [&](int max_tokens) {
+  auto profile_of = [&](int batch, int max_tokens) {
     m.engine->set_profiling(true);
-    std::vector<engine::GenerationRequest> one(1);
-    one[0].prompt.assign(static_cast<std::size_t>(prompt_tokens), 0);
-    one[0].params.temperature = 0;
-    one[0].params.max_tokens = max_tokens;
-    one[0].params.ignore_eos = true;
-    generator.run(one);
+    std::vector<engine::GenerationRequest> same(static_cast<std::size_t>(batch));
+    for (auto& r : same) {
+      r.prompt.assign(static_cast<std::size_t>(prompt_tokens), 0);
+      r.params.temperature = 0;
+      r.params.max_tokens = max_tokens;
+      r.params.ignore_eos = true;
+    }
+    generator.run(same);
     std::map<std::string, std::pair<double, int>> by_op;
     for (const auto& op : m.engine->profile()) {
       by_op[op.label].first += op.ms;
@@ -151,18 +153,13 @@ int cmd_bench(const Args& args) {
     m.engine->set_profiling(false);
     return out;
   };
-  nlohmann::json prefill_profile, decode_profile;
-  if (vm.count("profile")) {
-    prefill_profile = profile_of(1);
-    decode_profile = profile_of(2);
-  }
+  if (vm.count("profile"))
+    for (auto& r : rows) {
+      r["profile_prefill_pass"] = profile_of(r["batch"].get<int>(), 1);
+      r["profile_decode_step"] = profile_of(r["batch"].get<int>(), 2);
+    }
 
   if (vm.count("json")) {
-    if (vm.count("profile"))
-      for (auto& r : rows) {
-        r["profile_prefill_pass"] = prefill_profile;
-        r["profile_decode_step"] = decode_profile;
-      }
     std::cout << rows.dump() << "\n";
     return 0;
   }
@@ -185,17 +182,20 @@ int cmd_bench(const Args& args) {
             : (std::to_string(static_cast<int>(picks > 0 ? 100.0 * summary / picks : 0.0)) + " %")
                   .c_str());
   }
-  auto print_profile = [](const char* title, const nlohmann::json& profile) {
-    std::printf("\n%s (batch 1, timestamps around each dispatch):\n", title);
+  auto print_profile = [](const std::string& title, const nlohmann::json& profile) {
+    std::printf("\n%s (timestamps around each dispatch):\n", title.c_str());
     for (const auto& p : profile)
       std::printf("  %-12s %8.3f ms  (%d dispatches)\n", p["op"].get<std::string>().c_str(),
                   p["ms"].get<double>(), p["dispatches"].get<int>());
   };
-  if (vm.count("profile")) {
-    print_profile(("prefill pass profile, " + std::to_string(prompt_tokens) + " tokens").c_str(),
-                  prefill_profile);
-    print_profile("decode step profile", decode_profile);
-  }
+  if (vm.count("profile"))
+    for (const auto& r : rows) {
+      const auto batch = std::to_string(r["batch"].get<int>());
+      print_profile("prefill pass profile, batch " + batch + " of " +
+                        std::to_string(prompt_tokens) + " tokens",
+                    r["profile_prefill_pass"]);
+      print_profile("decode step profile, batch " + batch, r["profile_decode_step"]);
+    }
 
   return 0;
 }

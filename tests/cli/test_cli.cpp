@@ -369,26 +369,30 @@ TEST(Cli, BenchJsonHasTheDocumentedFields) {
 
 // --profile times the prompt's pass and a decode step, dispatch by dispatch: every operation
 // of a two-layer GPT-2 pass shows up with its count.
-TEST(Cli, BenchProfileCountsEveryDispatchOfThePromptAndADecodeStep) {
+TEST(Cli, BenchProfileCountsEveryDispatchOfThePromptAndADecodeStepAtEachBatch) {
   auto r = run_stagegate({"bench", "--model", kGpt2, "--prompt-tokens", "8", "--gen-tokens", "2",
-                          "--batch", "1", "--json", "--profile"});
+                          "--batch", "1,3", "--json", "--profile"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = json::parse(r.out);
-  ASSERT_EQ(j.size(), 1u);
-  // Two layers: ln_1, ln_2 each and ln_f; four projections each and the LM head.
+  ASSERT_EQ(j.size(), 2u);
+  // Two layers: ln_1, ln_2 each and ln_f; four projections each and the LM head. A batch's
+  // prompts are one pass, its decode tokens one step: the counts do not grow with the batch.
   const std::map<std::string, int> expected{{"attention", 2},     {"embed", 1},
                                             {"gather_rows", 1},   {"layer_norm", 5},
                                             {"logit_summary", 1}, {"matmul", 9}};
-  for (const char* key : {"profile_prefill_pass", "profile_decode_step"}) {
-    SCOPED_TRACE(key);
-    ASSERT_TRUE(j[0].contains(key)) << j[0].dump();
-    std::map<std::string, int> got;
-    for (const auto& op : j[0][key]) {
-      EXPECT_GT(op["ms"].get<double>(), 0.0) << op.dump();
-      got[op["op"].get<std::string>()] = op["dispatches"].get<int>();
+  for (const auto& row : j)
+    for (const char* key : {"profile_prefill_pass", "profile_decode_step"}) {
+      SCOPED_TRACE(std::string(key) + " at batch " + row["batch"].dump());
+      ASSERT_TRUE(row.contains(key)) << row.dump();
+      std::map<std::string, int> got;
+      for (const auto& op : row[key]) {
+        EXPECT_GT(op["ms"].get<double>(), 0.0) << op.dump();
+        got[op["op"].get<std::string>()] = op["dispatches"].get<int>();
+      }
+      EXPECT_EQ(got, expected);
     }
-    EXPECT_EQ(got, expected);
-  }
+  EXPECT_EQ(j[0]["batch"], 1);
+  EXPECT_EQ(j[1]["batch"], 3);
 }
 
 }  // namespace
