@@ -131,7 +131,8 @@ int cmd_bench(const Args& args) {
   }
 
   // The profile holds the last forward call's passes: the prompts' when one token is
-  // generated, the first decode step's when two are.
+  // generated, the first decode step's when two are (so only when --gen-tokens allows two:
+  // the context is sized for the run).
   auto profile_of = [&](int batch, int max_tokens) {
     m.engine->set_profiling(true);
     std::vector<engine::GenerationRequest> same(static_cast<std::size_t>(batch));
@@ -156,7 +157,7 @@ int cmd_bench(const Args& args) {
   if (vm.count("profile"))
     for (auto& r : rows) {
       r["profile_prefill_pass"] = profile_of(r["batch"].get<int>(), 1);
-      r["profile_decode_step"] = profile_of(r["batch"].get<int>(), 2);
+      if (gen_tokens > 1) r["profile_decode_step"] = profile_of(r["batch"].get<int>(), 2);
     }
 
   if (vm.count("json")) {
@@ -194,7 +195,8 @@ int cmd_bench(const Args& args) {
       print_profile("prefill pass profile, batch " + batch + " of " +
                         std::to_string(prompt_tokens) + " tokens",
                     r["profile_prefill_pass"]);
-      print_profile("decode step profile, batch " + batch, r["profile_decode_step"]);
+      if (r.contains("profile_decode_step"))
+        print_profile("decode step profile, batch " + batch, r["profile_decode_step"]);
     }
 
   return 0;
