@@ -156,8 +156,7 @@ Autocorrelation::Autocorrelation(Context& context)
       power_(std::make_unique<Pipeline>(context, PipelineDesc{.shader = "power_spectrum",
                                                               .buffers = 1,
                                                               .push_bytes = sizeof(PowerPush),
-                                                              .constants = {},
-                                                              .uniform_mask = 0})) {}
+                                                              .constants = {}})) {}
 
 Autocorrelation::~Autocorrelation() = default;
 

@@ -20,7 +20,6 @@ Buffer::Buffer(Context& context, std::size_t bytes, Memory memory)
   buffer_ = vk::raii::Buffer(
       device, vk::BufferCreateInfo{.size = size_,
                                    .usage = vk::BufferUsageFlagBits::eStorageBuffer |
-                                            vk::BufferUsageFlagBits::eUniformBuffer |
                                             vk::BufferUsageFlagBits::eUniformTexelBuffer |
                                             vk::BufferUsageFlagBits::eTransferSrc |
                                             vk::BufferUsageFlagBits::eTransferDst,

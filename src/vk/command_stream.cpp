@@ -102,27 +102,23 @@ vk::DescriptorSet CommandStream::allocate_set(const Pipeline& pipeline) {
     sets_in_pool_ = 0;
   }
   if (pool_index_ >= pools_.size()) {
-    std::array<vk::DescriptorPoolSize, 3> sizes{
+    // Every binding of a set may be either kind (attention binds 3 texel buffers).
+    std::array<vk::DescriptorPoolSize, 2> sizes{
         vk::DescriptorPoolSize{.type = vk::DescriptorType::eStorageBuffer,
                                .descriptorCount = kSetsPerPool * kBuffersPerSet},
-        vk::DescriptorPoolSize{.type = vk::DescriptorType::eUniformBuffer,
-                               .descriptorCount = kSetsPerPool},
         vk::DescriptorPoolSize{.type = vk::DescriptorType::eUniformTexelBuffer,
-                               .descriptorCount = kSetsPerPool}};
+                               .descriptorCount = kSetsPerPool * kBuffersPerSet}};
     pools_.emplace_back(
         device, vk::DescriptorPoolCreateInfo{
-                    .maxSets = kSetsPerPool, .poolSizeCount = 3, .pPoolSizes = sizes.data()});
+                    .maxSets = kSetsPerPool, .poolSizeCount = 2, .pPoolSizes = sizes.data()});
   }
   // Sets come from the stream's own layouts, identically defined to the pipeline's, so that
   // a cached set never refers to a layout that died with a pipeline.
-  const auto& desc = pipeline.desc();
-  const auto shape = std::tuple(desc.buffers, desc.uniform_mask, desc.texel_mask);
+  const auto shape = std::pair(pipeline.desc().buffers, pipeline.desc().texel_mask);
   auto layout_it = layouts_.find(shape);
   if (layout_it == layouts_.end())
-    layout_it = layouts_
-                    .emplace(shape, make_set_layout(*context_, desc.buffers, desc.uniform_mask,
-                                                    desc.texel_mask))
-                    .first;
+    layout_it =
+        layouts_.emplace(shape, make_set_layout(*context_, shape.first, shape.second)).first;
   vk::DescriptorSetLayout layout = *layout_it->second;
   vk::DescriptorSet set;
   vk::DescriptorSetAllocateInfo info{
@@ -137,7 +133,6 @@ vk::DescriptorSet CommandStream::descriptor_set(const Pipeline& pipeline,
                                                 std::span<const Binding> bindings) {
   set_key_.clear();
   set_key_.push_back(pipeline.desc().buffers);
-  set_key_.push_back(pipeline.desc().uniform_mask);
   set_key_.push_back(pipeline.desc().texel_mask);
   for (const auto& b : bindings) {
     set_key_.push_back(b.buffer->id());
@@ -160,11 +155,10 @@ vk::DescriptorSet CommandStream::descriptor_set(const Pipeline& pipeline,
     infos[i] = vk::DescriptorBufferInfo{.buffer = *b.buffer->handle(),
                                         .offset = b.offset,
                                         .range = b.range ? b.range : VK_WHOLE_SIZE};
-    const auto& desc = pipeline.desc();
-    const auto type = descriptor_type(desc.uniform_mask, desc.texel_mask, i);
+    const auto type = descriptor_type(pipeline.desc().texel_mask, i);
     if (type == vk::DescriptorType::eUniformTexelBuffer && !b.view)
-      throw RuntimeError("shader " + desc.shader + ": binding " + std::to_string(i) +
-                         " needs a texel view");
+      throw RuntimeError("shader " + pipeline.desc().shader + ": binding " + std::to_string(i) +
+                         " needs a texel view (gpu::texels)");
     writes[i] = vk::WriteDescriptorSet{.dstSet = set,
                                        .dstBinding = i,
                                        .descriptorCount = 1,

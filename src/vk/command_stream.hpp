@@ -14,7 +14,6 @@
 #include <map>
 #include <span>
 #include <string>
-#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -133,8 +132,7 @@ class CommandStream {
   std::vector<vk::raii::DescriptorPool> pools_;
   std::size_t pool_index_ = 0;
   std::uint32_t sets_in_pool_ = 0;
-  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>, vk::raii::DescriptorSetLayout>
-      layouts_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, vk::raii::DescriptorSetLayout> layouts_;
   std::unordered_map<std::vector<std::uint64_t>, vk::DescriptorSet, KeyHash> sets_;
   std::vector<std::uint64_t> set_key_;  // scratch, to look a set up without allocating
   StreamStats counts_;

@@ -5,20 +5,17 @@
 
 namespace sg::gpu {
 
-vk::DescriptorType descriptor_type(std::uint32_t uniform_mask, std::uint32_t texel_mask,
-                                   std::uint32_t binding) {
-  if ((texel_mask >> binding) & 1u) return vk::DescriptorType::eUniformTexelBuffer;
-  if ((uniform_mask >> binding) & 1u) return vk::DescriptorType::eUniformBuffer;
-  return vk::DescriptorType::eStorageBuffer;
+vk::DescriptorType descriptor_type(std::uint32_t texel_mask, std::uint32_t binding) {
+  return ((texel_mask >> binding) & 1u) ? vk::DescriptorType::eUniformTexelBuffer
+                                        : vk::DescriptorType::eStorageBuffer;
 }
 
 vk::raii::DescriptorSetLayout make_set_layout(const Context& context, std::uint32_t buffers,
-                                              std::uint32_t uniform_mask,
                                               std::uint32_t texel_mask) {
   std::vector<vk::DescriptorSetLayoutBinding> bindings;
   for (std::uint32_t i = 0; i < buffers; ++i)
     bindings.push_back({.binding = i,
-                        .descriptorType = descriptor_type(uniform_mask, texel_mask, i),
+                        .descriptorType = descriptor_type(texel_mask, i),
                         .descriptorCount = 1,
                         .stageFlags = vk::ShaderStageFlagBits::eCompute});
   return vk::raii::DescriptorSetLayout(
@@ -34,7 +31,7 @@ Pipeline::Pipeline(const Context& context, PipelineDesc desc) : desc_(std::move(
   module_ = vk::raii::ShaderModule(
       device, vk::ShaderModuleCreateInfo{.codeSize = words.size_bytes(), .pCode = words.data()});
 
-  set_layout_ = make_set_layout(context, desc_.buffers, desc_.uniform_mask, desc_.texel_mask);
+  set_layout_ = make_set_layout(context, desc_.buffers, desc_.texel_mask);
 
   vk::PushConstantRange push{
       .stageFlags = vk::ShaderStageFlagBits::eCompute, .offset = 0, .size = desc_.push_bytes};

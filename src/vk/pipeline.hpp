@@ -1,5 +1,5 @@
-// A compute pipeline built from an embedded SPIR-V shader: its descriptor layout (N storage
-// buffers at bindings 0..N-1), push-constant block and specialization constants.
+// A compute pipeline built from an embedded SPIR-V shader: its descriptor layout (N storage or
+// texel buffers at bindings 0..N-1), push-constant block and specialization constants.
 #pragma once
 
 #include <cstdint>
@@ -15,19 +15,18 @@ struct PipelineDesc {
   std::uint32_t buffers = 0;             // buffers at bindings 0..buffers-1
   std::uint32_t push_bytes = 0;          // size of the push-constant block
   std::vector<std::uint32_t> constants;  // specialization constants, ids 0..n-1
-  std::uint32_t uniform_mask = 0;        // bit i: binding i is a uniform buffer, else storage
-  // bit i: binding i is a uniform texel buffer of RGBA32UI texels (Binding::view)
+  // bit i: binding i is a uniform texel buffer of RGBA32UI texels (gpu::texels), else a
+  // storage buffer
   std::uint32_t texel_mask = 0;
 };
 
+// Binding `binding`'s descriptor type in a layout with this texel mask.
+vk::DescriptorType descriptor_type(std::uint32_t texel_mask, std::uint32_t binding);
 // The descriptor layout of a pipeline whose bindings 0..buffers-1 are buffers (bit i of
-// `uniform_mask`: uniform, else storage). Layouts made with the same arguments are identically
+// `texel_mask`: texels, else storage). Layouts made with the same arguments are identically
 // defined, so a descriptor set allocated with one binds to any pipeline made with the other.
-vk::DescriptorType descriptor_type(std::uint32_t uniform_mask, std::uint32_t texel_mask,
-                                   std::uint32_t binding);
 vk::raii::DescriptorSetLayout make_set_layout(const Context& context, std::uint32_t buffers,
-                                              std::uint32_t uniform_mask,
-                                              std::uint32_t texel_mask = 0);
+                                              std::uint32_t texel_mask);
 
 class Pipeline {
  public:
@@ -36,8 +35,6 @@ class Pipeline {
   Pipeline& operator=(Pipeline&&) noexcept = default;
 
   const PipelineDesc& desc() const { return desc_; }
-  bool is_uniform(std::uint32_t binding) const { return (desc_.uniform_mask >> binding) & 1u; }
-  bool is_texel(std::uint32_t binding) const { return (desc_.texel_mask >> binding) & 1u; }
   const vk::raii::Pipeline& handle() const { return pipeline_; }
   const vk::raii::PipelineLayout& layout() const { return layout_; }
   const vk::raii::DescriptorSetLayout& set_layout() const { return set_layout_; }
