@@ -37,6 +37,11 @@ struct AttentionPush {
 // (a 255-token pass of the demo's stage 4, `bench --profile`: 4 tokens 51-54 ms, 8 tokens
 // 38-43, 16 tokens 32-40; 8 keeps more workgroups for short prompts).
 constexpr std::uint32_t kAttentionTile = 8;
+// attention_serial's vec4 variant, for head sizes a multiple of 4, reads qkv and the caches
+// (bindings 0, 6 and 7) as texels; the scalar variant reads them from storage.
+bool serial_attention_texels(int head_dim) {
+  return head_dim % 4 == 0;
+}
 struct GatherPush {
   std::uint32_t count, stride;
 };
@@ -224,9 +229,7 @@ void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu
     cs.dispatch(attention_.get(), bindings, push, {u(tokens), u(n_head), 1}, "attention");
     return;
   }
-  // The serial shape reads qkv and the caches (bindings 6 and 7) as texels where the head
-  // size is a multiple of 4 (attention_serial.comp).
-  const bool texels = head_dim % 4 == 0;
+  const bool texels = serial_attention_texels(head_dim);
   auto read = [&](const gpu::Buffer& b) { return texels ? gpu::texels(b) : gpu::in(b); };
   std::array bindings{read(qkv.buffer),     gpu::in(meta), gpu::out(k_cache), gpu::out(v_cache),
                       gpu::out(out.buffer), gpu::in(span), read(k_cache),     read(v_cache)};
@@ -239,7 +242,7 @@ void Kernels::attention(gpu::CommandStream& cs, const Activation& qkv, const gpu
 const gpu::Pipeline& Kernels::serial_attention(int head_dim, std::uint32_t tile) const {
   std::lock_guard lock(serial_attention_mutex_);
   auto& pipeline = serial_attention_[{head_dim, tile}];
-  const bool texels = head_dim % 4 == 0;
+  const bool texels = serial_attention_texels(head_dim);
   if (!pipeline)
     pipeline = std::make_unique<gpu::Pipeline>(
         *context_,

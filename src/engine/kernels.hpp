@@ -105,7 +105,7 @@ class Kernels {
   gpu::Buffer dummy_;
   KernelShapes shapes_;
   gpu::LazyPipeline embed_f16_, embed_f32_, layer_norm_, attention_, gather_rows_, logit_summary_;
-  // by weight type, token block and where x is read from
+  // matmul.comp by weight type, token block and whether x and the weights are read as texels
   std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_;
   // GPUs: by weight type, one token or a tile of several
   std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_split_;
