@@ -21,8 +21,19 @@ layout(push_constant) uniform Push {
   uint stride;  // padded row length of x, tok_embed and pos_embed
   uint row_begin;
   uint rows;
+  uint lanes;  // tok_embed's WeightLayout (src/engine/device_tensors.hpp); 0: row-major
+  uint rows_per_lane;
 }
 p;
+
+// weight_piece() of src/engine/device_tensors.hpp: where row `row`'s columns 16 kk.. start.
+uint piece(uint row, uint kk) {
+  uint k16 = p.stride / 16u;
+  if (p.lanes == 0u) return row * k16 + kk;
+  uint block = p.lanes * p.rows_per_lane;
+  return (row / block * k16 + kk) * block + row % p.rows_per_lane * p.lanes +
+         row % block / p.rows_per_lane;
+}
 
 void main() {
   uint e = gl_GlobalInvocationID.x;
@@ -30,7 +41,7 @@ void main() {
   if (e >= p.width || t >= p.tokens) return;
   int id = ids[t];
   if (id < int(p.row_begin) || id >= int(p.row_begin + p.rows)) return;
-  uint i = uint(id - int(p.row_begin)) * p.stride + e;
+  uint i = piece(uint(id - int(p.row_begin)), e / 16u) * 16u + e % 16u;
 #ifdef WEIGHT_F16
   float w = unpackHalf2x16(tok[i >> 1])[i & 1u];
 #else

@@ -1,7 +1,8 @@
 #version 450
 // y[t, o] = act(x[t, :] . W[o, :] + b[o]) (+ r[t, o])       x: [T, Kp]  W: [rows, Kp]  y: [T, Np]
 // W is stored transposed from Hugging Face's Conv1D ([in, out]) to [out, in], padded with
-// zeros to Kp = a multiple of 16 columns and to a multiple of 64 rows.
+// zeros to Kp = a multiple of 16 columns and to a multiple of 64 rows and of the workgroup's
+// rows, row-major or lane-interleaved (INTERLEAVED).
 // Each invocation owns ROWS consecutive output rows and walks the tokens in blocks of TB,
 // so a block of W is read once per TB tokens. Every output is one fma chain over k in
 // order: its bits do not depend on how many tokens share the dispatch (batch invariance).
@@ -11,6 +12,9 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ROWS = 8;
 layout(constant_id = 2) const uint TB = 8;
+// The weights are lane-interleaved in blocks of the workgroup's rows (WeightLayout in
+// src/engine/device_tensors.hpp), else row-major.
+layout(constant_id = 3) const bool INTERLEAVED = false;
 
 #ifdef X_TEXELS
 // On lavapipe a texel fetch is a vector gather, where a storage-buffer load is a loop over the
@@ -44,6 +48,27 @@ p;
 
 #include "matmul_weights.glsl"
 
+// Ceiling probes for `bench_matmul --ceiling`, never run by the engine: x (CEILING_FREE_X) or the
+// weights (CEILING_FREE_W) come from arithmetic on values already in registers instead of
+// memory, so the timing shows what those loads cost. The results are meaningless, but every
+// product differs (per token, row, column and component): lavapipe computes fma as a multiply
+// and an add, and equal products would be computed once.
+const vec4 kProbeSpread = vec4(0.0, 0.25, 0.5, 0.75);
+#ifdef CEILING_FREE_X
+#define load_x(i) (vec4(float(i)) + kProbeSpread)
+#endif
+#ifdef CEILING_FREE_W
+#define load_w(piece, w) \
+  for (uint i = 0u; i < 4u; ++i) w[i] = vec4(float((piece)*4u + i)) * 0.5 + kProbeSpread
+#endif
+
+// weight_piece() of src/engine/device_tensors.hpp: where row `row`'s columns 16 kk.. start.
+uint piece(uint row, uint kk) {
+  if (!INTERLEAVED) return row * p.k16 + kk;
+  const uint block = gl_WorkGroupSize.x * ROWS;
+  return (row / block * p.k16 + kk) * block + row % ROWS * gl_WorkGroupSize.x + row % block / ROWS;
+}
+
 void main() {
   uint r0 = gl_GlobalInvocationID.x * ROWS;
   if (r0 >= p.rows) return;
@@ -54,7 +79,7 @@ void main() {
       for (uint tt = 0u; tt < TB; ++tt) acc[r][tt] = 0.0;
     for (uint kk = 0u; kk < p.k16; ++kk) {
       vec4 w[ROWS][4];
-      for (uint r = 0u; r < ROWS; ++r) load_w(r0 + r, kk, w[r]);
+      for (uint r = 0u; r < ROWS; ++r) load_w(piece(r0 + r, kk), w[r]);
       for (uint tt = 0u; tt < TB; ++tt) {
         uint t = t0 + tt;
         if (t >= p.tokens) break;

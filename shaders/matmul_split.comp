@@ -59,7 +59,7 @@ void main() {
     for (uint t = 0u; t < TOKENS; ++t) acc[r][t] = 0.0;
   for (uint kk = lane; kk < p.k16; kk += SPLIT) {
     vec4 w[ROWS][4];
-    for (uint r = 0u; r < ROWS; ++r) load_w(row0 + r, kk, w[r]);
+    for (uint r = 0u; r < ROWS; ++r) load_w((row0 + r) * p.k16 + kk, w[r]);
     for (uint t = 0u; t < TOKENS; ++t) {
       uint xb = (min(tok0 + t, p.tokens - 1u) * p.k16 + kk) * 4u;
       vec4 a = x4[xb], b = x4[xb + 1u], c = x4[xb + 2u], d = x4[xb + 3u];

@@ -1,26 +1,27 @@
 // The matmuls' weight reads and their 16-column fma chain, shared by matmul.comp and
 // matmul_split.comp. Include after the W binding (w_texels by W_TEXELS, else w16 or w4 by
-// WEIGHT_F16) and the push block `p` with its k16 (padded columns / 16).
+// WEIGHT_F16). load_w reads a row's 16-column piece by its index in the buffer (the caller
+// knows the layout: src/engine/device_tensors.hpp, weight_piece).
 
-void load_w(uint row, uint kk, out vec4 w[4]) {
+void load_w(uint piece, out vec4 w[4]) {
 #if defined(WEIGHT_F16) && defined(W_TEXELS)
-  uint base = (row * p.k16 + kk) * 2u;
+  uint base = piece * 2u;
   uvec4 lo = texelFetch(w_texels, int(base)), hi = texelFetch(w_texels, int(base + 1u));
   w[0] = unpack_half4(lo.xy);
   w[1] = unpack_half4(lo.zw);
   w[2] = unpack_half4(hi.xy);
   w[3] = unpack_half4(hi.zw);
 #elif defined(W_TEXELS)
-  uint base = (row * p.k16 + kk) * 4u;
+  uint base = piece * 4u;
   for (uint i = 0u; i < 4u; ++i) w[i] = uintBitsToFloat(texelFetch(w_texels, int(base + i)));
 #elif defined(WEIGHT_F16)
-  u64vec4 v = w16[row * p.k16 + kk];
+  u64vec4 v = w16[piece];
   w[0] = unpack_half4(unpackUint2x32(v.x));
   w[1] = unpack_half4(unpackUint2x32(v.y));
   w[2] = unpack_half4(unpackUint2x32(v.z));
   w[3] = unpack_half4(unpackUint2x32(v.w));
 #else
-  uint base = (row * p.k16 + kk) * 4u;
+  uint base = piece * 4u;
   w[0] = w4[base];
   w[1] = w4[base + 1u];
   w[2] = w4[base + 2u];

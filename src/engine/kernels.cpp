@@ -19,7 +19,7 @@ std::uint32_t u(int v) {
 }
 
 struct EmbedPush {
-  std::uint32_t tokens, width, stride, row_begin, rows;
+  std::uint32_t tokens, width, stride, row_begin, rows, lanes, rows_per_lane;
 };
 struct LayerNormPush {
   std::uint32_t rows, width, stride;
@@ -85,7 +85,22 @@ std::size_t matmul_index(bool f16, std::size_t block, bool texel_x, bool texel_w
          (texel_w ? 1u : 0u);
 }
 
-std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_pipelines(const gpu::Context& context) {
+const char* ceiling_suffix(KernelShapes::Ceiling ceiling) {
+  switch (ceiling) {
+    case KernelShapes::Ceiling::kFreeX:
+      return "_ceil_x";
+    case KernelShapes::Ceiling::kFreeW:
+      return "_ceil_w";
+    case KernelShapes::Ceiling::kFreeLoads:
+      return "_ceil_xw";
+    case KernelShapes::Ceiling::kNone:
+      break;
+  }
+  return "";
+}
+
+std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_pipelines(const gpu::Context& context,
+                                                                 const KernelShapes& shapes) {
   auto shape = matmul_shape(context);
   std::vector<std::unique_ptr<gpu::LazyPipeline>> out;
   for (bool f16 : {false, true})
@@ -93,12 +108,14 @@ std::vector<std::unique_ptr<gpu::LazyPipeline>> matmul_pipelines(const gpu::Cont
       for (bool texel_x : {false, true})
         for (bool texel_w : {false, true}) {
           std::string name = std::string(f16 ? "matmul_f16" : "matmul_f32") +
-                             (texel_x ? "_xt" : "") + (texel_w ? "_wt" : "");
+                             (texel_x ? "_xt" : "") + (texel_w ? "_wt" : "") +
+                             (f16 && texel_x ? ceiling_suffix(shapes.matmul_ceiling) : "");
           out.push_back(std::make_unique<gpu::LazyPipeline>(
               context, gpu::PipelineDesc{.shader = name,
                                          .buffers = 5,
                                          .push_bytes = sizeof(MatmulPush),
-                                         .constants = {shape.group, shape.rows, block},
+                                         .constants = {shape.group, shape.rows, block,
+                                                       shapes.interleave_weights ? 1u : 0u},
                                          .texel_mask = (texel_x ? 1u : 0u) | (texel_w ? 2u : 0u)}));
         }
   return out;
@@ -150,17 +167,30 @@ Kernels::Kernels(gpu::Context& context, int max_context, std::optional<KernelSha
       gather_rows_(context, {"gather_rows", 3, sizeof(GatherPush), {}}),
       logit_summary_(
           context, {"logit_summary", 3, sizeof(SummaryPush), {u(kSummaryLanes), u(kSummaryKeep)}}),
-      matmul_(matmul_pipelines(context)),
+      matmul_(matmul_pipelines(context, shapes_)),
       matmul_split_(split_pipelines(context)),
       matmul_group_(matmul_shape(context).group),
       matmul_rows_(matmul_shape(context).rows),
       max_context_(max_context) {}
 
+WeightLayout Kernels::weight_layout() const {
+  if (shapes_.split_k || !shapes_.interleave_weights) return {};
+  return {static_cast<int>(matmul_group_), static_cast<int>(matmul_rows_)};
+}
+
 void Kernels::embed(gpu::CommandStream& cs, const Matrix& tok, const Matrix& pos,
                     const gpu::Buffer& ids, const gpu::Buffer& meta, const Activation& x,
                     int tokens) const {
+  if (pos.layout != WeightLayout{})
+    throw RuntimeError("embed: the position table must be row-major");
   for (const auto& chunk : tok.chunks) {
-    EmbedPush push{u(tokens), u(tok.cols), u(x.stride), u(chunk.row_begin), u(chunk.rows)};
+    EmbedPush push{u(tokens),
+                   u(tok.cols),
+                   u(x.stride),
+                   u(chunk.row_begin),
+                   u(chunk.rows),
+                   u(tok.layout.lanes),
+                   u(tok.layout.rows_per_lane)};
     std::array bindings{gpu::in(ids), gpu::in(meta), gpu::in(chunk.buffer),
                         gpu::in(pos.chunks.at(0).buffer), gpu::out(x.buffer)};
     cs.dispatch((tok.f16 ? embed_f16_ : embed_f32_).get(), bindings, push,
@@ -181,6 +211,8 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
   if (x.stride != w.stride)
     throw RuntimeError("matmul: activation stride " + std::to_string(x.stride) +
                        " != weight stride " + std::to_string(w.stride));
+  if (w.layout != weight_layout())
+    throw RuntimeError("matmul: the weights are not laid out as these kernels read them");
   std::uint32_t flags =
       (bias ? 1u : 0u) | (residual ? 2u : 0u) | (static_cast<std::uint32_t>(act) << 2);
   if (shapes_.split_k) {
@@ -200,7 +232,9 @@ void Kernels::matmul(gpu::CommandStream& cs, const Activation& x, const Matrix& 
     return;
   }
   const bool texel_x = shapes_.texel_x;
-  const bool texel_w = shapes_.texel_weights_from > 0 && tokens >= shapes_.texel_weights_from;
+  if (shapes_.matmul_ceiling != KernelShapes::Ceiling::kNone && !(w.f16 && texel_x))
+    throw RuntimeError("matmul: the ceiling probes exist for F16 weights and texel activations");
+  const bool texel_w = shapes_.texel_weights;
   const auto& pipeline =
       matmul_[matmul_index(w.f16, token_block_index(tokens), texel_x, texel_w)]->get();
   for (const auto& chunk : w.chunks) {

@@ -33,12 +33,23 @@ struct KernelShapes {
   // in register tiles of 4 rows x 8 tokens. CPU devices keep one lane an output (matmul.comp):
   // lavapipe runs the barrier the split needs as a switch between lanes (bench/README.md).
   bool split_k = false;
-  // matmul.comp fetches weights as texels in passes of at least this many tokens (0: never).
-  // On lavapipe a texel fetch is faster from the caches and slower from memory: a long pass
-  // reads each weight once per block of its tokens, a decode step streams them once.
-  int texel_weights_from = 0;
+  // matmul.comp fetches weights as texels, and the weights are lane-interleaved
+  // (WeightLayout): each texel fetch loads the 8 lanes' pieces from one run of memory.
+  // Row-major weights read as texels were slower than storage loads from memory; interleaved,
+  // a GPT-2 124M decode step's matmuls take 0.6x the time of row-major storage loads.
+  bool texel_weights = false;
+  bool interleave_weights = false;
+  // `bench_matmul --ceiling` only: matmul.comp's F16 texel variants take x, the weights or both
+  // from registers instead of memory (shaders/matmul.comp), to time what those loads cost.
+  // Their results are meaningless.
+  enum class Ceiling { kNone, kFreeX, kFreeW, kFreeLoads };
+  Ceiling matmul_ceiling = Ceiling::kNone;
   static KernelShapes cpu() {
-    return {.serial_rows = true, .texel_x = true, .split_k = false, .texel_weights_from = 16};
+    return {.serial_rows = true,
+            .texel_x = true,
+            .split_k = false,
+            .texel_weights = true,
+            .interleave_weights = true};
   }
   static KernelShapes gpu() { return {.serial_rows = false, .texel_x = false, .split_k = true}; }
   static KernelShapes for_device(const gpu::Context& context);
@@ -59,6 +70,9 @@ class Kernels {
   // `max_context`: the longest sequence attention must handle (sizes shared memory).
   Kernels(gpu::Context& context, int max_context, std::optional<KernelShapes> shapes = {});
   const KernelShapes& shapes() const { return shapes_; }
+  // How the matrices given to matmul() (and the token embedding given to embed()) must be laid
+  // out: lane-interleaved in blocks of the CPU matmul's workgroup rows, else row-major.
+  WeightLayout weight_layout() const;
 
   // x[t, :] = tok[ids[t], :] + pos[meta[t].position, :]
   //   ids: int[T]   meta: (slot, position)[T]   tok: [V, E]   pos: [P, E] F32   x: [T, E]

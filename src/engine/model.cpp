@@ -153,7 +153,7 @@ Model::Model(gpu::Context& context, const model::Checkpoint& checkpoint,
       kernels_(context, round_up(context_len_, 64), options.kernel_shapes),
       weights_((check_fits(context, planned_weight_bytes(checkpoint, dtype_) +
                                         kv_bytes(config_, slots_, context_len_)),
-                upload_weights(context, checkpoint, dtype_))),
+                upload_weights(context, checkpoint, dtype_, kernels_.weight_layout()))),
       ids_(int_buffer(context, max_tokens_, 1)),
       meta_(int_buffer(context, max_tokens_, 2)),
       spans_(int_buffer(context, max_tokens_, 2)),

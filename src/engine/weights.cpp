@@ -1,8 +1,10 @@
 #include "engine/weights.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <numeric>
+#include <span>
 #include <string>
+#include <type_traits>
 
 #include "common/errors.hpp"
 #include "common/progress.hpp"
@@ -20,45 +22,69 @@ bool store_f16(const TensorView& t, WeightType type) {
   return true;
 }
 
-int rows_per_chunk(const gpu::Context& context, int stride, bool f16) {
+int rows_per_chunk(const gpu::Context& context, int stride, bool f16, int align) {
   std::uint64_t row_bytes = static_cast<std::uint64_t>(stride) * (f16 ? 2 : 4);
   auto rows = static_cast<int>(context.max_storage_buffer_range() / row_bytes);
-  rows = rows / kRowAlign * kRowAlign;
-  if (rows < kRowAlign) throw RuntimeError("weight rows too long for the device's buffers");
+  rows = rows / align * align;
+  if (rows < align) throw RuntimeError("weight rows too long for the device's buffers");
   return rows;
+}
+
+// Row `r` of `values` ([rows, cols]) as `stride` elements of T, zero-padded.
+template <typename T>
+void padded_row(const std::vector<float>& values, int r, int cols, std::span<T> out) {
+  std::span<const float> src(values.data() + static_cast<std::size_t>(r) * cols,
+                             static_cast<std::size_t>(cols));
+  std::fill(out.begin(), out.end(), T{});
+  if constexpr (std::is_same_v<T, std::uint16_t>)
+    model::floats_to_halves(src, out.first(src.size()));
+  else
+    std::copy(src.begin(), src.end(), out.begin());
+}
+
+// One chunk's rows [begin, begin + n) in `layout`, padded to `padded_rows` rows.
+template <typename T>
+std::vector<T> chunk_elements(const std::vector<float>& values, int begin, int n, int padded_rows,
+                              int cols, int stride, const WeightLayout& layout) {
+  const auto width = static_cast<std::size_t>(stride);
+  std::vector<T> host(static_cast<std::size_t>(padded_rows) * width, T{});
+  std::vector<T> row(width);
+  const int k16 = stride / kColumnAlign;
+  for (int r = 0; r < n; ++r) {
+    padded_row(values, begin + r, cols, std::span(row));
+    for (int kk = 0; kk < k16; ++kk)
+      std::copy_n(row.begin() + kk * kColumnAlign, kColumnAlign,
+                  host.begin() +
+                      static_cast<std::ptrdiff_t>(weight_piece(layout, r, kk, k16) * kColumnAlign));
+  }
+  return host;
 }
 
 }  // namespace
 
 Matrix upload_matrix(gpu::Context& context, const std::vector<float>& values, int rows, int cols,
-                     bool f16, int max_chunk_rows) {
+                     bool f16, int max_chunk_rows, WeightLayout layout) {
   Matrix m;
   m.rows = rows;
   m.cols = cols;
   m.stride = round_up(cols, kColumnAlign);
   m.f16 = f16;
-  int per_chunk = rows_per_chunk(context, m.stride, f16);
-  if (max_chunk_rows > 0) per_chunk = std::min(per_chunk, max_chunk_rows);
+  m.layout = layout;
+  const int align = std::lcm(kRowAlign, layout.block_rows());
+  int per_chunk = rows_per_chunk(context, m.stride, f16, align);
+  if (max_chunk_rows > 0) per_chunk = std::min(per_chunk, round_up(max_chunk_rows, align));
   for (int begin = 0; begin < rows; begin += per_chunk) {
     int n = std::min(per_chunk, rows - begin);
-    int padded_rows = round_up(n, kRowAlign);
-    std::size_t elems = static_cast<std::size_t>(padded_rows) * static_cast<std::size_t>(m.stride);
-    gpu::Buffer buffer(context, elems * (f16 ? 2 : 4), gpu::Memory::kDevice);
+    int padded_rows = round_up(n, align);
+    const auto bytes = static_cast<std::size_t>(padded_rows) * static_cast<std::size_t>(m.stride) *
+                       (f16 ? 2u : 4u);
+    gpu::Buffer buffer(context, bytes, gpu::Memory::kDevice);
     if (f16) {
-      std::vector<std::uint16_t> host(elems, 0);
-      for (int r = 0; r < n; ++r) {
-        const float* src = values.data() + static_cast<std::size_t>(begin + r) * cols;
-        std::uint16_t* dst = host.data() + static_cast<std::size_t>(r) * m.stride;
-        model::floats_to_halves(std::span(src, static_cast<std::size_t>(cols)),
-                                std::span(dst, static_cast<std::size_t>(cols)));
-      }
+      auto host =
+          chunk_elements<std::uint16_t>(values, begin, n, padded_rows, cols, m.stride, layout);
       buffer.write(0, std::as_bytes(std::span(host)));
     } else {
-      std::vector<float> host(elems, 0.0f);
-      for (int r = 0; r < n; ++r)
-        std::memcpy(host.data() + static_cast<std::size_t>(r) * m.stride,
-                    values.data() + static_cast<std::size_t>(begin + r) * cols,
-                    static_cast<std::size_t>(cols) * sizeof(float));
+      auto host = chunk_elements<float>(values, begin, n, padded_rows, cols, m.stride, layout);
       buffer.write(0, std::as_bytes(std::span(host)));
     }
     m.chunks.push_back({std::move(buffer), begin, n});
@@ -80,21 +106,24 @@ std::vector<float> transposed(const std::vector<float>& v, int in, int out) {
   return t;
 }
 
-Matrix conv1d(gpu::Context& context, const TensorView& t, WeightType type) {
+Matrix conv1d(gpu::Context& context, const TensorView& t, WeightType type,
+              const WeightLayout& layout) {
   int in = static_cast<int>(t.shape.at(0));
   int out = static_cast<int>(t.shape.at(1));
-  return upload_matrix(context, transposed(model::to_f32(t), in, out), out, in, store_f16(t, type));
+  return upload_matrix(context, transposed(model::to_f32(t), in, out), out, in, store_f16(t, type),
+                       0, layout);
 }
 
 // nn.Linear already keeps [out, in].
-Matrix linear(gpu::Context& context, const TensorView& t, WeightType type) {
+Matrix linear(gpu::Context& context, const TensorView& t, WeightType type,
+              const WeightLayout& layout) {
   return upload_matrix(context, model::to_f32(t), static_cast<int>(t.shape.at(0)),
-                       static_cast<int>(t.shape.at(1)), store_f16(t, type));
+                       static_cast<int>(t.shape.at(1)), store_f16(t, type), 0, layout);
 }
 
 // BERT's separate query, key and value [E, E] stacked into the engine's fused [3E, E].
 Matrix fused_qkv(gpu::Context& context, const TensorView& q, const TensorView& k,
-                 const TensorView& v, WeightType type) {
+                 const TensorView& v, WeightType type, const WeightLayout& layout) {
   std::vector<float> all;
   for (const auto* t : {&q, &k, &v}) {
     auto part = model::to_f32(*t);
@@ -102,7 +131,7 @@ Matrix fused_qkv(gpu::Context& context, const TensorView& q, const TensorView& k
   }
   const bool f16 = store_f16(q, type) && store_f16(k, type) && store_f16(v, type);
   return upload_matrix(context, all, 3 * static_cast<int>(q.shape.at(0)),
-                       static_cast<int>(q.shape.at(1)), f16);
+                       static_cast<int>(q.shape.at(1)), f16, 0, layout);
 }
 
 gpu::Buffer floats(gpu::Context& context, const std::vector<float>& v) {
@@ -111,9 +140,10 @@ gpu::Buffer floats(gpu::Context& context, const std::vector<float>& v) {
   return b;
 }
 
-Matrix embedding(gpu::Context& context, const TensorView& t, bool f16) {
+Matrix embedding(gpu::Context& context, const TensorView& t, bool f16,
+                 const WeightLayout& layout = {}) {
   return upload_matrix(context, model::to_f32(t), static_cast<int>(t.shape.at(0)),
-                       static_cast<int>(t.shape.at(1)), f16);
+                       static_cast<int>(t.shape.at(1)), f16, 0, layout);
 }
 
 gpu::Buffer vector(gpu::Context& context, const TensorView& t) {
@@ -123,8 +153,9 @@ gpu::Buffer vector(gpu::Context& context, const TensorView& t) {
   return b;
 }
 
+// Rows padded to 128, the largest alignment a layout asks for (both matmul shapes' blocks).
 std::uint64_t matrix_bytes(int rows, int cols, bool f16) {
-  return static_cast<std::uint64_t>(round_up(rows, kRowAlign)) *
+  return static_cast<std::uint64_t>(round_up(rows, 2 * kRowAlign)) *
          static_cast<std::uint64_t>(round_up(cols, kColumnAlign)) * (f16 ? 2u : 4u);
 }
 
@@ -167,7 +198,7 @@ std::uint64_t planned_weight_bytes(const model::Checkpoint& checkpoint, WeightTy
 }
 
 DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& checkpoint,
-                             WeightType type) {
+                             WeightType type, const WeightLayout& layout) {
   const auto& cfg = checkpoint.config();
   // Each tensor's file pages are dropped as soon as it is on the device, so the resident set
   // never holds the whole file and its copy at once.
@@ -184,7 +215,7 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
   DeviceWeights w;
   ProgressBar bar("uploading weights", static_cast<std::uint64_t>(cfg.n_layer) + 2, "layers");
   const auto& tok = get("tok_embed");
-  w.tok_embed = embedding(context, tok, store_f16(tok, type));
+  w.tok_embed = embedding(context, tok, store_f16(tok, type), layout);
   if (cfg.bidirectional()) {
     get("pos_embed");
     get("type_embed");
@@ -198,7 +229,7 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
   w.tied = checkpoint.lm_head_tied();
   if (!w.tied && !cfg.classifier()) {
     const auto& head = get("lm_head");
-    w.lm_head = embedding(context, head, store_f16(head, type));
+    w.lm_head = embedding(context, head, store_f16(head, type), layout);
   }
   release();
   bar.advance();
@@ -216,10 +247,10 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
           .ln_2_w = vector(context, get(p + "ln_2.weight")),
           .ln_2_b = vector(context, get(p + "ln_2.bias")),
           .c_attn = fused_qkv(context, get(p + "attn.q.weight"), get(p + "attn.k.weight"),
-                              get(p + "attn.v.weight"), type),
-          .c_proj = linear(context, get(p + "attn.c_proj.weight"), type),
-          .c_fc = linear(context, get(p + "mlp.c_fc.weight"), type),
-          .mlp_proj = linear(context, get(p + "mlp.c_proj.weight"), type),
+                              get(p + "attn.v.weight"), type, layout),
+          .c_proj = linear(context, get(p + "attn.c_proj.weight"), type, layout),
+          .c_fc = linear(context, get(p + "mlp.c_fc.weight"), type, layout),
+          .mlp_proj = linear(context, get(p + "mlp.c_proj.weight"), type, layout),
           .c_attn_b = floats(context, qkv_b),
           .c_proj_b = vector(context, get(p + "attn.c_proj.bias")),
           .c_fc_b = vector(context, get(p + "mlp.c_fc.bias")),
@@ -234,10 +265,10 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
         .ln_1_b = vector(context, get(p + "ln_1.bias")),
         .ln_2_w = vector(context, get(p + "ln_2.weight")),
         .ln_2_b = vector(context, get(p + "ln_2.bias")),
-        .c_attn = conv1d(context, get(p + "attn.c_attn.weight"), type),
-        .c_proj = conv1d(context, get(p + "attn.c_proj.weight"), type),
-        .c_fc = conv1d(context, get(p + "mlp.c_fc.weight"), type),
-        .mlp_proj = conv1d(context, get(p + "mlp.c_proj.weight"), type),
+        .c_attn = conv1d(context, get(p + "attn.c_attn.weight"), type, layout),
+        .c_proj = conv1d(context, get(p + "attn.c_proj.weight"), type, layout),
+        .c_fc = conv1d(context, get(p + "mlp.c_fc.weight"), type, layout),
+        .mlp_proj = conv1d(context, get(p + "mlp.c_proj.weight"), type, layout),
         .c_attn_b = vector(context, get(p + "attn.c_attn.bias")),
         .c_proj_b = vector(context, get(p + "attn.c_proj.bias")),
         .c_fc_b = vector(context, get(p + "mlp.c_fc.bias")),
@@ -253,10 +284,10 @@ DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& che
   if (cfg.classifier()) {
     ClassifierHead head{.pooler = {},
                         .pooler_b = {},
-                        .out = linear(context, get("classifier.weight"), type),
+                        .out = linear(context, get("classifier.weight"), type, layout),
                         .out_b = {}};
     if (cfg.bidirectional()) {
-      head.pooler = linear(context, get("pooler.weight"), type);
+      head.pooler = linear(context, get("pooler.weight"), type, layout);
       head.pooler_b = vector(context, get("pooler.bias"));
       head.out_b = vector(context, get("classifier.bias"));
     }

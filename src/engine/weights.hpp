@@ -47,15 +47,19 @@ struct DeviceWeights {
   const Matrix& head() const { return tied ? tok_embed : lm_head; }
 };
 
-// Uploads values laid out [rows, cols] (output-major) as a device matrix. `max_chunk_rows`
-// (0: as many as a buffer may hold) lets tests exercise the chunked layout on small data.
+// Uploads values laid out [rows, cols] (output-major) as a device matrix in `layout` (the one
+// the kernels that read it expect: Kernels::weight_layout). `max_chunk_rows` (0: as many as a
+// buffer may hold; else rounded up to the layout's block) lets tests exercise the chunked
+// layout on small data.
 Matrix upload_matrix(gpu::Context& context, const std::vector<float>& values, int rows, int cols,
-                     bool f16, int max_chunk_rows = 0);
+                     bool f16, int max_chunk_rows = 0, WeightLayout layout = {});
 
 // Bytes the weights will take on the device with `type` (for the fits-in-memory check).
 std::uint64_t planned_weight_bytes(const model::Checkpoint& checkpoint, WeightType type);
 
+// The matmuls' matrices (and the token embedding, the tied head) in `layout`; the position
+// table, which only the embedding reads, row-major.
 DeviceWeights upload_weights(gpu::Context& context, const model::Checkpoint& checkpoint,
-                             WeightType type);
+                             WeightType type, const WeightLayout& layout);
 
 }  // namespace sg::engine

@@ -47,9 +47,12 @@ const std::vector<KernelShapes> kAllShapes{
     {.serial_rows = false, .texel_x = false, .split_k = false},
     KernelShapes::cpu(),
     KernelShapes::gpu()};
-// The matmul's remaining variant: weights as texels in every pass, a single token's too.
-const KernelShapes kTexelWeightsAlways{
-    .serial_rows = true, .texel_x = true, .split_k = false, .texel_weights_from = 1};
+// The matmul's remaining variant: lane-interleaved weights read by storage loads.
+const KernelShapes kInterleavedStorageWeights{.serial_rows = true,
+                                              .texel_x = true,
+                                              .split_k = false,
+                                              .texel_weights = false,
+                                              .interleave_weights = true};
 
 std::string shape_name(const ::testing::TestParamInfo<KernelShapes>& info) {
   if (info.param.split_k) return "gpu_split";
@@ -58,8 +61,9 @@ std::string shape_name(const ::testing::TestParamInfo<KernelShapes>& info) {
 
 std::string matmul_variant(const KernelShapes& s) {
   if (s.split_k) return "split";
-  return std::string(s.texel_x ? "x texels" : "x storage") + ", weights as texels from " +
-         std::to_string(s.texel_weights_from) + " tokens";
+  return std::string(s.texel_x ? "x texels" : "x storage") +
+         (s.texel_weights ? ", weights as texels" : ", weights from storage") +
+         (s.interleave_weights ? ", interleaved" : ", row-major");
 }
 
 class ShapedKernelTest : public KernelTest, public ::testing::WithParamInterface<KernelShapes> {};
@@ -96,12 +100,12 @@ TEST_P(MatmulTest, MatchesCpuReference) {
   auto b = random_values(static_cast<std::size_t>(c.n), 3);
   auto r = random_values(static_cast<std::size_t>(c.tokens * c.n), 4);
   auto shapes_to_check = kAllShapes;
-  shapes_to_check.push_back(kTexelWeightsAlways);
+  shapes_to_check.push_back(kInterleavedStorageWeights);
   for (const auto& shapes : shapes_to_check) {
     SCOPED_TRACE(matmul_variant(shapes));
     Kernels kernels(gpu(), 64, shapes);
     auto xa = make_activation(c.tokens, c.k, x);
-    auto wm = upload_matrix(gpu(), w, c.n, c.k, c.f16, c.chunk_rows);
+    auto wm = upload_matrix(gpu(), w, c.n, c.k, c.f16, c.chunk_rows, kernels.weight_layout());
     auto bb = floats(b);
     auto ya = make_activation(c.tokens, c.n, c.residual ? r : std::vector<float>{});
     gpu::CommandStream cs(gpu());
@@ -155,7 +159,7 @@ TEST_P(ShapedKernelTest, ActivationsMatchLibm) {
   for (std::size_t i = 0; i < x.size(); ++i)
     x[i] = -12.0f + 24.0f * static_cast<float>(i) / static_cast<float>(x.size());
   Kernels kernels(gpu(), 64, GetParam());
-  auto w = upload_matrix(gpu(), eye, n, n, false);
+  auto w = upload_matrix(gpu(), eye, n, n, false, 0, kernels.weight_layout());
   auto xa = make_activation(4, n, x);
   for (Act act : {Act::kGeluTanh, Act::kGeluErf, Act::kRelu, Act::kTanh}) {
     auto ya = make_activation(4, n);
@@ -174,7 +178,7 @@ TEST_P(ShapedKernelTest, MatmulIsBatchInvariant) {
   auto x = random_values(static_cast<std::size_t>(tokens * k), 5);
   auto w = random_values(static_cast<std::size_t>(n * k), 6, 0.1f);
   Kernels kernels(gpu(), 64, GetParam());
-  auto wm = upload_matrix(gpu(), w, n, k, true);
+  auto wm = upload_matrix(gpu(), w, n, k, true, 0, kernels.weight_layout());
   auto all_x = make_activation(tokens, k, x);
   auto all_y = make_activation(tokens, n);
   gpu::CommandStream cs(gpu());
@@ -243,9 +247,10 @@ TEST_P(ShapedKernelTest, EmbedMatchesCpuReferenceAcrossChunks) {
   }
   for (bool f16 : {false, true}) {
     Kernels kernels(gpu(), 64, GetParam());
-    auto tm = upload_matrix(gpu(), tok, vocab, width, f16, 64);  // 4 chunks
+    // Chunks of 64 rows, or of the layout's 128-row blocks: 4 or 2 chunks.
+    auto tm = upload_matrix(gpu(), tok, vocab, width, f16, 64, kernels.weight_layout());
     auto pm = upload_matrix(gpu(), pos, positions, width, false);
-    ASSERT_EQ(tm.chunks.size(), 4u);
+    ASSERT_EQ(tm.chunks.size(), kernels.weight_layout().lanes > 0 ? 2u : 4u);
     auto ib = ints(ids), mb = ints(meta);
     auto xa = make_activation(static_cast<int>(ids.size()), width);
     gpu::CommandStream cs(gpu());

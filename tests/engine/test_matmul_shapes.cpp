@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 
+#include "common/errors.hpp"
 #include "engine/activation_io.hpp"
 #include "engine/gpu_fixture.hpp"
 #include "engine/kernels.hpp"
@@ -34,8 +35,12 @@ struct Shape {
 const Shape kShapes[] = {
     {"gemv_texels", KernelShapes::cpu()},
     {"gemv_storage", {.serial_rows = false, .texel_x = false, .split_k = false}},
-    {"gemv_texel_weights_always",
-     {.serial_rows = true, .texel_x = true, .split_k = false, .texel_weights_from = 1}},
+    {"gemv_interleaved_storage_weights",
+     {.serial_rows = true,
+      .texel_x = true,
+      .split_k = false,
+      .texel_weights = false,
+      .interleave_weights = true}},
     {"split", KernelShapes::gpu()},
 };
 
@@ -72,7 +77,7 @@ TEST_P(MatmulShapeTest, MatchesCpuReferenceAndEachTokenAlone) {
   const auto b = random_values(static_cast<std::size_t>(c.n), 13, 1.0f);
   const auto r = random_values(static_cast<std::size_t>(c.tokens * c.n), 14, 1.0f);
   Kernels kernels(gpu(), 64, shape.shapes);
-  auto wm = upload_matrix(gpu(), w, c.n, c.k, c.f16, c.chunk_rows);
+  auto wm = upload_matrix(gpu(), w, c.n, c.k, c.f16, c.chunk_rows, kernels.weight_layout());
   gpu::Buffer bias(gpu(), b.size() * 4, gpu::Memory::kDevice);
   bias.write(0, std::as_bytes(std::span(b)));
   auto xa = activation(c.tokens, c.k, x);
@@ -135,6 +140,42 @@ float split_sum(std::span<const float> w, std::span<const float> x, bool fused) 
   return part[0];
 }
 
+// The lane-interleaved layout puts every piece of a padded matrix somewhere, once, and one
+// step's pieces of a workgroup's lanes side by side.
+TEST(WeightLayout, InterleavedPiecesAreAPermutationWithTheLanesAdjacent) {
+  const WeightLayout layout{.lanes = 8, .rows_per_lane = 16};
+  const int rows = 3 * layout.block_rows(), k16 = 5;
+  std::vector<int> seen(static_cast<std::size_t>(rows * k16), 0);
+  for (int r = 0; r < rows; ++r)
+    for (int kk = 0; kk < k16; ++kk) ++seen.at(weight_piece(layout, r, kk, k16));
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), rows * k16);
+  for (int block = 0; block < 3; ++block)
+    for (int kk = 0; kk < k16; ++kk)
+      for (int j = 0; j < layout.rows_per_lane; ++j)
+        for (int lane = 1; lane < layout.lanes; ++lane) {
+          const int row = block * layout.block_rows() + lane * layout.rows_per_lane + j;
+          EXPECT_EQ(weight_piece(layout, row, kk, k16),
+                    weight_piece(layout, row - layout.rows_per_lane, kk, k16) + 1);
+        }
+  EXPECT_EQ(weight_piece({}, 7, 3, k16), 7u * k16 + 3u);  // row-major
+}
+
+class LayoutMismatchTest : public testing::GpuTest {};
+
+// A matrix laid out for other kernels is refused, not read as garbage.
+TEST_F(LayoutMismatchTest, MatmulRefusesWeightsInAnotherLayout) {
+  Kernels cpu_shape(gpu(), 64, KernelShapes::cpu()), split(gpu(), 64, KernelShapes::gpu());
+  ASSERT_NE(cpu_shape.weight_layout(), split.weight_layout());
+  const int k = 32, n = 8;
+  auto wm = upload_matrix(gpu(), random_values(static_cast<std::size_t>(n * k), 23, 0.2f), n, k,
+                          true, 0, split.weight_layout());
+  auto xa = upload_activation(gpu(), 1, k, random_values(static_cast<std::size_t>(k), 24, 1.0f));
+  auto ya = upload_activation(gpu(), 1, n);
+  gpu::CommandStream cs(gpu());
+  cs.begin();
+  EXPECT_THROW(cpu_shape.matmul(cs, xa, wm, nullptr, nullptr, ya, 1), RuntimeError);
+}
+
 bool same_bits(float a, float b) {
   return std::memcmp(&a, &b, sizeof a) == 0;
 }
@@ -149,7 +190,7 @@ TEST_F(SplitMatmulTest, SumsInTheDocumentedOrder) {
   const auto x = random_values(static_cast<std::size_t>(tokens * k), 21, 1.0f);
   auto w = random_values(static_cast<std::size_t>(n * k), 22, 0.2f);
   Kernels kernels(gpu(), 64, KernelShapes::gpu());
-  auto wm = upload_matrix(gpu(), w, n, k, true);
+  auto wm = upload_matrix(gpu(), w, n, k, true, 0, kernels.weight_layout());
   for (auto& v : w) v = model::half_to_float(model::float_to_half(v));  // as stored
   std::optional<bool> fused;
   for (int pass_tokens : {1, tokens}) {
