@@ -26,14 +26,7 @@ layout(push_constant) uniform Push {
 }
 p;
 
-// weight_piece() of src/engine/device_tensors.hpp: where row `row`'s columns 16 kk.. start.
-uint piece(uint row, uint kk) {
-  uint k16 = p.stride / 16u;
-  if (p.lanes == 0u) return row * k16 + kk;
-  uint block = p.lanes * p.rows_per_lane;
-  return (row / block * k16 + kk) * block + row % p.rows_per_lane * p.lanes +
-         row % block / p.rows_per_lane;
-}
+#include "weight_piece.glsl"
 
 void main() {
   uint e = gl_GlobalInvocationID.x;
@@ -41,7 +34,9 @@ void main() {
   if (e >= p.width || t >= p.tokens) return;
   int id = ids[t];
   if (id < int(p.row_begin) || id >= int(p.row_begin + p.rows)) return;
-  uint i = piece(uint(id - int(p.row_begin)), e / 16u) * 16u + e % 16u;
+  uint piece =
+      weight_piece(uint(id - int(p.row_begin)), e / 16u, p.stride / 16u, p.lanes, p.rows_per_lane);
+  uint i = piece * 16u + e % 16u;
 #ifdef WEIGHT_F16
   float w = unpackHalf2x16(tok[i >> 1])[i & 1u];
 #else

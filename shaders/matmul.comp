@@ -62,11 +62,9 @@ const vec4 kProbeSpread = vec4(0.0, 0.25, 0.5, 0.75);
   for (uint i = 0u; i < 4u; ++i) w[i] = vec4(float((piece)*4u + i)) * 0.5 + kProbeSpread
 #endif
 
-// weight_piece() of src/engine/device_tensors.hpp: where row `row`'s columns 16 kk.. start.
+#include "weight_piece.glsl"
 uint piece(uint row, uint kk) {
-  if (!INTERLEAVED) return row * p.k16 + kk;
-  const uint block = gl_WorkGroupSize.x * ROWS;
-  return (row / block * p.k16 + kk) * block + row % ROWS * gl_WorkGroupSize.x + row % block / ROWS;
+  return weight_piece(row, kk, p.k16, INTERLEAVED ? gl_WorkGroupSize.x : 0u, ROWS);
 }
 
 void main() {

@@ -33,7 +33,7 @@ struct WeightLayout {
 };
 
 // The index of row `row`'s piece `kk` (in 16-column pieces from the buffer's start) for a
-// matrix of `k16` pieces a row.
+// matrix of `k16` pieces a row (shaders/weight_piece.glsl is the shaders' copy).
 inline std::size_t weight_piece(const WeightLayout& layout, int row, int kk, int k16) {
   const auto r = static_cast<std::size_t>(row), k = static_cast<std::size_t>(kk),
              n = static_cast<std::size_t>(k16);

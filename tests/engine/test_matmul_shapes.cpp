@@ -35,6 +35,12 @@ struct Shape {
 const Shape kShapes[] = {
     {"gemv_texels", KernelShapes::cpu()},
     {"gemv_storage", {.serial_rows = false, .texel_x = false, .split_k = false}},
+    {"gemv_row_major_texel_weights",
+     {.serial_rows = true,
+      .texel_x = true,
+      .split_k = false,
+      .texel_weights = true,
+      .interleave_weights = false}},
     {"gemv_interleaved_storage_weights",
      {.serial_rows = true,
       .texel_x = true,
