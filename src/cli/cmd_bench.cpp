@@ -116,13 +116,21 @@ int cmd_bench(const Args& args) {
     const auto& t = generator.timings();
     std::vector<double> step_ms;
     for (double s : t.step_seconds) step_ms.push_back(s * 1e3);
+    // With --gen-tokens 1 the prompt pass picks the only token: no decode step is timed, and
+    // the decode figures stay null.
+    nlohmann::json decode_rate, p50, p99;
+    if (t.decode_tokens > 0 && !step_ms.empty()) {
+      decode_rate = static_cast<double>(t.decode_tokens) / t.decode_seconds;
+      p50 = percentile(step_ms, 0.5);
+      p99 = percentile(step_ms, 0.99);
+    }
     rows.push_back(
         {{"batch", batch},
          {"dtype", dtype},
          {"prefill_tok_s", static_cast<double>(t.prefill_tokens) / t.prefill_seconds},
-         {"decode_tok_s", static_cast<double>(t.decode_tokens) / t.decode_seconds},
-         {"ms_per_token_p50", percentile(step_ms, 0.5)},
-         {"ms_per_token_p99", percentile(step_ms, 0.99)},
+         {"decode_tok_s", decode_rate},
+         {"ms_per_token_p50", p50},
+         {"ms_per_token_p99", p99},
          {"peak_rss_mb", peak_rss_mb()},
          {"peak_device_mb", static_cast<double>(m.gpu->peak_allocated_bytes()) / 1048576.0},
          {"sampling", host_sampling ? "host" : "device"},
@@ -169,14 +177,21 @@ int cmd_bench(const Args& args) {
   std::printf("%5s %5s %12s %12s %9s %9s %9s %10s %s\n", "batch", "dtype", "prefill t/s",
               "decode t/s", "p50 ms", "p99 ms", "RSS MB", "device MB",
               "picks from the device summary");
+  // A figure that was not measured (null in the JSON) prints as "-".
+  auto cell = [](const nlohmann::json& v, int decimals) {
+    if (v.is_null()) return std::string("-");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v.get<double>());
+    return std::string(buf);
+  };
   for (const auto& r : rows) {
     const auto summary = r["summary_picks"].get<double>();
     const auto picks = summary + r["full_row_picks"].get<double>();
     std::printf(
-        "%5d %5s %12.1f %12.1f %9.2f %9.2f %9.0f %10.0f %s\n", r["batch"].get<int>(),
+        "%5d %5s %12.1f %12s %9s %9s %9.0f %10.0f %s\n", r["batch"].get<int>(),
         r["dtype"].get<std::string>().c_str(), r["prefill_tok_s"].get<double>(),
-        r["decode_tok_s"].get<double>(), r["ms_per_token_p50"].get<double>(),
-        r["ms_per_token_p99"].get<double>(), r["peak_rss_mb"].get<double>(),
+        cell(r["decode_tok_s"], 1).c_str(), cell(r["ms_per_token_p50"], 2).c_str(),
+        cell(r["ms_per_token_p99"], 2).c_str(), r["peak_rss_mb"].get<double>(),
         r["peak_device_mb"].get<double>(),
         host_sampling
             ? "host sampling"

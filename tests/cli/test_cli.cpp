@@ -3,10 +3,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli/fixture_models.hpp"
 #include "cli/run_command.hpp"
@@ -365,6 +368,37 @@ TEST(Cli, BenchJsonHasTheDocumentedFields) {
   EXPECT_EQ(j[0]["sampling"], "host");
   EXPECT_EQ(j[0]["summary_picks"].get<std::size_t>(), 0u);
   EXPECT_EQ(j[0]["full_row_picks"].get<std::size_t>(), 8u);
+}
+
+// One token generated is the prompt pass's pick: no decode step is timed, so the decode
+// figures are null in the JSON and "-" in the table, never a NaN or a zero.
+TEST(Cli, BenchWithOneGeneratedTokenReportsNoDecodeFigures) {
+  auto r = run_stagegate({"bench", "--model", kGpt2, "--prompt-tokens", "8", "--gen-tokens", "1",
+                          "--batch", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_GT(j[0]["prefill_tok_s"].get<double>(), 0.0);
+  for (const char* key : {"decode_tok_s", "ms_per_token_p50", "ms_per_token_p99"}) {
+    ASSERT_TRUE(j[0].contains(key)) << key;
+    EXPECT_TRUE(j[0][key].is_null()) << key << ": " << j[0][key].dump();
+  }
+  r = run_stagegate(
+      {"bench", "--model", kGpt2, "--prompt-tokens", "8", "--gen-tokens", "1", "--batch", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+  // The row: batch, dtype, prefill, then "-" for decode t/s, p50 and p99.
+  std::istringstream table(r.out);
+  std::string line, row;
+  while (std::getline(table, line))
+    if (line.rfind("    2 ", 0) == 0) row = line;
+  ASSERT_FALSE(row.empty()) << r.out;
+  std::istringstream cells(row);
+  std::vector<std::string> words{std::istream_iterator<std::string>(cells), {}};
+  ASSERT_GE(words.size(), 6u) << row;
+  EXPECT_EQ(words[3], "-") << row;
+  EXPECT_EQ(words[4], "-") << row;
+  EXPECT_EQ(words[5], "-") << row;
 }
 
 // --profile times the prompt's pass and a decode step, dispatch by dispatch: every operation
