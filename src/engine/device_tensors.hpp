@@ -25,6 +25,10 @@ inline int round_up(int n, int m) {
 // so the lanes' loads of one step are adjacent and a workgroup streams its block front to
 // back: on lavapipe that made a GPT-2 124M decode step's matmuls 1.5-1.7x faster than rows
 // read side by side (bench/README.md, "Lane-interleaved weights").
+// The largest block a layout uses (the CPU matmul's 8 x 16 rows); planned_weight_bytes pads
+// every matrix to it, so the plan never falls short of the upload.
+constexpr int kMaxBlockRows = 128;
+
 struct WeightLayout {
   int lanes = 0;
   int rows_per_lane = 0;

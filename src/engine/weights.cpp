@@ -153,9 +153,8 @@ gpu::Buffer vector(gpu::Context& context, const TensorView& t) {
   return b;
 }
 
-// Rows padded to 128, the largest alignment a layout asks for (both matmul shapes' blocks).
 std::uint64_t matrix_bytes(int rows, int cols, bool f16) {
-  return static_cast<std::uint64_t>(round_up(rows, 2 * kRowAlign)) *
+  return static_cast<std::uint64_t>(round_up(rows, std::lcm(kRowAlign, kMaxBlockRows))) *
          static_cast<std::uint64_t>(round_up(cols, kColumnAlign)) * (f16 ? 2u : 4u);
 }
 
